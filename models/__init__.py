@@ -1,0 +1,1 @@
+"""segprof's statistics: pure functions over Polars frames and NumPy arrays (no Dagster, no DuckDB)."""

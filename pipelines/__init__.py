@@ -1,0 +1,1 @@
+"""segprof's Dagster code location, its warehouse I/O and the `segprof` CLI."""

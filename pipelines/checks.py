@@ -1,0 +1,79 @@
+"""Asset checks: Great Expectations suites and SQL invariants, blocking where data feeds models and BI."""
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from pipelines import ingest, quality
+from pipelines.assets.ingest import TRANSACTIONS
+from pipelines.metadata import markdown_table
+from pipelines.resources import SegprofConfig
+from pipelines.warehouse import query, run
+
+def suite_check_result(result: quality.SuiteResult) -> dg.AssetCheckResult:
+    """A Dagster check result for a validated GX suite: which expectations failed, on how many rows."""
+    failures = result.failures
+    return dg.AssetCheckResult(
+        passed=result.success,
+        description="; ".join(f.describe() for f in failures) or None,
+        metadata={
+            "suite": f"expectations/{result.suite}.json",
+            "rows_validated": result.rows,
+            "expectations": len(result.outcomes),
+            "failed": len(failures),
+            "failures": dg.MetadataValue.md(
+                markdown_table(pl.DataFrame([
+                    {"column": f.column or "", "expectation": f.expectation, "rows": f.unexpected_count,
+                     "examples": ", ".join(map(str, f.examples[:5]))}
+                    for f in failures
+                ])) if failures else "None."
+            ),
+        },
+    )
+
+@dg.asset_check(asset=TRANSACTIONS, blocking=True, description="Great Expectations suite expectations/transactions.json.")
+def transactions_expectations(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        reader = run(con, "warehouse/table_preview", {"table": "staging.transactions", "limit": None})
+        return suite_check_result(quality.validate_batches("transactions", reader.to_arrow_reader(quality.CHUNK_ROWS)))
+
+@dg.asset_check(
+    asset=TRANSACTIONS,
+    blocking=True,
+    description="Every record read from each source is either accepted or rejected: none is dropped.",
+)
+def transactions_records_accounted(segprof: SegprofConfig, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    config = segprof.value
+    with duckdb.get_connection() as con:
+        loaded = {r["source"]: r for r in query(con, "ingest/source_record_counts")}
+        rows = []
+        for source in config.sources:
+            got = loaded.get(source.name, {"accepted": 0, "rejected": 0})
+            rows.append({
+                "source": source.name,
+                "records_in_files": ingest.count_records(con, config, source),
+                "accepted": got["accepted"],
+                "rejected": got["rejected"],
+            })
+    table = pl.DataFrame(rows).with_columns(unaccounted=pl.col("records_in_files") - pl.col("accepted") - pl.col("rejected"))
+    bad = table.filter(pl.col("unaccounted") != 0)
+    return dg.AssetCheckResult(
+        passed=bad.is_empty(),
+        description=None if bad.is_empty() else "; ".join(
+            f"source {r['source']}: {r['records_in_files']:,} records in files but "
+            f"{r['accepted']:,} accepted + {r['rejected']:,} rejected" for r in bad.iter_rows(named=True)
+        ),
+        metadata={"records": dg.MetadataValue.md(markdown_table(table))},
+    )
+
+@dg.asset_check(asset=TRANSACTIONS, blocking=True, description="No order id repeats within a source.")
+def transactions_order_ids_unique(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        repeats = query(con, "ingest/duplicate_order_ids")
+    return dg.AssetCheckResult(
+        passed=not repeats,
+        description=None if not repeats else f"{len(repeats)}+ order ids repeat, e.g. {repeats[0]['order_id']!r}",
+        metadata={"examples": dg.MetadataValue.md(markdown_table(pl.DataFrame(repeats)) if repeats else "None.")},
+    )
+
+CHECKS = [transactions_expectations, transactions_records_accounted, transactions_order_ids_unique]

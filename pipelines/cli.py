@@ -1,0 +1,152 @@
+"""The `segprof` command: run the pipeline, validate a config, generate synthetic data."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from pipelines.errors import SegprofError
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+USER_ERRORS = {"ConfigError", "SourceError", "QualityError", "SegprofError"}
+
+
+def _quiet_dagster() -> None:
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    logging.getLogger("dagster").setLevel(logging.CRITICAL)
+
+
+def _failure_lines(result) -> list[str]:
+    """One line per failed step, failed check or skipped step, saying why."""
+    lines = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error.cause is not None:
+                error = error.cause
+            # The message starts "<module>.<Class>: "; our own errors speak for themselves.
+            message = error.message.strip().partition(": ")[2] or error.message.strip()
+            if error.cls_name not in USER_ERRORS:
+                message = f"{error.cls_name}: {message}"
+            lines.extend(f"{event.step_key}: {part}" for part in message.splitlines())
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.asset_check_evaluation_data
+            if not evaluation.passed:
+                why = evaluation.description or "failed"
+                lines.append(f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}: {why}")
+        elif event.is_step_skipped:
+            lines.append(f"{event.step_key}: skipped (an upstream step or blocking check failed)")
+    return lines
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _quiet_dagster()
+    import dagster as dg
+
+    from pipelines.project import build_defs
+    from pipelines.summary import run_summary
+
+    started = time.perf_counter()
+    defs = build_defs(args.config)
+    job = defs.resolve_implicit_global_asset_job_def()
+    selection = None
+    if args.select:
+        try:
+            selection = dg.AssetSelection.from_string(args.select).resolve(defs.resolve_asset_graph())
+        except Exception as exc:  # the selection grammar raises several types
+            raise SegprofError(f"--select {args.select!r}: not a valid asset selection ({exc})") from exc
+        if not selection:
+            raise SegprofError(f"--select {args.select!r} matches no asset")
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    log_level = "INFO" if args.verbose else "CRITICAL"
+    result = job.execute_in_process(
+        instance=instance,
+        asset_selection=list(selection) if selection else None,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+    failures = _failure_lines(result)
+    if not result.success or failures:
+        print(f"segprof run failed ({args.config}):", file=sys.stderr)
+        for line in failures or ["the run failed; rerun with --verbose for Dagster's log"]:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_FAILED
+    for line in run_summary(defs, seconds=time.perf_counter() - started):
+        print(line)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from pipelines import config as config_module
+
+    config = config_module.load(args.config)
+    for source in config.sources:
+        config.source_files(source)
+    print(f"{args.config}: OK ({len(config.sources)} source(s), warehouse {config.warehouse_path})")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from models import synthetic
+
+    started = time.perf_counter()
+    summary = synthetic.generate(
+        customers=args.customers, seed=args.seed, out_dir=Path(args.out), years=args.years
+    )
+    print(
+        f"wrote {summary['transactions']:,} transactions of {summary['customers']:,} customers "
+        f"to {Path(args.out).resolve()} in {time.perf_counter() - started:.1f} s "
+        f"(parameters: {Path(args.out).resolve() / 'parameters.json'})"
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="segprof", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    config_help = "config file (default: $SEGPROF_CONFIG or segprof.yaml)"
+    default_config = os.environ.get("SEGPROF_CONFIG", "segprof.yaml")
+
+    run = sub.add_parser("run", help="materialise the pipeline's assets in-process through Dagster")
+    run.add_argument("--config", default=default_config, help=config_help)
+    run.add_argument("--select", help="Dagster asset selection, e.g. 'transactions' or 'key:customers+' (default: all)")
+    run.add_argument("--verbose", action="store_true", help="show Dagster's event log")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a config file and its source files")
+    validate.add_argument("--config", default=default_config, help=config_help)
+    validate.set_defaults(func=cmd_validate)
+
+    gen = sub.add_parser("generate", help="write a seeded synthetic transaction log as Parquet")
+    gen.add_argument("--customers", type=int, required=True)
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--years", type=float, default=3.0, help="length of the observed history")
+    gen.add_argument("--out", required=True, help="output folder")
+    gen.set_defaults(func=cmd_generate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SegprofError as exc:
+        lines = str(exc).splitlines()
+        if len(lines) == 1:
+            print(f"segprof {args.command}: {lines[0]}", file=sys.stderr)
+        else:
+            print(f"segprof {args.command}: {len(lines)} problems:", file=sys.stderr)
+            for line in lines:
+                print(f"  {line}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

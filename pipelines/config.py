@@ -1,0 +1,167 @@
+"""The one YAML config file: its schema, loading and error messages that name the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import importlib.resources
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from pipelines.errors import ConfigError, SourceError
+
+PACKAGE_SCHEME = "package://"
+NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Warehouse(_Strict):
+    path: str = Field(description="DuckDB file the pipeline writes, relative to the config file.")
+
+
+class ColumnMap(_Strict):
+    """Contract field -> source column. Unmapped optional fields take the source's defaults."""
+
+    customer_id: str
+    order_date: str
+    amount: str
+    order_id: str | None = None
+    quantity: str | None = None
+    channel: str | None = None
+    region: str | None = None
+    category: str | None = None
+    unit_cost: str | None = None
+
+
+class Defaults(_Strict):
+    """Values for contract fields the source does not map."""
+
+    quantity: int = 1
+    channel: str = "unknown"
+    region: str = "unknown"
+    category: str = "unknown"
+
+
+class Source(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    path: str = Field(description="File, glob, or package://<package>/<file> for data shipped in a package.")
+    format: Literal["csv", "parquet", "text"]
+    header: bool = True
+    names: list[str] | None = Field(
+        default=None, description="Column names, in order, for files without a header line."
+    )
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    date_format: str | None = Field(
+        default=None, description="strptime format of order_date; ISO 8601 when absent."
+    )
+    columns: ColumnMap
+    defaults: Defaults = Defaults()
+
+    @model_validator(mode="after")
+    def _names_for_headerless(self) -> Source:
+        if self.format != "parquet" and not self.header and not self.names:
+            raise ValueError("a source without a header line needs 'names' (its column names in order)")
+        if self.format == "parquet" and self.names:
+            raise ValueError("'names' is for text and csv sources; parquet files carry their column names")
+        return self
+
+
+class CustomerAttributes(_Strict):
+    """Optional Parquet or CSV file with one row per customer; its other columns join staging.customers."""
+
+    path: str
+    customer_id: str = "customer_id"
+
+
+class Config(_Strict):
+    warehouse: Warehouse
+    currency: str = "$"
+    as_of_date: dt.date | None = Field(
+        default=None, description="Date the analysis is as of; default: the last transaction date."
+    )
+    time_unit: Literal["days", "weeks", "months"] = "weeks"
+    sources: list[Source] = Field(min_length=1)
+    customer_attributes: CustomerAttributes | None = None
+
+    # Set by load(); relative paths resolve against the config file's folder.
+    _base_dir: Path = PrivateAttr(default=Path("."))
+    _file: Path = PrivateAttr(default=Path("segprof.yaml"))
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_names(cls, sources: list[Source]) -> list[Source]:
+        names = [s.name for s in sources]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(repeated)}")
+        return sources
+
+    @property
+    def file(self) -> Path:
+        return self._file
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.warehouse.path)
+
+    def resolve(self, path: str) -> Path:
+        if path.startswith(PACKAGE_SCHEME):
+            package, _, inner = path[len(PACKAGE_SCHEME) :].partition("/")
+            try:
+                return Path(str(importlib.resources.files(package).joinpath(inner)))
+            except ModuleNotFoundError as exc:
+                raise SourceError(f"{path}: package '{package}' is not installed") from exc
+        p = Path(os.path.expanduser(path))
+        return p if p.is_absolute() else (self._base_dir / p)
+
+    def source_files(self, source: Source) -> list[Path]:
+        """The files a source names, sorted; a source that matches nothing is an error."""
+        resolved = self.resolve(source.path)
+        if glob.has_magic(str(resolved)):
+            files = sorted(Path(p) for p in glob.glob(str(resolved), recursive=True) if Path(p).is_file())
+            if not files:
+                raise SourceError(f"{resolved}: source '{source.name}': no file matches this pattern")
+            return files
+        if not resolved.is_file():
+            raise SourceError(f"{resolved}: source '{source.name}': file not found")
+        return [resolved]
+
+
+def _key_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def load(path: str | os.PathLike) -> Config:
+    """Read and validate a config file; every problem is reported with the file and key path."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"{file}: config file not found")
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}".replace("\n", " ")) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: expected a mapping of settings at the top level")
+    try:
+        config = Config(**raw)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            if err["type"] == "missing":
+                msg = "required key is missing"
+            lines.append(f"{file}: {_key_path(err['loc'])}: {msg}")
+        raise ConfigError("\n".join(lines)) from None
+    config._file = file.resolve()
+    config._base_dir = config._file.parent
+    return config

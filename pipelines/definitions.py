@@ -1,0 +1,7 @@
+"""The one Dagster code location. Its config file is $SEGPROF_CONFIG, or segprof.yaml in the working directory."""
+
+import os
+
+from pipelines.project import DEFAULT_CONFIG, build_defs
+
+defs = build_defs(os.environ.get("SEGPROF_CONFIG", DEFAULT_CONFIG))

@@ -1,0 +1,33 @@
+"""Builds segprof's Dagster Definitions for one config file (used by definitions.py and the CLI)."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines import checks
+from pipelines import config as config_module
+from pipelines.assets import ingest
+from pipelines.resources import SegprofConfig
+from pipelines.sensors import new_source_files
+
+DEFAULT_CONFIG = "segprof.yaml"
+
+
+def build_defs(config_path: str | os.PathLike) -> dg.Definitions:
+    config = config_module.load(config_path)
+    config.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    return dg.Definitions(
+        assets=dg.load_assets_from_modules([ingest]),
+        asset_checks=checks.CHECKS,
+        sensors=[new_source_files],
+        resources={
+            "segprof": SegprofConfig(path=str(config.file)),
+            "duckdb": DuckDBResource(database=str(config.warehouse_path)),
+        },
+        # One DuckDB file takes one writer at a time: run steps in one process.
+        executor=dg.in_process_executor,
+    )
+

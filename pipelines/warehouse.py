@@ -1,0 +1,58 @@
+"""Reading the statements in sql/ and running them against DuckDB."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+_SLOT = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier that comes from config (a source column name) for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@cache
+def _sql_text(name: str) -> str:
+    path = SQL_DIR / f"{name}.sql"
+    return path.read_text(encoding="utf-8")
+
+
+def read_sql(name: str, **identifiers: str | None) -> str:
+    """The statement in sql/<name>.sql.
+
+    Values are always bound as $named parameters. The only text substituted is a
+    `{{ slot }}` for an identifier from config (quoted here) or `null` for an unmapped one.
+    """
+    text = _sql_text(name)
+    slots = set(_SLOT.findall(text))
+    if slots != set(identifiers):
+        raise KeyError(f"sql/{name}.sql needs identifiers {sorted(slots)}, got {sorted(identifiers)}")
+    return _SLOT.sub(lambda m: quote_ident(v) if (v := identifiers[m.group(1)]) else "null", text)
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers):
+    """Execute sql/<name>.sql, binding only the parameters the statement names."""
+    sql = read_sql(name, **identifiers)
+    if params:
+        used = set(re.findall(r"\$(\w+)", sql))
+        params = {k: v for k, v in params.items() if k in used}
+    return con.execute(sql, params or None)
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers) -> list[dict]:
+    """Rows of sql/<name>.sql as dicts, fully fetched (DuckDB refuses new work on an unfinished result)."""
+    cursor = run(con, name, params, **identifiers)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def create_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Create tables from their definition files (sql/<layer>/<table>.sql: DDL and comments, no parameters)."""
+    for name in names:
+        con.execute(_sql_text(name))

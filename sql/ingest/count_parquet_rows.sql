@@ -1,0 +1,1 @@
+select count(*) as records from read_parquet($files, union_by_name = true)

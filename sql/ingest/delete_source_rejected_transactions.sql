@@ -1,0 +1,1 @@
+delete from staging.rejected_transactions where source = $source

@@ -1,0 +1,1 @@
+delete from staging.transactions where source = $source

@@ -1,0 +1,1 @@
+describe select * from read_parquet($files, union_by_name = true)

@@ -1,0 +1,1 @@
+select * from query_table($table) limit $limit
