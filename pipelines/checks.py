@@ -2,13 +2,12 @@
 
 import dagster as dg
 import polars as pl
-from dagster_duckdb import DuckDBResource
 
 from pipelines import ingest, quality
 from pipelines.assets.ingest import TRANSACTIONS
 from pipelines.metadata import markdown_table
-from pipelines.resources import SegprofConfig
-from pipelines.warehouse import query, run
+from pipelines.resources import SegprofConfig, WarehouseResource
+from pipelines.warehouse import query, relation
 
 def suite_check_result(result: quality.SuiteResult) -> dg.AssetCheckResult:
     """A Dagster check result for a validated GX suite: which expectations failed, on how many rows."""
@@ -32,17 +31,17 @@ def suite_check_result(result: quality.SuiteResult) -> dg.AssetCheckResult:
     )
 
 @dg.asset_check(asset=TRANSACTIONS, blocking=True, description="Great Expectations suite expectations/transactions.json.")
-def transactions_expectations(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+def transactions_expectations(duckdb: WarehouseResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
-        reader = run(con, "warehouse/table_preview", {"table": "staging.transactions", "limit": None})
-        return suite_check_result(quality.validate_batches("transactions", reader.to_arrow_reader(quality.CHUNK_ROWS)))
+        table = relation(con, "warehouse/table_preview", {"table": "staging.transactions", "limit": None})
+        return suite_check_result(quality.validate_batches("transactions", table.to_arrow_reader(quality.CHUNK_ROWS)))
 
 @dg.asset_check(
     asset=TRANSACTIONS,
     blocking=True,
     description="Every record read from each source is either accepted or rejected: none is dropped.",
 )
-def transactions_records_accounted(segprof: SegprofConfig, duckdb: DuckDBResource) -> dg.AssetCheckResult:
+def transactions_records_accounted(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
     config = segprof.value
     with duckdb.get_connection() as con:
         loaded = {r["source"]: r for r in query(con, "ingest/source_record_counts")}
@@ -67,7 +66,7 @@ def transactions_records_accounted(segprof: SegprofConfig, duckdb: DuckDBResourc
     )
 
 @dg.asset_check(asset=TRANSACTIONS, blocking=True, description="No order id repeats within a source.")
-def transactions_order_ids_unique(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+def transactions_order_ids_unique(duckdb: WarehouseResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         repeats = query(con, "ingest/duplicate_order_ids")
     return dg.AssetCheckResult(

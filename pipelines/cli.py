@@ -55,20 +55,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     defs = build_defs(args.config)
-    job = defs.resolve_implicit_global_asset_job_def()
-    selection = None
+    selection = dg.AssetSelection.all()
     if args.select:
         try:
-            selection = dg.AssetSelection.from_string(args.select).resolve(defs.resolve_asset_graph())
+            selection = dg.AssetSelection.from_string(args.select).required_multi_asset_neighbors()
+            matched = selection.resolve(defs.resolve_asset_graph())
         except Exception as exc:  # the selection grammar raises several types
             raise SegprofError(f"--select {args.select!r}: not a valid asset selection ({exc})") from exc
-        if not selection:
+        if not matched:
             raise SegprofError(f"--select {args.select!r} matches no asset")
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     log_level = "INFO" if args.verbose else "CRITICAL"
-    result = job.execute_in_process(
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        resources=defs.resources,
+        selection=selection,
         instance=instance,
-        asset_selection=list(selection) if selection else None,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
     )
@@ -78,6 +80,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         for line in failures or ["the run failed; rerun with --verbose for Dagster's log"]:
             print(f"  {line}", file=sys.stderr)
         return EXIT_FAILED
+    if args.select:
+        done = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
+        print(f"materialised {', '.join(done)} in {time.perf_counter() - started:.1f} s")
+        print(f"warehouse  {defs.resources['duckdb'].database}")
+        return 0
     for line in run_summary(defs, seconds=time.perf_counter() - started):
         print(line)
     return 0

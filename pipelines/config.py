@@ -119,7 +119,7 @@ class Config(_Strict):
             except ModuleNotFoundError as exc:
                 raise SourceError(f"{path}: package '{package}' is not installed") from exc
         p = Path(os.path.expanduser(path))
-        return p if p.is_absolute() else (self._base_dir / p)
+        return p if p.is_absolute() else Path(os.path.normpath(self._base_dir / p))
 
     def source_files(self, source: Source) -> list[Path]:
         """The files a source names, sorted; a source that matches nothing is an error."""

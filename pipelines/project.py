@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
+from pipelines.resources import WarehouseResource
 
 from pipelines import checks
 from pipelines import config as config_module
@@ -25,7 +25,7 @@ def build_defs(config_path: str | os.PathLike) -> dg.Definitions:
         sensors=[new_source_files],
         resources={
             "segprof": SegprofConfig(path=str(config.file)),
-            "duckdb": DuckDBResource(database=str(config.warehouse_path)),
+            "duckdb": WarehouseResource(database=str(config.warehouse_path)),
         },
         # One DuckDB file takes one writer at a time: run steps in one process.
         executor=dg.in_process_executor,

@@ -45,6 +45,11 @@ def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, *
     return con.execute(sql, params or None)
 
 
+def relation(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> duckdb.DuckDBPyRelation:
+    """sql/<name>.sql as a lazy relation, for streaming large results (e.g. to_arrow_reader)."""
+    return con.sql(read_sql(name), params=params)
+
+
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers) -> list[dict]:
     """Rows of sql/<name>.sql as dicts, fully fetched (DuckDB refuses new work on an unfinished result)."""
     cursor = run(con, name, params, **identifiers)

@@ -2,11 +2,10 @@
 
 import dagster as dg
 import polars as pl
-from dagster_duckdb import DuckDBResource
 
 from pipelines import ingest
 from pipelines.metadata import markdown_table, table_metadata
-from pipelines.resources import SegprofConfig
+from pipelines.resources import SegprofConfig, WarehouseResource
 from pipelines.warehouse import query
 
 TRANSACTIONS = dg.AssetKey("transactions")
@@ -30,7 +29,7 @@ REJECTED = dg.AssetKey("rejected_transactions")
         ),
     ],
 )
-def transactions(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: DuckDBResource):
+def transactions(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: WarehouseResource):
     """Load every configured source; each source's rows are replaced in one DuckDB transaction."""
     config = segprof.value
     with duckdb.get_connection() as con:
@@ -68,7 +67,7 @@ def transactions(context: dg.AssetExecutionContext, segprof: SegprofConfig, duck
     kinds={"duckdb"},
     group_name="ingest",
 )
-def customers(segprof: SegprofConfig, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def customers(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """staging.customers: one row per customer with an accepted transaction."""
     with duckdb.get_connection() as con:
         ingest.build_customers(con, segprof.value)

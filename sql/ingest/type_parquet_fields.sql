@@ -1,4 +1,4 @@
--- Read the mapped columns of Parquet files ({{ slots }} are config column names, quoted, or
+-- Read the mapped columns of Parquet files (the double-brace slots are config column names, quoted, or
 -- null when not mapped) and type them; null where a value does not convert.
 insert into _typed
 select

@@ -1,0 +1,46 @@
+# segprof: `make demo` runs the pipeline on the bundled CDNOW data; `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CONFIG ?= segprof.yaml
+CUSTOMERS ?= 100000
+SEED ?= 42
+
+.PHONY: setup demo test test-slow test-all dev synthetic validate clean
+
+setup: $(STAMP)
+
+# Reinstalls only when the dependency files change; safe to run again.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/segprof run --config $(CONFIG)
+
+validate: $(STAMP)
+	$(BIN)/segprof validate --config $(CONFIG)
+
+test: $(STAMP)
+	$(BIN)/pytest -m "not slow" -q
+
+test-slow: $(STAMP)
+	$(BIN)/pytest -m slow -q
+
+test-all: $(STAMP)
+	$(BIN)/pytest -q
+
+synthetic: $(STAMP)
+	$(BIN)/segprof generate --customers $(CUSTOMERS) --seed $(SEED) --out data/synthetic
+	$(BIN)/segprof run --config configs/synthetic.yaml
+
+# The Dagster UI on http://localhost:3000, runs kept in .dagster/
+dev: $(STAMP)
+	mkdir -p .dagster
+	DAGSTER_HOME=$(CURDIR)/.dagster SEGPROF_CONFIG=$(CONFIG) $(BIN)/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf warehouse data .dagster .pytest_cache

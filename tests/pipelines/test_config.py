@@ -1,0 +1,100 @@
+"""Config validation: every problem names the file and the key path."""
+
+from pathlib import Path
+
+import pytest
+
+from pipelines import config
+from pipelines.errors import ConfigError, SourceError
+from tests.conftest import REPO
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    return str(info.value)
+
+
+def test_default_config_is_the_cdnow_demo():
+    cfg = config.load(REPO / "segprof.yaml")
+    files = cfg.source_files(cfg.sources[0])
+    assert [f.name for f in files] == ["CDNOW_master.txt"]
+    assert files[0].parts[-3:-1] == ("lifetimes", "datasets")
+    assert cfg.time_unit == "weeks" and cfg.as_of_date is None
+    assert cfg.warehouse_path == REPO / "warehouse" / "segprof.duckdb"
+
+
+def test_synthetic_config_validates():
+    cfg = config.load(REPO / "configs" / "synthetic.yaml")
+    assert cfg.sources[0].format == "parquet"
+    assert cfg.resolve(cfg.sources[0].path) == REPO / "data" / "synthetic" / "transactions" / "*.parquet"
+
+
+def test_unknown_key_is_rejected_with_its_path(write_config, csv_source):
+    source = csv_source(["1,a,2024-01-01,5"]) | {"colour": "red"}
+    path = write_config([source])
+    assert _error(path) == f"{path}: sources[0].colour: unknown key"
+
+
+def test_unknown_top_level_key(write_config, csv_source):
+    path = write_config([csv_source(["1,a,2024-01-01,5"])], segmentz=[])
+    assert _error(path) == f"{path}: segmentz: unknown key"
+
+
+def test_wrong_type_names_the_key(write_config, csv_source):
+    path = write_config([csv_source(["1,a,2024-01-01,5"])], time_unit="fortnights")
+    message = _error(path)
+    assert message.startswith(f"{path}: time_unit: ") and "'days', 'weeks' or 'months'" in message
+
+
+def test_wrong_type_of_date(write_config, csv_source):
+    path = write_config([csv_source(["1,a,2024-01-01,5"])], as_of_date="yesterday")
+    assert _error(path).startswith(f"{path}: as_of_date: ")
+
+
+def test_missing_keys_are_each_reported(write_config):
+    path = write_config([{"name": "shop", "format": "csv"}])
+    lines = _error(path).splitlines()
+    assert f"{path}: sources[0].path: required key is missing" in lines
+    assert f"{path}: sources[0].columns: required key is missing" in lines
+
+
+def test_missing_mapped_field(write_config, csv_source):
+    source = csv_source(["1,a,2024-01-01,5"])
+    del source["columns"]["amount"]
+    path = write_config([source])
+    assert _error(path) == f"{path}: sources[0].columns.amount: required key is missing"
+
+
+def test_headerless_text_needs_names(write_config, csv_source):
+    path = write_config([csv_source(["1,a,2024-01-01,5"], header=False)])
+    assert "needs 'names'" in _error(path)
+
+
+def test_source_names_unique(write_config, csv_source):
+    path = write_config([csv_source(["1,a,2024-01-01,5"]), csv_source(["1,a,2024-01-01,5"])])
+    assert "repeated: shop" in _error(path)
+
+
+def test_not_yaml(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("warehouse: [unclosed\n")
+    assert _error(path).startswith(f"{path}: not valid YAML")
+
+
+def test_missing_config_file(tmp_path):
+    assert _error(tmp_path / "nope.yaml") == f"{tmp_path / 'nope.yaml'}: config file not found"
+
+
+def test_source_path_missing_is_a_source_error(write_config, csv_source):
+    path = write_config([csv_source(["1,a,2024-01-01,5"]) | {"path": "gone.csv"}])
+    cfg = config.load(path)
+    with pytest.raises(SourceError, match="gone.csv: source 'shop': file not found"):
+        cfg.source_files(cfg.sources[0])
+
+
+def test_glob_that_matches_nothing(write_config, csv_source):
+    path = write_config([csv_source(["1,a,2024-01-01,5"]) | {"path": "in/*.csv"}])
+    cfg = config.load(path)
+    with pytest.raises(SourceError, match="no file matches"):
+        cfg.source_files(cfg.sources[0])

@@ -1,0 +1,129 @@
+"""The Dagster code location and the `segprof` CLI, end to end."""
+
+import os
+
+import dagster as dg
+import duckdb
+import pytest
+from pipelines.resources import WarehouseResource
+
+from pipelines import checks, cli
+from pipelines.project import build_defs
+from tests.conftest import REPO
+
+
+def test_code_location_loads():
+    dg.Definitions.validate_loadable(build_defs(REPO / "segprof.yaml"))
+
+
+def test_asset_graph_snapshot():
+    """An unintended change to the graph shows up here as a diff."""
+    graph = build_defs(REPO / "segprof.yaml").resolve_asset_graph()
+    specs = {
+        key.to_user_string(): (node.group_name, sorted(k.to_user_string() for k in node.parent_keys))
+        for key, node in ((k, graph.get(k)) for k in graph.get_all_asset_keys())
+    }
+    assert specs == {
+        "transactions": ("ingest", []),
+        "rejected_transactions": ("ingest", []),
+        "customers": ("ingest", ["transactions"]),
+    }
+    check_names = sorted(k.name for k in graph.asset_check_keys)
+    assert check_names == ["transactions_expectations", "transactions_order_ids_unique", "transactions_records_accounted"]
+
+
+def test_workspace_points_at_the_definitions():
+    assert "module_name: pipelines.definitions" in (REPO / "workspace.yaml").read_text()
+
+
+def test_run_twice_prints_the_same_counts(write_config, csv_source, capsys):
+    path = write_config([csv_source(["1,a,2024-01-01,5", "2,b,2024-01-02,x", "2,c,2024-01-03,7"])])
+    outputs = []
+    for _ in range(2):
+        assert cli.main(["run", "--config", str(path)]) == 0
+        out = capsys.readouterr().out
+        outputs.append([line for line in out.splitlines() if not line.startswith("seconds")])
+    assert outputs[0] == outputs[1]
+    summary = dict(line.split(None, 1) if not line.startswith("records") else ("read", line.split()[-1]) for line in outputs[0])
+    assert summary["read"] == "3"
+    assert summary["accepted"] == "2"
+    assert summary["rejected"].startswith("1")
+    assert summary["customers"] == "2"
+    assert outputs[0][-1].endswith("warehouse.duckdb")
+
+
+def test_missing_file_gives_one_line_and_keeps_the_warehouse(write_config, csv_source, tmp_path, capsys):
+    path = write_config([csv_source(["1,a,2024-01-01,5"])])
+    assert cli.main(["run", "--config", str(path)]) == 0
+    capsys.readouterr()
+    (tmp_path / "orders.csv").unlink()
+    assert cli.main(["run", "--config", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"segprof run failed ({path}):"
+    assert err[1] == f"  transactions: {tmp_path / 'orders.csv'}: source 'shop': file not found"
+    assert "Traceback" not in "\n".join(err)
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        assert con.execute("select count(*) from staging.transactions").fetchone()[0] == 1
+
+
+def test_bad_config_is_reported_without_traceback(tmp_path, capsys):
+    path = tmp_path / "c.yaml"
+    path.write_text("warehouse: {path: w.duckdb}\nsources: []\nextra: 1\n")
+    assert cli.main(["validate", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "segprof validate: 2 problems:",
+        f"  {path}: sources: List should have at least 1 item after validation, not 0",
+        f"  {path}: extra: unknown key",
+    ]
+
+
+def test_validate_ok(capsys):
+    assert cli.main(["validate", "--config", str(REPO / "segprof.yaml")]) == 0
+    assert capsys.readouterr().out.startswith(f"{REPO / 'segprof.yaml'}: OK (1 source(s)")
+
+
+def test_select_runs_only_the_selection(write_config, csv_source, tmp_path, capsys):
+    path = write_config([csv_source(["1,a,2024-01-01,5"])])
+    assert cli.main(["run", "--config", str(path), "--select", "transactions"]) == 0
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert "transactions" in tables and "customers" not in tables
+    assert cli.main(["run", "--config", str(path), "--select", "nothing_like_this"]) == 1
+
+
+def test_expectations_check_fails_on_a_bad_table(tmp_path):
+    database = str(tmp_path / "w.duckdb")
+    with duckdb.connect(database) as con:
+        con.execute(
+            "create schema staging; create table staging.transactions as "
+            "select 'c' || i as customer_id, 'o' || i as order_id, timestamp '2024-01-01' as order_ts, "
+            "date '2024-01-01' as order_date, (case when i = 3 then 5e7 else 10 end)::decimal(18,2) as amount, "
+            "1 as quantity, 'web' as channel, 'north' as region, case when i = 5 then null else 'books' end as category, "
+            "null::decimal(18,2) as unit_cost, i as line_number from range(1, 11) t(i)"
+        )
+    result = checks.transactions_expectations(duckdb=WarehouseResource(database=database))
+    assert not result.passed
+    assert "amount: expect_column_values_to_be_between failed for 1 rows" in result.description
+    assert "category: expect_column_values_to_not_be_null failed for 1 rows" in result.description
+
+
+def test_expectations_check_passes_on_cdnow_shape(write_config, csv_source, tmp_path):
+    path = write_config([csv_source(["1,a,2024-01-01,5", "2,b,2024-01-02,-3"])])
+    assert cli.main(["run", "--config", str(path)]) == 0
+    result = checks.transactions_expectations(duckdb=WarehouseResource(database=str(tmp_path / "warehouse.duckdb")))
+    assert result.passed and result.metadata["rows_validated"].value == 2
+
+
+def test_definitions_module_reads_segprof_config_env(monkeypatch, write_config, csv_source):
+    path = write_config([csv_source(["1,a,2024-01-01,5"])])
+    monkeypatch.setenv("SEGPROF_CONFIG", str(path))
+    import importlib
+
+    import pipelines.definitions as definitions
+
+    reloaded = importlib.reload(definitions)
+    assert reloaded.defs.resources["duckdb"].database == str(path.parent / "warehouse.duckdb")
+    monkeypatch.delenv("SEGPROF_CONFIG")
+    importlib.reload(definitions)
+    assert os.environ.get("SEGPROF_CONFIG") is None
