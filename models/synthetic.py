@@ -57,21 +57,24 @@ class Summary:
     files: list[str] = field(default_factory=list)
 
 
-def _repeat_purchases(rng: np.random.Generator, params: Parameters, age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Repeat purchase times (weeks after acquisition) and each one's customer index."""
+def repeat_purchases(rng: np.random.Generator, model: str, params: dict, age: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat purchase times (in the parameters' time unit, after acquisition) and each one's customer index.
+
+    `params` holds r, alpha and a, b (bgnbd, mbgnbd) or s, beta (paretonbd); `age` is each customer's T.
+    """
     n = len(age)
-    lam = rng.gamma(params.r, 1.0 / params.alpha, n)
-    window = age.copy()
+    lam = rng.gamma(params["r"], 1.0 / params["alpha"], n)
+    window = np.asarray(age, dtype=float).copy()
     max_repeats = np.full(n, np.iinfo(np.int64).max)
-    if params.model in ("bgnbd", "mbgnbd"):
-        p = rng.beta(params.a, params.b, n)
+    if model in ("bgnbd", "mbgnbd"):
+        p = rng.beta(params["a"], params["b"], n)
         # Repeat purchases survived: geometric number of trials until the first dropout.
-        max_repeats = rng.geometric(p) - (1 if params.model == "mbgnbd" else 0)
-    elif params.model == "paretonbd":
-        mu = rng.gamma(params.s, 1.0 / params.beta, n)
-        window = np.minimum(age, rng.exponential(1.0 / mu))
+        max_repeats = rng.geometric(p) - (1 if model == "mbgnbd" else 0)
+    elif model == "paretonbd":
+        mu = rng.gamma(params["s"], 1.0 / params["beta"], n)
+        window = np.minimum(window, rng.exponential(1.0 / mu))
     else:
-        raise ValueError(f"unknown purchase model {params.model!r}")
+        raise ValueError(f"unknown purchase model {model!r}")
     events = rng.poisson(lam * window)
     owner = np.repeat(np.arange(n), events)
     uniform = rng.random(len(owner))
@@ -87,7 +90,7 @@ def _chunk(rng: np.random.Generator, params: Parameters, first_id: int, n: int, 
            start: dt.date, first_order: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     birth = rng.random(n) * history_weeks * params.acquisition_share
     age = history_weeks - birth
-    repeat_t, repeat_owner = _repeat_purchases(rng, params, age)
+    repeat_t, repeat_owner = repeat_purchases(rng, params.model, asdict(params), age)
     owner = np.concatenate([np.arange(n), repeat_owner])
     weeks = np.concatenate([birth, birth[repeat_owner] + repeat_t])
     nu = rng.gamma(params.q, 1.0 / params.v, n)

@@ -14,7 +14,7 @@ from pipelines.errors import SegprofError
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-USER_ERRORS = {"ConfigError", "SourceError", "QualityError", "SegprofError"}
+USER_ERRORS = {"ConfigError", "SourceError", "QualityError", "SegprofError", "ModelError"}
 
 
 def _quiet_dagster() -> None:
@@ -82,10 +82,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if args.select:
         done = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
-        print(f"materialised {', '.join(done)} in {time.perf_counter() - started:.1f} s")
-        print(f"warehouse  {defs.resources['duckdb'].database}")
-        return 0
-    for line in run_summary(defs, seconds=time.perf_counter() - started):
+        print(f"materialised: {', '.join(done)}")
+    currency = defs.resources["segprof"].value.currency
+    for line in run_summary(defs, seconds=time.perf_counter() - started, currency=currency):
         print(line)
     return 0
 

@@ -80,6 +80,50 @@ class CustomerAttributes(_Strict):
     customer_id: str = "customer_id"
 
 
+class ValueTier(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    share: float = Field(gt=0, lt=1, description="Share of active customers, taken from the top by CLV.")
+
+
+class Clv(_Strict):
+    """Customer lifetime value: model choice, holdout window, horizon and tiers."""
+
+    model: Literal["auto", "bgnbd", "paretonbd", "mbgnbd"] = Field(
+        default="auto", description="auto: the candidate with the lowest holdout MAE scores customers."
+    )
+    candidates: list[Literal["bgnbd", "paretonbd", "mbgnbd"]] = Field(
+        default=["bgnbd", "paretonbd", "mbgnbd"], min_length=1
+    )
+    calibration_end: dt.date | None = Field(
+        default=None, description="Last day of the calibration period; default: halfway from the first transaction to holdout_end."
+    )
+    holdout_end: dt.date | None = Field(default=None, description="Last day of the holdout period; default: the as-of date.")
+    horizon_months: int = Field(default=12, ge=1, le=120)
+    annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
+    margin_rate: float = Field(default=0.30, gt=0, le=1, description="Share of revenue kept as margin.")
+    penalizer: float = Field(default=0.0, ge=0)
+    min_repeat_customers: int = Field(default=10, ge=1)
+    inactive_below_p_alive: float = Field(default=0.1, ge=0, lt=1)
+    value_tiers: list[ValueTier] = Field(
+        default=[ValueTier(name="platinum", share=0.01), ValueTier(name="gold", share=0.04), ValueTier(name="silver", share=0.15)],
+        min_length=1,
+    )
+    rest_tier: str = Field(default="bronze", pattern=NAME_PATTERN)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Clv:
+        if sum(t.share for t in self.value_tiers) >= 1:
+            raise ValueError("value_tiers shares must add up to less than 1 (the rest go to rest_tier)")
+        names = [t.name for t in self.value_tiers] + [self.rest_tier, "inactive"]
+        if len(set(names)) != len(names):
+            raise ValueError("value tier names must be unique and not 'inactive'")
+        if self.model != "auto" and self.model not in self.candidates:
+            raise ValueError(f"model '{self.model}' is not among candidates {self.candidates}")
+        if self.calibration_end and self.holdout_end and self.calibration_end >= self.holdout_end:
+            raise ValueError("calibration_end must be before holdout_end")
+        return self
+
+
 class Config(_Strict):
     warehouse: Warehouse
     currency: str = "$"
@@ -89,6 +133,7 @@ class Config(_Strict):
     time_unit: Literal["days", "weeks", "months"] = "weeks"
     sources: list[Source] = Field(min_length=1)
     customer_attributes: CustomerAttributes | None = None
+    clv: Clv = Clv()
 
     # Set by load(); relative paths resolve against the config file's folder.
     _base_dir: Path = PrivateAttr(default=Path("."))

@@ -1,25 +1,34 @@
-"""The short report `segprof run` ends with."""
+"""The short report `segprof run` ends with: what the warehouse now holds."""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from models.clv import MODEL_NAMES
 from pipelines.warehouse import query
 
 
-def run_summary(defs: dg.Definitions, seconds: float) -> list[str]:
+def run_summary(defs: dg.Definitions, seconds: float, currency: str = "$") -> list[str]:
     duckdb = defs.resources["duckdb"]
+    rows: list[tuple[str, str]] = []
     with duckdb.get_connection() as con:
-        counts = query(con, "ingest/customers_summary")[0]
-    read = counts["accepted"] + counts["rejected"]
-    rows = [
-        ("records read", f"{read:,}"),
-        ("accepted", f"{counts['accepted']:,}"),
-        ("rejected", f"{counts['rejected']:,}" + ("  (see staging.rejected_transactions)" if counts["rejected"] else "")),
-        ("customers", f"{counts['customers']:,}"),
-        ("transactions from", f"{counts['first_date']} to {counts['last_date']}"),
-        ("seconds", f"{seconds:.1f}"),
-        ("warehouse", duckdb.database),
-    ]
+        tables = {r["table_name"] for r in query(con, "warehouse/tables")}
+        if {"staging.customers", "staging.rejected_transactions"} <= tables:
+            counts = query(con, "ingest/customers_summary")[0]
+            rows += [
+                ("records read", f"{counts['accepted'] + counts['rejected']:,}"),
+                ("accepted", f"{counts['accepted']:,}"),
+                ("rejected", f"{counts['rejected']:,}" + ("  (see staging.rejected_transactions)" if counts["rejected"] else "")),
+                ("customers", f"{counts['customers']:,}"),
+                ("transactions from", f"{counts['first_date']} to {counts['last_date']}"),
+            ]
+        if "clv.customer_clv" in tables:
+            clv = query(con, "clv/clv_summary")[0]
+            if clv["customers"]:
+                rows += [
+                    ("CLV model", f"{MODEL_NAMES[clv['purchase_model']]} + {MODEL_NAMES.get(clv['spend_model'], clv['spend_model'])}"),
+                    ("customer equity", f"{currency}{clv['customer_equity']:,.0f} ({clv['horizon_months']} months, as of {clv['as_of_date']})"),
+                ]
+    rows += [("seconds", f"{seconds:.1f}"), ("warehouse", duckdb.database)]
     width = max(len(k) for k, _ in rows)
     return [f"{k:<{width}}  {v}" for k, v in rows]

@@ -1,6 +1,7 @@
 """The seeded synthetic generator: deterministic, complete fields, stated parameters."""
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import polars as pl
@@ -57,10 +58,10 @@ def test_mean_purchases_follow_the_parameters(tmp_path, model):
     params = synthetic.Parameters(model=model)
     rng = np.random.default_rng(0)
     age = np.full(200_000, 52.0)
-    times, owner = synthetic._repeat_purchases(rng, params, age)
+    times, owner = synthetic.repeat_purchases(rng, model, asdict(params), age)
     mean = len(owner) / len(age)
     assert 0 < mean < params.r / params.alpha * 52
     assert (times >= 0).all() and (times <= 52).all()
     if model == "mbgnbd":
-        bg_times, bg_owner = synthetic._repeat_purchases(np.random.default_rng(0), synthetic.Parameters(), age)
+        bg_times, bg_owner = synthetic.repeat_purchases(np.random.default_rng(0), "bgnbd", asdict(params), age)
         assert len(owner) < len(bg_owner)

@@ -27,9 +27,15 @@ def test_asset_graph_snapshot():
         "transactions": ("ingest", []),
         "rejected_transactions": ("ingest", []),
         "customers": ("ingest", ["transactions"]),
+        "customer_rfm": ("clv", ["transactions"]),
+        "clv_model": ("clv", ["customer_rfm"]),
+        "customer_clv": ("clv", ["clv_model"]),
     }
     check_names = sorted(k.name for k in graph.asset_check_keys)
-    assert check_names == ["transactions_expectations", "transactions_order_ids_unique", "transactions_records_accounted"]
+    assert check_names == [
+        "clv_model_parameters_valid", "customer_clv_valid",
+        "transactions_expectations", "transactions_order_ids_unique", "transactions_records_accounted",
+    ]
 
 
 def test_workspace_points_at_the_definitions():
@@ -40,11 +46,12 @@ def test_run_twice_prints_the_same_counts(write_config, csv_source, capsys):
     path = write_config([csv_source(["1,a,2024-01-01,5", "2,b,2024-01-02,x", "2,c,2024-01-03,7"])])
     outputs = []
     for _ in range(2):
-        assert cli.main(["run", "--config", str(path)]) == 0
+        assert cli.main(["run", "--config", str(path), "--select", "group:ingest"]) == 0
         out = capsys.readouterr().out
         outputs.append([line for line in out.splitlines() if not line.startswith("seconds")])
     assert outputs[0] == outputs[1]
-    summary = dict(line.split(None, 1) if not line.startswith("records") else ("read", line.split()[-1]) for line in outputs[0])
+    assert outputs[0][0] == "materialised: customers, rejected_transactions, transactions"
+    summary = dict(line.split(None, 1) if not line.startswith("records") else ("read", line.split()[-1]) for line in outputs[0][1:])
     assert summary["read"] == "3"
     assert summary["accepted"] == "2"
     assert summary["rejected"].startswith("1")
@@ -54,7 +61,7 @@ def test_run_twice_prints_the_same_counts(write_config, csv_source, capsys):
 
 def test_missing_file_gives_one_line_and_keeps_the_warehouse(write_config, csv_source, tmp_path, capsys):
     path = write_config([csv_source(["1,a,2024-01-01,5"])])
-    assert cli.main(["run", "--config", str(path)]) == 0
+    assert cli.main(["run", "--config", str(path), "--select", "group:ingest"]) == 0
     capsys.readouterr()
     (tmp_path / "orders.csv").unlink()
     assert cli.main(["run", "--config", str(path)]) == 1
@@ -110,7 +117,7 @@ def test_expectations_check_fails_on_a_bad_table(tmp_path):
 
 def test_expectations_check_passes_on_cdnow_shape(write_config, csv_source, tmp_path):
     path = write_config([csv_source(["1,a,2024-01-01,5", "2,b,2024-01-02,-3"])])
-    assert cli.main(["run", "--config", str(path)]) == 0
+    assert cli.main(["run", "--config", str(path), "--select", "transactions"]) == 0
     result = checks.transactions_expectations(duckdb=WarehouseResource(database=str(tmp_path / "warehouse.duckdb")))
     assert result.passed and result.metadata["rows_validated"].value == 2
 

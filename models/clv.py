@@ -1,0 +1,286 @@
+"""Customer lifetime value through `lifetimes`: fits on compressed RFM statistics, scoring, CLV and tiers.
+
+Definitions (as in lifetimes and the BG/NBD paper, at day level):
+  frequency  number of days with a purchase after the first purchase day (repeat purchase days)
+  recency    time from the first to the last purchase day
+  t          time from the first purchase day to the as-of date (the customer's age; lifetimes' T)
+  monetary   mean value of the repeat purchase days (the first day excluded); 0 when frequency is 0
+Times are in the configured unit as fractions of days (weeks = days / 7, months = days / 30.4375).
+
+Purchase models (BG/NBD, Pareto/NBD, MBG/NBD) are fitted on the unique (frequency, recency, t)
+triples with their customer counts as lifetimes `weights`: the same likelihood as a fit on
+every customer row, at a cost that grows with distinct triples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import time
+from dataclasses import dataclass, field
+
+import lifetimes
+import numpy as np
+import pandas as pd
+import polars as pl
+from lifetimes.utils import ConvergenceError
+from scipy.special import gammaln
+
+from models import synthetic
+
+FITTERS = {
+    "bgnbd": lifetimes.BetaGeoFitter,
+    "paretonbd": lifetimes.ParetoNBDFitter,
+    "mbgnbd": lifetimes.ModifiedBetaGeoFitter,
+}
+MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD", "gamma_gamma": "Gamma-Gamma"}
+DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
+# lifetimes' customer_lifetime_value steps one month at a time: 30 days, 4.345 weeks or 1 month.
+LIFETIMES_UNITS_PER_MONTH = {"days": 30.0, "weeks": 4.345, "months": 1.0}
+# lifetimes starts Pareto/NBD's Nelder-Mead from random parameters, so two fits of the same data
+# differ in the 4th digit; a fixed start and a tighter tolerance make the fit reproducible.
+FIT_OPTIONS = {"paretonbd": {"initial_params": np.ones(4), "tol": 1e-8, "maxiter": 20_000}}
+HISTOGRAM_MAX = 7  # repeat-purchase counts compared in the calibration histogram: 0..6 and 7+
+
+
+class ModelError(ValueError):
+    """The data cannot support the model: the message says why and what would."""
+
+
+@dataclass
+class Fit:
+    """One model fit, as recorded in clv.model_runs."""
+
+    model: str
+    params: dict[str, float]
+    log_likelihood: float
+    converged: bool
+    n_customers: int
+    n_triples: int
+    seconds: float
+    note: str = ""
+    fitter: object = field(default=None, repr=False)
+
+    @property
+    def usable(self) -> bool:
+        return self.converged and all(math.isfinite(v) and v > 0 for v in self.params.values())
+
+
+def compress(rfm: pl.DataFrame) -> pl.DataFrame:
+    """Unique (frequency, recency, t) triples with the number of customers sharing each (`n`)."""
+    return rfm.group_by("frequency", "recency", "t").agg(n=pl.len()).sort("frequency", "recency", "t")
+
+
+def _fitter_from_params(model: str, params: dict[str, float]):
+    fitter = lifetimes.GammaGammaFitter() if model == "gamma_gamma" else FITTERS[model]()
+    fitter.params_ = pd.Series(params)
+    return fitter
+
+
+def _log_likelihood(model: str, params: dict[str, float], triples: pl.DataFrame) -> float:
+    """Total log-likelihood over all customers, on the original time scale."""
+    f, r, t, n = (triples[c].to_numpy().astype(float) for c in ("frequency", "recency", "t", "n"))
+    values = np.array(list(params.values()))
+    cls = FITTERS[model]
+    if model != "paretonbd":  # BG/NBD and MBG/NBD normalise by the total weight
+        return float(-cls._negative_log_likelihood(np.log(values), f, r, t, n, 0.0) * n.sum())
+    ll = cls._conditional_log_likelihood(values, f, r, t)
+    # lifetimes' log A_0 is log(0) - NaN - when recency equals t (a purchase on the as-of day);
+    # there A_0 is exactly 0 and the likelihood is its first term alone.
+    rr, alpha, ss, beta = values
+    limit = (gammaln(rr + f) - gammaln(rr) + rr * np.log(alpha) + ss * np.log(beta)
+             - (rr + f) * np.log(alpha + t) - ss * np.log(beta + t))
+    ll = np.where(~np.isfinite(ll) & np.isclose(r, t), limit, ll)
+    return float((ll * n).sum())
+
+
+def fit_purchase_model(model: str, rfm: pl.DataFrame, penalizer: float = 0.0, min_repeat_customers: int = 10) -> Fit:
+    """Fit BG/NBD, Pareto/NBD or MBG/NBD on the compressed statistics of `rfm` (frequency, recency, t)."""
+    if model not in FITTERS:
+        raise ModelError(f"unknown purchase model {model!r}; choose one of {sorted(FITTERS)}")
+    n_customers = rfm.height
+    repeaters = rfm.filter(pl.col("frequency") > 0).height
+    if repeaters < min_repeat_customers:
+        what = "no customer has" if repeaters == 0 else f"only {repeaters} of {n_customers:,} customers have"
+        raise ModelError(
+            f"cannot fit {MODEL_NAMES[model]}: {what} a repeat purchase; at least {min_repeat_customers} are needed "
+            "(a longer history or an earlier calibration end gives more)"
+        )
+    triples = compress(rfm)
+    fitter = FITTERS[model](penalizer_coef=penalizer)
+    started = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # lifetimes prints the optimiser state on failure
+            fitter.fit(triples["frequency"].to_numpy(), triples["recency"].to_numpy(), triples["t"].to_numpy(),
+                       weights=triples["n"].to_numpy(), **FIT_OPTIONS.get(model, {}))
+    except (ConvergenceError, ValueError, FloatingPointError) as exc:
+        return Fit(model, {}, float("nan"), False, n_customers, triples.height, time.perf_counter() - started,
+                   note=f"did not converge: {str(exc).strip()}")
+    params = {k: float(v) for k, v in fitter.params_.items()}
+    fit = Fit(model, params, float("nan"), True, n_customers, triples.height, time.perf_counter() - started, fitter=fitter)
+    if not fit.usable:
+        fit.converged, fit.note = False, "parameters not finite and positive"
+        return fit
+    fit.log_likelihood = _log_likelihood(model, params, triples)
+    return fit
+
+
+def fit_spend_model(rfm: pl.DataFrame, penalizer: float = 0.0, min_repeat_customers: int = 10) -> Fit:
+    """Gamma-Gamma on repeat customers with positive mean repeat spend (lifetimes requires m > 0)."""
+    spenders = rfm.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
+    if spenders.height < min_repeat_customers:
+        raise ModelError(
+            f"cannot fit Gamma-Gamma: only {spenders.height} customers have repeat purchases with positive spend; "
+            f"at least {min_repeat_customers} are needed"
+        )
+    pairs = spenders.group_by("frequency", "monetary_value").agg(n=pl.len())
+    fitter = lifetimes.GammaGammaFitter(penalizer_coef=penalizer)
+    started = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            fitter.fit(pairs["frequency"].to_numpy(), pairs["monetary_value"].to_numpy(), weights=pairs["n"].to_numpy())
+    except (ConvergenceError, ValueError, FloatingPointError) as exc:
+        return Fit("gamma_gamma", {}, float("nan"), False, spenders.height, pairs.height, time.perf_counter() - started,
+                   note=f"did not converge: {str(exc).strip()}")
+    params = {k: float(v) for k, v in fitter.params_.items()}
+    f, m, n = (pairs[c].to_numpy().astype(float) for c in ("frequency", "monetary_value", "n"))
+    ll = float(-lifetimes.GammaGammaFitter._negative_log_likelihood(np.log(list(params.values())), f, m, n, 0.0) * n.sum())
+    fit = Fit("gamma_gamma", params, ll, True, spenders.height, pairs.height, time.perf_counter() - started, fitter=fitter)
+    if not fit.usable or params["q"] <= 1:
+        fit.converged = False
+        fit.note = "parameters not finite and positive" if not fit.usable else "q <= 1: the population mean spend is undefined"
+    return fit
+
+
+def frequency_monetary_correlation(rfm: pl.DataFrame) -> float:
+    """Pearson correlation of frequency and monetary value among repeat customers (Gamma-Gamma assumes ~0)."""
+    repeat = rfm.filter(pl.col("frequency") > 0)
+    if repeat.height < 3:
+        return float("nan")
+    return float(np.corrcoef(repeat["frequency"].to_numpy(), repeat["monetary_value"].to_numpy())[0, 1])
+
+
+def expected_order_value(spend: Fit | None, frequency: np.ndarray, monetary_value: np.ndarray, fallback: float) -> np.ndarray:
+    """Gamma-Gamma conditional expected spend per purchase.
+
+    One-time buyers get the population mean. A mean repeat spend at or below zero (returns
+    exceeding purchases) is taken as zero, which shrinks the estimate toward zero but keeps it
+    positive. Without a usable spend model every customer gets `fallback`.
+    """
+    if spend is None or not spend.converged:
+        return np.full(len(frequency), fallback, dtype=float)
+    fitter = _fitter_from_params("gamma_gamma", spend.params) if spend.fitter is None else spend.fitter
+    return np.asarray(fitter.conditional_expected_average_profit(
+        np.asarray(frequency, dtype=float), np.maximum(np.asarray(monetary_value, dtype=float), 0.0)
+    ), dtype=float)
+
+
+def _evaluation_recency(model: str, recency: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Recency at which to evaluate a model's closed forms.
+
+    lifetimes' Pareto/NBD takes log(0) when recency equals t (a purchase on the as-of day) and
+    returns NaN; its functions are continuous there, so they are evaluated a millionth of t earlier.
+    """
+    if model != "paretonbd":
+        return recency
+    return np.where((recency >= t) & (t > 0), t * (1 - 1e-6), recency)
+
+
+def _per_triple(rfm: pl.DataFrame, columns: dict[str, np.ndarray], triples: pl.DataFrame) -> pl.DataFrame:
+    return rfm.join(triples.select("frequency", "recency", "t").with_columns(**{k: pl.Series(v) for k, v in columns.items()}),
+                    on=["frequency", "recency", "t"], how="left")
+
+
+def score(purchase: Fit, spend: Fit | None, rfm: pl.DataFrame, time_unit: str, horizon_months: int = 12,
+          annual_discount_rate: float = 0.10, margin_rate: float = 1.0, fallback_order_value: float = 0.0) -> pl.DataFrame:
+    """p_alive, expected purchases over the horizon, expected order value and CLV for every customer.
+
+    Model functions are evaluated once per unique (frequency, recency, t) triple. CLV follows
+    lifetimes' customer_lifetime_value: monthly steps, monthly discount rate
+    (1 + annual)^(1/12) - 1, times the margin rate.
+    """
+    fitter = purchase.fitter or _fitter_from_params(purchase.model, purchase.params)
+    triples = compress(rfm)
+    f, r, t = (triples[c].to_numpy().astype(float) for c in ("frequency", "recency", "t"))
+    r = _evaluation_recency(purchase.model, r, t)
+    step = LIFETIMES_UNITS_PER_MONTH[time_unit]
+    monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1
+    cumulative = [np.zeros_like(f)]
+    for month in range(1, horizon_months + 1):
+        cumulative.append(np.asarray(fitter.conditional_expected_number_of_purchases_up_to_time(month * step, f, r, t), dtype=float))
+    discounted = sum((cumulative[i] - cumulative[i - 1]) / (1 + monthly_rate) ** i for i in range(1, horizon_months + 1))
+    p_alive = np.clip(np.asarray(fitter.conditional_probability_alive(f, r, t), dtype=float), 0.0, 1.0)
+    scored = _per_triple(rfm, {"p_alive": p_alive, "expected_purchases": cumulative[-1], "_discounted": discounted}, triples)
+    aov = expected_order_value(spend, scored["frequency"].to_numpy(), scored["monetary_value"].to_numpy(), fallback_order_value)
+    scored = scored.with_columns(expected_order_value=pl.Series(aov)).with_columns(
+        clv=margin_rate * pl.col("expected_order_value") * pl.col("_discounted")
+    ).drop("_discounted")
+    bad = scored.filter(~pl.all_horizontal(pl.col("p_alive", "expected_purchases", "expected_order_value", "clv").is_finite()))
+    if bad.height:
+        raise ModelError(f"{MODEL_NAMES[purchase.model]} gave non-finite scores for {bad.height:,} customers "
+                         f"(e.g. frequency={bad['frequency'][0]}, recency={bad['recency'][0]}, t={bad['t'][0]})")
+    return scored
+
+
+def value_tiers(clv: np.ndarray, p_alive: np.ndarray, tiers: list[tuple[str, float]], rest: str,
+                inactive_below: float) -> np.ndarray:
+    """The CLV pyramid: `inactive` below the p_alive threshold, then tiers by share of the active customers from the top."""
+    clv = np.asarray(clv, dtype=float)
+    result = np.full(len(clv), rest, dtype=object)
+    active = np.flatnonzero(np.asarray(p_alive) >= inactive_below)
+    result[np.asarray(p_alive) < inactive_below] = "inactive"
+    ranked = active[np.argsort(-clv[active], kind="stable")]
+    start, cumulative = 0, 0.0
+    for name, share in tiers:
+        cumulative += share
+        end = min(len(ranked), math.ceil(round(cumulative * len(ranked), 9)))
+        result[ranked[start:end]] = name
+        start = end
+    return result
+
+
+def holdout_metrics(purchase: Fit, calibration: pl.DataFrame, holdout_duration: float) -> dict:
+    """Predicted vs actual repeat purchases in the holdout period, in total and per customer.
+
+    `calibration` has frequency, recency, t at the calibration end and `frequency_holdout`,
+    the actual repeat purchase days in the holdout.
+    """
+    fitter = purchase.fitter or _fitter_from_params(purchase.model, purchase.params)
+    triples = compress(calibration)
+    f, r, t = (triples[c].to_numpy().astype(float) for c in ("frequency", "recency", "t"))
+    predicted = fitter.conditional_expected_number_of_purchases_up_to_time(
+        holdout_duration, f, _evaluation_recency(purchase.model, r, t), t)
+    joined = _per_triple(calibration, {"predicted": np.asarray(predicted, dtype=float)}, triples)
+    actual = joined["frequency_holdout"].to_numpy().astype(float)
+    pred = joined["predicted"].to_numpy()
+    error = pred - actual
+    corr = float(np.corrcoef(pred, actual)[0, 1]) if actual.std() > 0 and pred.std() > 0 else float("nan")
+    return {
+        "holdout_customers": len(actual),
+        "holdout_actual": float(actual.sum()),
+        "holdout_predicted": float(pred.sum()),
+        "holdout_mae": float(np.abs(error).mean()),
+        "holdout_rmse": float(np.sqrt((error**2).mean())),
+        "holdout_correlation": corr,
+    }
+
+
+def repeat_purchase_histogram(purchase: Fit, calibration: pl.DataFrame, seed: int = 0, simulated_customers: int = 500_000) -> pl.DataFrame:
+    """Customers by number of repeat purchases in calibration (0..6, 7+): actual, and expected under the fit.
+
+    Expected counts are simulated from the fitted model at each customer's own age t (the same
+    approach as lifetimes' plot_period_transactions, vectorised), scaled to the customer count.
+    """
+    ages = calibration["t"].to_numpy().astype(float)
+    replicas = max(1, min(50, simulated_customers // max(1, len(ages))))
+    rng = np.random.default_rng(seed)
+    _, owner = synthetic.repeat_purchases(rng, purchase.model, purchase.params, np.tile(ages, replicas))
+    simulated = np.minimum(np.bincount(owner, minlength=len(ages) * replicas), HISTOGRAM_MAX)
+    actual = np.minimum(calibration["frequency"].to_numpy().astype(int), HISTOGRAM_MAX)
+    buckets = np.arange(HISTOGRAM_MAX + 1)
+    return pl.DataFrame({
+        "repeat_purchases": [str(b) if b < HISTOGRAM_MAX else f"{HISTOGRAM_MAX}+" for b in buckets],
+        "actual": np.bincount(actual, minlength=HISTOGRAM_MAX + 1).astype(np.int64),
+        "expected": np.bincount(simulated, minlength=HISTOGRAM_MAX + 1) / replicas,
+    })

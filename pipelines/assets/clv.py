@@ -1,0 +1,75 @@
+"""CLV layer: transactions -> customer_rfm -> clv_model (fits, holdout backtest) -> customer_clv."""
+
+import dagster as dg
+import polars as pl
+
+from models.clv import MODEL_NAMES
+from pipelines import charts
+from pipelines import clv as clv_io
+from pipelines.assets.ingest import TRANSACTIONS
+from pipelines.metadata import markdown_table, table_metadata
+from pipelines.resources import SegprofConfig, WarehouseResource
+
+
+@dg.asset(deps=[TRANSACTIONS], kinds={"duckdb"}, group_name="clv")
+def customer_rfm(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """clv.customer_rfm: customer x as-of date frequency, recency, age and mean repeat spend."""
+    config = segprof.value
+    with duckdb.get_connection() as con:
+        w = clv_io.windows(con, config)
+        clv_io.build_customer_rfm(con, config, w.as_of)
+        return dg.MaterializeResult(metadata={
+            **table_metadata(con, "clv.customer_rfm"),
+            "as_of_date": str(w.as_of),
+            "time_unit": config.time_unit,
+        })
+
+
+@dg.asset(deps=[customer_rfm], kinds={"duckdb", "python"}, group_name="clv")
+def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """clv.model_runs: one row per fit; candidates backtested on the holdout, the chosen one refitted up to the as-of date."""
+    config = segprof.value
+    with duckdb.get_connection() as con:
+        w = clv_io.windows(con, config)
+        result = clv_io.fit_models(con, config, context.run_id, w)
+    for warning in result.warnings:
+        context.log.warning(warning)
+    fits = pl.DataFrame(result.rows, infer_schema_length=None).select(
+        "stage", "model", "converged", "chosen", "parameters", "log_likelihood", "n_customers", "n_triples",
+        pl.col("fit_seconds").round(3), pl.col("holdout_actual").round(1), pl.col("holdout_predicted").round(1),
+        pl.col("holdout_mae").round(4), pl.col("holdout_rmse").round(4), pl.col("holdout_correlation").round(3),
+    )
+    metadata = {
+        "chosen_model": MODEL_NAMES[result.purchase.model],
+        "parameters": result.purchase.params,
+        "spend_parameters": result.spend.params if result.spend else {"fallback_mean_order_value": result.fallback_order_value},
+        "log_likelihood": result.purchase.log_likelihood,
+        "customers": result.purchase.n_customers,
+        "distinct_triples": result.purchase.n_triples,
+        "calibration": f"{w.first_date} to {w.calibration_end}",
+        "holdout": f"{w.calibration_end} (excl.) to {w.holdout_end}",
+        "fits": dg.MetadataValue.md(markdown_table(fits)),
+        "warnings": dg.MetadataValue.md("\n".join(f"- {x}" for x in result.warnings) or "None."),
+        "dagster/row_count": len(result.rows),
+    }
+    if result.histograms:
+        metadata["predicted_vs_actual"] = dg.MetadataValue.md(
+            charts.repeat_purchase_histograms(result.histograms, "Customers by repeat purchases in calibration")
+        )
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(deps=[clv_model], kinds={"duckdb"}, group_name="clv")
+def customer_clv(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """clv.customer_clv: customer x as-of date p_alive, expected purchases and order value, CLV and value tier."""
+    config = segprof.value
+    with duckdb.get_connection() as con:
+        w = clv_io.windows(con, config)
+        scored = clv_io.score_customers(con, config, w.as_of)
+        tiers = scored.group_by("value_tier").agg(customers=pl.len(), clv=pl.col("clv").sum().round(0)).sort("clv", descending=True)
+        return dg.MaterializeResult(metadata={
+            **table_metadata(con, "clv.customer_clv"),
+            "as_of_date": str(w.as_of),
+            "customer_equity": float(scored["clv"].sum()),
+            "tiers": dg.MetadataValue.md(markdown_table(tiers)),
+        })

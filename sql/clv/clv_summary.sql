@@ -1,0 +1,10 @@
+-- Headline CLV figures for the run summary: scored customers, chosen model and customer equity.
+select
+    count(*) as customers,
+    any_value(purchase_model) as purchase_model,
+    any_value(spend_model) as spend_model,
+    sum(clv) as customer_equity,
+    any_value(as_of_date) as as_of_date,
+    any_value(horizon_months) as horizon_months
+from clv.customer_clv
+where as_of_date = (select max(as_of_date) from clv.customer_clv)

@@ -1,0 +1,30 @@
+-- clv.customer_clv: customer x as-of date lifetime value from the chosen models.
+create schema if not exists clv;
+
+create table if not exists clv.customer_clv (
+    customer_id          varchar        not null,
+    as_of_date           date           not null,
+    p_alive              double         not null,
+    expected_purchases   double         not null,
+    expected_order_value decimal(18, 2) not null,
+    clv                  decimal(18, 2) not null,
+    value_tier           varchar        not null,
+    purchase_model       varchar        not null,
+    spend_model          varchar        not null,
+    horizon_months       integer        not null,
+    run_id               varchar        not null,
+    primary key (customer_id, as_of_date)
+);
+
+comment on table clv.customer_clv is 'Per customer and as-of date: probability alive, expected purchases and order value, discounted CLV and value tier.';
+comment on column clv.customer_clv.customer_id is 'Customer identifier.';
+comment on column clv.customer_clv.as_of_date is 'Date the customer is scored at.';
+comment on column clv.customer_clv.p_alive is 'Probability the customer is still active (has not dropped out) at as_of_date, given their frequency, recency and age.';
+comment on column clv.customer_clv.expected_purchases is 'Expected repeat purchases over the next horizon_months.';
+comment on column clv.customer_clv.expected_order_value is 'Gamma-Gamma expected spend per future purchase; one-time buyers get the population mean; a mean repeat spend at or below zero is taken as zero.';
+comment on column clv.customer_clv.clv is 'Discounted expected margin over horizon_months: margin rate x expected order value x expected purchases per month, discounted monthly at (1 + annual rate)^(1/12) - 1.';
+comment on column clv.customer_clv.value_tier is 'CLV pyramid among active customers (config clv.value_tiers, default platinum top 1%, gold next 4%, silver next 15%, bronze the rest); inactive when p_alive is below the configured threshold.';
+comment on column clv.customer_clv.purchase_model is 'Purchase model that scored the customer (bgnbd, paretonbd, mbgnbd).';
+comment on column clv.customer_clv.spend_model is 'Spend model: gamma_gamma, or empirical_mean when Gamma-Gamma could not be fitted.';
+comment on column clv.customer_clv.horizon_months is 'Months the CLV and expected purchases look ahead.';
+comment on column clv.customer_clv.run_id is 'Pipeline run that scored the customer (see clv.model_runs).';

@@ -1,0 +1,57 @@
+-- clv.model_runs: one row per model fit, the registry of every CLV model the pipeline fitted.
+create schema if not exists clv;
+
+create table if not exists clv.model_runs (
+    run_id                 varchar   not null,
+    fitted_at              timestamp not null,
+    stage                  varchar   not null,
+    model                  varchar   not null,
+    parameters             json,
+    log_likelihood         double,
+    converged              boolean   not null,
+    n_customers            bigint    not null,
+    n_triples              bigint    not null,
+    fit_seconds            double    not null,
+    as_of_date             date      not null,
+    calibration_start      date,
+    calibration_end        date,
+    holdout_end            date,
+    time_unit              varchar   not null,
+    holdout_customers      bigint,
+    holdout_actual         double,
+    holdout_predicted      double,
+    holdout_mae            double,
+    holdout_rmse           double,
+    holdout_correlation    double,
+    frequency_monetary_correlation double,
+    chosen                 boolean   not null,
+    lifetimes_version      varchar   not null,
+    note                   varchar
+);
+
+comment on table clv.model_runs is 'Every CLV model fit: calibration fits scored on the holdout period, and the final fits on all data up to the as-of date that score customers (chosen = true).';
+comment on column clv.model_runs.run_id is 'Pipeline run that made the fit.';
+comment on column clv.model_runs.fitted_at is 'When the fit finished.';
+comment on column clv.model_runs.stage is 'calibration: fitted up to calibration_end and tested on the holdout; final: fitted up to as_of_date.';
+comment on column clv.model_runs.model is 'bgnbd (BG/NBD), paretonbd (Pareto/NBD), mbgnbd (MBG/NBD), gamma_gamma (spend), or empirical_mean (spend fallback).';
+comment on column clv.model_runs.parameters is 'Fitted parameters as JSON, in lifetimes'' parameterisation and the run''s time unit.';
+comment on column clv.model_runs.log_likelihood is 'Total log-likelihood of the data at the fitted parameters.';
+comment on column clv.model_runs.converged is 'Whether the optimiser converged to finite, positive parameters.';
+comment on column clv.model_runs.n_customers is 'Customers in the fit.';
+comment on column clv.model_runs.n_triples is 'Distinct (frequency, recency, t) triples (Gamma-Gamma: distinct (frequency, monetary_value) pairs) the fit ran on.';
+comment on column clv.model_runs.fit_seconds is 'Wall time of the fit.';
+comment on column clv.model_runs.as_of_date is 'As-of date of the run.';
+comment on column clv.model_runs.calibration_start is 'First transaction day in the data.';
+comment on column clv.model_runs.calibration_end is 'Last day of the calibration period (final fits: as_of_date).';
+comment on column clv.model_runs.holdout_end is 'Last day of the holdout period (calibration fits only).';
+comment on column clv.model_runs.time_unit is 'Time unit of recency, t and the parameters.';
+comment on column clv.model_runs.holdout_customers is 'Customers acquired by calibration_end, on whom the holdout is scored.';
+comment on column clv.model_runs.holdout_actual is 'Actual repeat purchase days in the holdout period, all customers.';
+comment on column clv.model_runs.holdout_predicted is 'Repeat purchases the calibration fit predicted for the holdout period, all customers.';
+comment on column clv.model_runs.holdout_mae is 'Mean absolute error of predicted vs actual holdout repeat purchases per customer (Gamma-Gamma: of the mean spend per purchase).';
+comment on column clv.model_runs.holdout_rmse is 'Root mean squared error per customer, as holdout_mae.';
+comment on column clv.model_runs.holdout_correlation is 'Pearson correlation of predicted and actual per customer.';
+comment on column clv.model_runs.frequency_monetary_correlation is 'Gamma-Gamma only: correlation of frequency and mean repeat spend among repeat customers; the model assumes it is near 0.';
+comment on column clv.model_runs.chosen is 'This fit scores customers in clv.customer_clv.';
+comment on column clv.model_runs.lifetimes_version is 'Version of the lifetimes package that fitted the model.';
+comment on column clv.model_runs.note is 'Why a fit did not converge or a fallback was used.';

@@ -1,0 +1,114 @@
+"""The CLV layer end to end on CDNOW, and its failure modes through the CLI."""
+
+import contextlib
+import io
+import json
+
+import duckdb
+import pytest
+import yaml
+
+from models import synthetic
+from pipelines import cli
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def cdnow_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cdnow_clv")
+    config = yaml.safe_load((REPO / "segprof.yaml").read_text())
+    config["warehouse"]["path"] = str(folder / "w.duckdb")
+    path = folder / "segprof.yaml"
+    path.write_text(yaml.safe_dump(config))
+    outputs = []
+    for _ in range(2):  # the demo must be safe to run twice
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            assert cli.main(["run", "--config", str(path)]) == 0
+        outputs.append([line for line in out.getvalue().splitlines() if not line.startswith("seconds")])
+    con = duckdb.connect(str(folder / "w.duckdb"))
+    yield con, outputs
+    con.close()
+
+
+def test_the_demo_prints_the_same_summary_twice(cdnow_run):
+    _, (first, second) = cdnow_run
+    assert first == second
+    assert first[:4] == ["records read       69,659", "accepted           69,659", "rejected           0", "customers          23,570"]
+    assert first[5].startswith("CLV model          ") and first[6].startswith("customer equity    $")
+
+
+def test_every_customer_is_scored_once(cdnow_run):
+    cdnow_run, _ = cdnow_run
+    rows, customers, as_of = cdnow_run.execute(
+        "select count(*), count(distinct customer_id), any_value(as_of_date)::varchar from clv.customer_clv").fetchall()[0]
+    assert rows == customers == 23_570 and as_of == "1998-06-30"
+    assert cdnow_run.execute("select count(*) from clv.customer_rfm").fetchall()[0][0] == 23_570
+
+
+def test_model_runs_hold_all_four_models_and_one_choice(cdnow_run):
+    cdnow_run, _ = cdnow_run
+    latest = "(select max_by(run_id, fitted_at) from clv.model_runs)"
+    rows = cdnow_run.execute(
+        f"select stage, model, chosen, converged, parameters::varchar, holdout_mae from clv.model_runs where run_id = {latest}").fetchall()
+    assert cdnow_run.execute("select count(distinct run_id) from clv.model_runs").fetchall()[0][0] == 2  # history is kept
+    calibration = {m for s, m, *_ in rows if s == "calibration"}
+    assert calibration == {"bgnbd", "paretonbd", "mbgnbd", "gamma_gamma"}
+    chosen_purchase = [(m, mae) for s, m, c, *_ , mae in rows if s == "final" and c and m != "gamma_gamma"]
+    assert len(chosen_purchase) == 1
+    # auto chooses the lowest holdout MAE among the calibration fits
+    maes = {m: mae for s, m, c, conv, p, mae in rows if s == "calibration" and m != "gamma_gamma"}
+    assert chosen_purchase[0][0] == min(maes, key=maes.get)
+    for s, m, c, converged, params, mae in rows:
+        assert converged and all(v > 0 for v in json.loads(params).values())
+
+
+def test_scores_are_in_range_and_tiers_follow_the_pyramid(cdnow_run):
+    cdnow_run, _ = cdnow_run
+    low, high, min_clv = cdnow_run.execute("select min(p_alive), max(p_alive), min(clv) from clv.customer_clv").fetchall()[0]
+    assert 0 <= low <= high <= 1 and min_clv >= 0
+    tiers = dict(cdnow_run.execute("select value_tier, count(*) from clv.customer_clv group by 1").fetchall())
+    active = sum(v for k, v in tiers.items() if k != "inactive")
+    assert tiers["platinum"] == pytest.approx(0.01 * active, abs=1)
+    assert tiers["gold"] == pytest.approx(0.04 * active, abs=1)
+    assert tiers["silver"] == pytest.approx(0.15 * active, abs=1)
+    best = cdnow_run.execute("select value_tier from clv.customer_clv order by clv desc limit 1").fetchall()[0][0]
+    assert best == "platinum"
+
+
+def test_calibration_window_is_recorded(cdnow_run):
+    cdnow_run, _ = cdnow_run
+    windows = cdnow_run.execute(
+        "select distinct calibration_start::varchar, calibration_end::varchar, holdout_end::varchar "
+        "from clv.model_runs where stage = 'calibration'").fetchall()
+    assert windows == [("1997-01-01", "1997-09-30", "1998-06-30")]
+
+
+def test_one_time_buyers_only_fail_with_a_clear_message(write_config, csv_source, capsys):
+    lines = [f"{i},o{i},2024-01-{1 + i % 28:02d},{10 + i}" for i in range(1, 60)]
+    path = write_config([csv_source(lines)])
+    assert cli.main(["run", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "clv_model: cannot fit BG/NBD: no customer has a repeat purchase; at least 10 are needed" in err
+    assert "Traceback" not in err
+
+
+def test_fixed_model_is_used(write_config, tmp_path):
+    synthetic.generate(customers=3_000, seed=5, out_dir=tmp_path / "data")
+    source = {"name": "syn", "path": "data/transactions/*.parquet", "format": "parquet",
+              "columns": {"customer_id": "customer_id", "order_id": "order_id", "order_date": "order_ts", "amount": "amount"}}
+    path = write_config([source], clv={"model": "mbgnbd", "candidates": ["bgnbd", "mbgnbd"]})
+    assert cli.main(["run", "--config", str(path)]) == 0
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        models = con.execute("select distinct purchase_model from clv.customer_clv").fetchall()
+        calibration = con.execute("select model from clv.model_runs where stage = 'calibration' order by 1").fetchall()
+    assert models == [("mbgnbd",)]
+    assert calibration == [("bgnbd",), ("gamma_gamma",), ("mbgnbd",)]
+
+
+def test_a_final_fit_that_does_not_converge_stops_the_run(write_config, csv_source, capsys):
+    lines = [f"{c},o{c}_{d},2024-{1 + (c * d) % 12:02d}-{1 + (c + d) % 28:02d},{5 + c % 7 + d}" for c in range(1, 80) for d in range(1 + c % 4)]
+    path = write_config([csv_source(lines)], as_of_date="2024-12-31", clv={"model": "mbgnbd"})
+    assert cli.main(["run", "--config", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "clv_model: MBG/NBD on all data up to 2024-12-31: did not converge" in err
+    assert "Traceback" not in err
