@@ -33,6 +33,30 @@ class Windows:
         return (self.holdout_end - self.calibration_end).days
 
 
+def period_start(day: dt.date, period: str) -> dt.date:
+    month = day.month if period == "month" else 3 * ((day.month - 1) // 3) + 1
+    return dt.date(day.year, month, 1)
+
+
+def next_period_start(day: dt.date, period: str) -> dt.date:
+    start = period_start(day, period)
+    months = 1 if period == "month" else 3
+    year, month = divmod(start.month - 1 + months, 12)
+    return dt.date(start.year + year, month + 1, 1)
+
+
+def scoring_dates(w: Windows, period: str) -> list[dt.date]:
+    """Every period end from the first transaction's period up to the as-of date, and the as-of date itself.
+
+    Customers are scored at each so that segments, migration and trends have history.
+    """
+    dates, day = [], w.first_date
+    while (end := next_period_start(day, period) - dt.timedelta(days=1)) < w.as_of:
+        dates.append(end)
+        day = end + dt.timedelta(days=1)
+    return [*dates, w.as_of]
+
+
 @dataclass
 class ModelRun:
     """What clv_model decided: every fit as a registry row, the chosen fits, and what to show."""
@@ -64,18 +88,21 @@ def windows(con: duckdb.DuckDBPyConnection, config: Config) -> Windows:
     return Windows(as_of, first, calibration_end, holdout_end)
 
 
-def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> None:
+def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
+    """RFM at every scoring date, replacing what clv.customer_rfm held for those dates, in one transaction."""
     create_tables(con, "clv/customer_rfm")
     run(con, "clv/rfm")
-    params = {"as_of": as_of, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit}
     con.begin()
-    run(con, "clv/delete_customer_rfm", params)
-    run(con, "clv/insert_customer_rfm", params)
+    for as_of in dates:
+        params = {"as_of": as_of, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit}
+        run(con, "clv/delete_customer_rfm", params)
+        run(con, "clv/insert_customer_rfm", params)
     con.commit()
 
 
-def load_rfm(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
-    return _frame(con, "clv/select_customer_rfm", {"as_of": as_of})
+def load_rfm(con: duckdb.DuckDBPyConnection, dates: dt.date | list[dt.date]) -> pl.DataFrame:
+    """clv.customer_rfm at one or several as-of dates (column as_of_date tells which)."""
+    return _frame(con, "clv/select_customer_rfm", {"dates": dates if isinstance(dates, list) else [dates]})
 
 
 def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: str, chosen: bool, **extra) -> dict:
@@ -212,20 +239,28 @@ def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> tuple[clv_mod
     return fit(purchase[0]), gg, fallback, purchase[0]["run_id"]
 
 
-def score_customers(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> pl.DataFrame:
-    """Score every customer at the as-of date with the chosen fits and write clv.customer_clv."""
+def score_customers(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> pl.DataFrame:
+    """Score every customer at every scoring date with the fits chosen at the last date; write clv.customer_clv.
+
+    The model fitted up to the as-of date scores the earlier period ends too (no refit per period),
+    so that movement between periods reflects customers' behaviour, not changing parameters.
+    """
     settings = config.clv
-    purchase, spend, fallback, run_id = chosen_fits(con, as_of)
-    rfm = load_rfm(con, as_of)
+    purchase, spend, fallback, run_id = chosen_fits(con, dates[-1])
+    rfm = load_rfm(con, dates)
     scored = clv_models.score(purchase, spend, rfm, config.time_unit, settings.horizon_months,
                               settings.annual_discount_rate, settings.margin_rate, fallback)
-    tiers = clv_models.value_tiers(scored["clv"].to_numpy(), scored["p_alive"].to_numpy(),
-                                   [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
-                                   settings.inactive_below_p_alive)
-    scored = scored.with_columns(value_tier=pl.Series(tiers, dtype=pl.String))
+    tiers = np.empty(scored.height, dtype=object)
+    as_of_column = scored["as_of_date"].to_numpy()
+    for as_of in dates:
+        rows = np.flatnonzero(as_of_column == np.datetime64(as_of))
+        tiers[rows] = clv_models.value_tiers(scored["clv"].to_numpy()[rows], scored["p_alive"].to_numpy()[rows],
+                                             [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
+                                             settings.inactive_below_p_alive)
+    scored = scored.with_columns(value_tier=pl.Series(tiers.tolist(), dtype=pl.String))
     create_tables(con, "clv/customer_clv")
     con.register("_customer_clv", scored.to_arrow())
-    params = {"as_of": as_of, "purchase_model": purchase.model, "spend_model": "gamma_gamma" if spend else "empirical_mean",
+    params = {"dates": dates, "purchase_model": purchase.model, "spend_model": "gamma_gamma" if spend else "empirical_mean",
               "horizon_months": settings.horizon_months, "run_id": run_id}
     con.begin()
     run(con, "clv/delete_customer_clv", params)

@@ -124,6 +124,96 @@ class Clv(_Strict):
         return self
 
 
+class RateTable(_Strict):
+    """A rate or amount with optional overrides by a dimension value (category or channel)."""
+
+    default: float = Field(ge=0)
+    by: dict[str, float] = Field(default_factory=dict, description="Overrides keyed by category or channel.")
+
+
+class Cogs(_Strict):
+    method: Literal["rate", "unit_cost"] = Field(
+        default="rate", description="rate: share of the sale amount by category; unit_cost: the source's unit_cost x quantity."
+    )
+    rate: RateTable = RateTable(default=0.0)
+
+
+class CostToServe(_Strict):
+    per_order: RateTable = RateTable(default=0.0)
+    per_line: RateTable = RateTable(default=0.0)
+
+
+class Returns(_Strict):
+    handling_per_return: float = Field(default=0.0, ge=0, description="Cost per returned line, on top of the refund.")
+
+
+class Marketing(_Strict):
+    per_customer_per_period: RateTable = Field(
+        default=RateTable(default=0.0), description="Cost per customer in the marketed base per period, by acquisition channel."
+    )
+    active_months: int = Field(default=12, ge=1, description="A customer is marketed to until this many months after their last purchase.")
+    file: str | None = Field(default=None, description="Parquet file of extra costs: customer_id, period_start, amount.")
+
+
+class Overhead(_Strict):
+    amount_per_period: float = Field(default=0.0, ge=0)
+    key: Literal["revenue", "orders", "customers"] = "revenue"
+
+
+class Profit(_Strict):
+    """The cost model. Every cost is its own column in profit.customer_profit."""
+
+    period: Literal["month", "quarter"] = "month"
+    assumptions: str | None = Field(default=None, description="Plain-words statement of assumed costs, shown wherever they are used.")
+    cogs: Cogs = Cogs()
+    cost_to_serve: CostToServe = CostToServe()
+    returns: Returns = Returns()
+    marketing: Marketing = Marketing()
+    overhead: Overhead = Overhead()
+
+
+class Manager(_Strict):
+    name: str
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+
+
+class Target(_Strict):
+    target: float
+    better: Literal["higher", "lower"] = "higher"
+    amber_within: float = Field(default=0.1, ge=0, description="Relative shortfall still shown amber rather than red.")
+
+
+class SegmentRule(_Strict):
+    """Conditions, all of which must hold; each lists the allowed values."""
+
+    value_tier: list[str] | None = None
+    region: list[str] | None = None
+    channel: list[str] | None = None
+    cohort: list[str] | None = Field(default=None, description="Acquisition quarters, e.g. 1997Q1.")
+    attribute: dict[str, list] | None = Field(default=None, description="staging.customers column -> allowed values.")
+
+
+class Segment(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    manager: Manager | None = None
+    rule: SegmentRule | None = None
+    catch_all: bool = False
+    targets: dict[str, Target] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _rule_or_catch_all(self) -> Segment:
+        if self.catch_all == (self.rule is not None):
+            raise ValueError("a segment has either a rule or catch_all: true")
+        return self
+
+
+class AtRisk(_Strict):
+    tiers: list[str] = Field(default=["platinum", "gold"], min_length=1)
+    p_alive_drop: float = Field(default=0.2, gt=0, le=1, description="Flag a fall in p_alive of more than this since the prior as-of date.")
+    overdue_factor: float = Field(default=2.0, gt=1, description="Flag customers whose time since last purchase exceeds this many of their typical gaps.")
+
+
 class Config(_Strict):
     warehouse: Warehouse
     currency: str = "$"
@@ -134,10 +224,34 @@ class Config(_Strict):
     sources: list[Source] = Field(min_length=1)
     customer_attributes: CustomerAttributes | None = None
     clv: Clv = Clv()
+    profit: Profit = Profit()
+    segments: list[Segment] = Field(
+        default=[Segment(name="all_customers", description="Every active customer.", catch_all=True)], min_length=1
+    )
+    lapsed_segment: str = Field(default="lapsed", pattern=NAME_PATTERN,
+                                description="Segment of customers whose p_alive is below clv.inactive_below_p_alive.")
+    at_risk: AtRisk = AtRisk()
 
     # Set by load(); relative paths resolve against the config file's folder.
     _base_dir: Path = PrivateAttr(default=Path("."))
     _file: Path = PrivateAttr(default=Path("segprof.yaml"))
+
+    @model_validator(mode="after")
+    def _segments_consistent(self) -> Config:
+        names = [s.name for s in self.segments]
+        if len(set(names)) != len(names):
+            raise ValueError("segment names must be unique")
+        catch_alls = [s.name for s in self.segments if s.catch_all]
+        if len(catch_alls) != 1 or not self.segments[-1].catch_all:
+            raise ValueError("exactly one segment, the last, must be catch_all: true")
+        if self.lapsed_segment in names[:-1] or self.lapsed_segment == names[-1]:
+            raise ValueError(f"segment name '{self.lapsed_segment}' is reserved for customers below the p_alive threshold")
+        tiers = {t.name for t in self.clv.value_tiers} | {self.clv.rest_tier}
+        for segment in self.segments:
+            unknown = set(segment.rule.value_tier or []) - tiers if segment.rule else set()
+            if unknown:
+                raise ValueError(f"segment '{segment.name}': unknown value tiers {sorted(unknown)}; tiers are {sorted(tiers)}")
+        return self
 
     @field_validator("sources")
     @classmethod

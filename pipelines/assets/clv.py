@@ -13,14 +13,16 @@ from pipelines.resources import SegprofConfig, WarehouseResource
 
 @dg.asset(deps=[TRANSACTIONS], kinds={"duckdb"}, group_name="clv")
 def customer_rfm(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
-    """clv.customer_rfm: customer x as-of date frequency, recency, age and mean repeat spend."""
+    """clv.customer_rfm: customer x as-of date (every period end and the as-of date) RFM statistics."""
     config = segprof.value
     with duckdb.get_connection() as con:
         w = clv_io.windows(con, config)
-        clv_io.build_customer_rfm(con, config, w.as_of)
+        dates = clv_io.scoring_dates(w, config.profit.period)
+        clv_io.build_customer_rfm(con, config, dates)
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "clv.customer_rfm"),
             "as_of_date": str(w.as_of),
+            "scoring_dates": f"{len(dates)} {config.profit.period} ends, {dates[0]} to {dates[-1]}",
             "time_unit": config.time_unit,
         })
 
@@ -61,11 +63,12 @@ def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb:
 
 @dg.asset(deps=[clv_model], kinds={"duckdb"}, group_name="clv")
 def customer_clv(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
-    """clv.customer_clv: customer x as-of date p_alive, expected purchases and order value, CLV and value tier."""
+    """clv.customer_clv: customer x as-of date (every period end) p_alive, expected purchases, CLV and value tier."""
     config = segprof.value
     with duckdb.get_connection() as con:
         w = clv_io.windows(con, config)
-        scored = clv_io.score_customers(con, config, w.as_of)
+        scored = clv_io.score_customers(con, config, clv_io.scoring_dates(w, config.profit.period))
+        scored = scored.filter(pl.col("as_of_date") == w.as_of)
         tiers = scored.group_by("value_tier").agg(customers=pl.len(), clv=pl.col("clv").sum().round(0)).sort("clv", descending=True)
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "clv.customer_clv"),

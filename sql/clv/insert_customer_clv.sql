@@ -1,7 +1,7 @@
 insert into clv.customer_clv by name
 select
     customer_id,
-    $as_of::date as as_of_date,
+    as_of_date,
     p_alive,
     expected_purchases,
     expected_order_value::decimal(18, 2) as expected_order_value,

@@ -40,9 +40,13 @@ def test_the_demo_prints_the_same_summary_twice(cdnow_run):
 def test_every_customer_is_scored_once(cdnow_run):
     cdnow_run, _ = cdnow_run
     rows, customers, as_of = cdnow_run.execute(
-        "select count(*), count(distinct customer_id), any_value(as_of_date)::varchar from clv.customer_clv").fetchall()[0]
+        "select count(*), count(distinct customer_id), any_value(as_of_date)::varchar from clv.customer_clv "
+        "where as_of_date = '1998-06-30'").fetchall()[0]
     assert rows == customers == 23_570 and as_of == "1998-06-30"
-    assert cdnow_run.execute("select count(*) from clv.customer_rfm").fetchall()[0][0] == 23_570
+    # History: one scoring per month end, each customer from the month of their first purchase on.
+    per_date = dict(cdnow_run.execute("select as_of_date::varchar, count(*) from clv.customer_clv group by 1").fetchall())
+    assert len(per_date) == 18 and per_date["1997-01-31"] == 7_846 and per_date["1997-03-31"] == 23_570
+    assert cdnow_run.execute("select count(*) from clv.customer_rfm").fetchall()[0][0] == sum(per_date.values())
 
 
 def test_model_runs_hold_all_four_models_and_one_choice(cdnow_run):
@@ -66,12 +70,14 @@ def test_scores_are_in_range_and_tiers_follow_the_pyramid(cdnow_run):
     cdnow_run, _ = cdnow_run
     low, high, min_clv = cdnow_run.execute("select min(p_alive), max(p_alive), min(clv) from clv.customer_clv").fetchall()[0]
     assert 0 <= low <= high <= 1 and min_clv >= 0
-    tiers = dict(cdnow_run.execute("select value_tier, count(*) from clv.customer_clv group by 1").fetchall())
+    tiers = dict(cdnow_run.execute(
+        "select value_tier, count(*) from clv.customer_clv where as_of_date = '1998-06-30' group by 1").fetchall())
     active = sum(v for k, v in tiers.items() if k != "inactive")
     assert tiers["platinum"] == pytest.approx(0.01 * active, abs=1)
     assert tiers["gold"] == pytest.approx(0.04 * active, abs=1)
     assert tiers["silver"] == pytest.approx(0.15 * active, abs=1)
-    best = cdnow_run.execute("select value_tier from clv.customer_clv order by clv desc limit 1").fetchall()[0][0]
+    best = cdnow_run.execute(
+        "select value_tier from clv.customer_clv where as_of_date = '1998-06-30' order by clv desc limit 1").fetchall()[0][0]
     assert best == "platinum"
 
 
