@@ -36,18 +36,24 @@ def read_sql(name: str, **identifiers: str | None) -> str:
     return _SLOT.sub(lambda m: quote_ident(v) if (v := identifiers[m.group(1)]) else "null", text)
 
 
+def _used(sql: str, params: dict | None) -> dict | None:
+    """Only the parameters the statement names: callers may pass one dict to several statements."""
+    if not params:
+        return None
+    used = set(re.findall(r"\$(\w+)", sql))
+    return {k: v for k, v in params.items() if k in used} or None
+
+
 def run(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers):
-    """Execute sql/<name>.sql, binding only the parameters the statement names."""
+    """Execute sql/<name>.sql."""
     sql = read_sql(name, **identifiers)
-    if params:
-        used = set(re.findall(r"\$(\w+)", sql))
-        params = {k: v for k, v in params.items() if k in used}
-    return con.execute(sql, params or None)
+    return con.execute(sql, _used(sql, params))
 
 
 def relation(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> duckdb.DuckDBPyRelation:
     """sql/<name>.sql as a lazy relation, for streaming large results (e.g. to_arrow_reader)."""
-    return con.sql(read_sql(name), params=params)
+    sql = read_sql(name)
+    return con.sql(sql, params=_used(sql, params))
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers) -> list[dict]:

@@ -12,8 +12,7 @@ create table if not exists clv.customer_clv (
     purchase_model       varchar        not null,
     spend_model          varchar        not null,
     horizon_months       integer        not null,
-    run_id               varchar        not null,
-    primary key (customer_id, as_of_date)
+    run_id               varchar        not null
 );
 
 comment on table clv.customer_clv is 'Per customer and as-of date: probability alive, expected purchases and order value, discounted CLV and value tier.';

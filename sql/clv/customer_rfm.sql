@@ -10,8 +10,7 @@ create table if not exists clv.customer_rfm (
     monetary_value  double  not null,
     first_purchase  date    not null,
     last_purchase   date    not null,
-    time_unit       varchar not null,
-    primary key (customer_id, as_of_date)
+    time_unit       varchar not null
 );
 
 comment on table clv.customer_rfm is 'Per customer and as-of date: frequency, recency, age and mean repeat spend, as lifetimes.utils.summary_data_from_transaction_data(freq=''D'') defines them, in the configured time unit.';

@@ -30,10 +30,17 @@ def test_asset_graph_snapshot():
         "customer_rfm": ("clv", ["transactions"]),
         "clv_model": ("clv", ["customer_rfm"]),
         "customer_clv": ("clv", ["clv_model"]),
+        "customer_profit": ("profitability", ["customers", "transactions"]),
+        "customer_segments": ("profitability", ["customer_clv", "customers"]),
+        "segment_profitability": ("profitability", ["customer_profit", "customer_segments"]),
+        "segment_migration": ("profitability", ["customer_profit", "customer_segments"]),
+        "whale_curve": ("profitability", ["customer_profit", "customer_segments"]),
+        "at_risk_customers": ("profitability", ["customer_segments"]),
     }
     check_names = sorted(k.name for k in graph.asset_check_keys)
     assert check_names == [
-        "clv_model_parameters_valid", "customer_clv_valid",
+        "clv_model_parameters_valid", "customer_clv_valid", "customer_profit_reconciles_to_ledger",
+        "customer_segments_one_per_customer", "segment_migration_rows_add_up", "segment_profitability_reconciles_to_ledger",
         "transactions_expectations", "transactions_order_ids_unique", "transactions_records_accounted",
     ]
 

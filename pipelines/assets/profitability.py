@@ -1,0 +1,82 @@
+"""Profitability layer: customer P&L, segments, segment P&L, migration, whale curve and at-risk customers."""
+
+import dagster as dg
+import polars as pl
+
+from pipelines import profit
+from pipelines.assets.clv import customer_clv
+from pipelines.assets.ingest import TRANSACTIONS, customers
+from pipelines.metadata import markdown_table, table_metadata
+from pipelines.resources import SegprofConfig, WarehouseResource
+from pipelines.warehouse import query
+
+
+def _assumptions(config) -> dict:
+    text = config.profit.assumptions
+    return {"cost_basis": dg.MetadataValue.md(f"**Assumed costs:** {text}" if text else "Costs from the source data.")}
+
+
+@dg.asset(deps=[TRANSACTIONS, customers], kinds={"duckdb"}, group_name="profitability")
+def customer_profit(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """profit.customer_profit: customer x period revenue, each cost and contribution."""
+    config = segprof.value
+    with duckdb.get_connection() as con:
+        as_of = profit.as_of_date(con, config)
+        profit.build_customer_profit(con, config, as_of)
+        return dg.MaterializeResult(metadata={**table_metadata(con, "profit.customer_profit"), **_assumptions(config)})
+
+
+@dg.asset(deps=[customer_clv, customers], kinds={"duckdb", "python"}, group_name="profitability")
+def customer_segments(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """profit.customer_segments: customer x scoring date, exactly one segment."""
+    config = segprof.value
+    with duckdb.get_connection() as con:
+        dates = profit.scoring_dates(con, config)
+        assigned = profit.build_customer_segments(con, config, dates)
+        latest = assigned.filter(pl.col("as_of_date") == dates[-1]).group_by("segment").agg(customers=pl.len()).sort("segment")
+        return dg.MaterializeResult(metadata={
+            **table_metadata(con, "profit.customer_segments"),
+            "segments_at_as_of": dg.MetadataValue.md(markdown_table(latest)),
+        })
+
+
+@dg.asset(deps=[customer_profit, customer_segments], kinds={"duckdb"}, group_name="profitability")
+def segment_profitability(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """profit.segment_profitability: segment x period P&L, customers, retention and customer equity."""
+    config = segprof.value
+    with duckdb.get_connection() as con:
+        profit.build_table(con, "segment_profitability",
+                           {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.assumptions is not None})
+        return dg.MaterializeResult(metadata={**table_metadata(con, "profit.segment_profitability"), **_assumptions(config)})
+
+
+@dg.asset(deps=[customer_segments, customer_profit], kinds={"duckdb"}, group_name="profitability")
+def segment_migration(duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """profit.segment_migration: from-segment x to-segment between consecutive scoring dates."""
+    with duckdb.get_connection() as con:
+        profit.build_table(con, "segment_migration", {})
+        return dg.MaterializeResult(metadata=table_metadata(con, "profit.segment_migration"))
+
+
+@dg.asset(deps=[customer_profit, customer_segments], kinds={"duckdb"}, group_name="profitability")
+def whale_curve(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """profit.whale_curve (+ whale_curve_summary): cumulative contribution by customers ranked by contribution."""
+    config = segprof.value
+    with duckdb.get_connection() as con:
+        profit.build_whale_curve(con, profit.as_of_date(con, config))
+        headline = query(con, "profit/whale_curve_headline")
+        return dg.MaterializeResult(metadata={
+            **table_metadata(con, "profit.whale_curve"),
+            "headline": dg.MetadataValue.md(markdown_table(pl.DataFrame(headline)) if headline else "No data."),
+            **_assumptions(config),
+        })
+
+
+@dg.asset(deps=[customer_segments], kinds={"duckdb"}, group_name="profitability")
+def at_risk_customers(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """profit.at_risk_customers: top-tier customers whose p_alive fell or who are overdue, ranked by CLV at stake."""
+    settings = segprof.value.at_risk
+    with duckdb.get_connection() as con:
+        profit.build_table(con, "at_risk_customers", {
+            "tiers": settings.tiers, "p_alive_drop": settings.p_alive_drop, "overdue_factor": settings.overdue_factor})
+        return dg.MaterializeResult(metadata=table_metadata(con, "profit.at_risk_customers", preview_rows=10))

@@ -1,0 +1,119 @@
+"""Profitability layer I/O: customer P&L, segments, segment P&L, migration, whale curve, at-risk customers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from models import segments as segment_models
+from pipelines import clv as clv_io
+from pipelines.config import Config, RateTable
+from pipelines.errors import SourceError
+from pipelines.warehouse import create_tables, query, relation, run
+
+
+def _rates(prefix: str, table: RateTable) -> dict:
+    return {f"{prefix}_keys": list(table.by), f"{prefix}_values": list(table.by.values()), f"{prefix}_default": table.default}
+
+
+def cost_parameters(config: Config, as_of: dt.date) -> dict:
+    """The cost model as bound parameters of sql/profit/insert_customer_profit.sql."""
+    profit = config.profit
+    return {
+        "as_of": as_of,
+        "period": profit.period,
+        "cogs_method": profit.cogs.method,
+        **_rates("cogs", profit.cogs.rate),
+        **_rates("line", profit.cost_to_serve.per_line),
+        **_rates("order", profit.cost_to_serve.per_order),
+        **_rates("marketing", profit.marketing.per_customer_per_period),
+        "handling_per_return": profit.returns.handling_per_return,
+        "active_months": profit.marketing.active_months,
+        "overhead_per_period": profit.overhead.amount_per_period,
+        "overhead_key": profit.overhead.key,
+        "costs_assumed": profit.assumptions is not None,
+    }
+
+
+def build_customer_profit(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> None:
+    params = cost_parameters(config, as_of)
+    if config.profit.marketing.file:
+        path = config.resolve(config.profit.marketing.file)
+        if not path.is_file():
+            raise SourceError(f"{path}: profit.marketing.file: file not found")
+        try:
+            run(con, "profit/marketing_costs_file", {"path": str(path), "period": config.profit.period})
+        except duckdb.Error as exc:
+            raise SourceError(f"{path}: profit.marketing.file: {exc} (expected columns customer_id, period_start, amount)") from exc
+    else:
+        run(con, "profit/marketing_costs_empty")
+    create_tables(con, "profit/customer_profit")
+    con.begin()
+    run(con, "profit/delete_customer_profit")
+    run(con, "profit/insert_customer_profit", params)
+    con.commit()
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date, expected: str, actual: str,
+              columns: list[str]) -> pl.DataFrame:
+    """Per period, `columns` of two sql/profit statements side by side; rows that differ at all.
+
+    `expected` is the ledger (or a table already reconciled to it), `actual` what must add up to it.
+    """
+    params = {"as_of": as_of, "period": config.profit.period}
+    left = pl.from_arrow(relation(con, expected, params).to_arrow_table()).select("period_start", *columns)
+    right = pl.from_arrow(relation(con, actual, params).to_arrow_table()).select("period_start", *columns)
+    joined = left.join(right, on="period_start", how="full", suffix="_summed", coalesce=True).sort("period_start")
+    differs = pl.any_horizontal(
+        pl.col(c).cast(pl.Decimal(38, 2)).fill_null(0) != pl.col(f"{c}_summed").cast(pl.Decimal(38, 2)).fill_null(0) for c in columns
+    )
+    return joined.filter(differs)
+
+
+def customer_dimensions(con: duckdb.DuckDBPyConnection, dates: list[dt.date]) -> pl.DataFrame:
+    """Each customer's value tier at every scoring date with the dimensions segment rules may use."""
+    return pl.from_arrow(relation(con, "profit/customer_dimensions", {"dates": dates}).to_arrow_table())
+
+
+def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> pl.DataFrame:
+    customers = customer_dimensions(con, dates)
+    assigned = segment_models.assign(customers, [s.model_dump() for s in config.segments], config.lapsed_segment)
+    create_tables(con, "profit/customer_segments")
+    con.register("_customer_segments", assigned.select("customer_id", "as_of_date", "segment", "value_tier").to_arrow())
+    con.begin()
+    run(con, "profit/delete_customer_segments")
+    run(con, "profit/insert_customer_segments")
+    con.commit()
+    con.unregister("_customer_segments")
+    return assigned
+
+
+def build_table(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> None:
+    """Rebuild a profit table: its definition, then delete and insert in one transaction."""
+    create_tables(con, f"profit/{table}")
+    con.begin()
+    run(con, f"profit/delete_{table}")
+    run(con, f"profit/insert_{table}", params)
+    con.commit()
+
+
+def scoring_dates(con: duckdb.DuckDBPyConnection, config: Config) -> list[dt.date]:
+    return clv_io.scoring_dates(clv_io.windows(con, config), config.profit.period)
+
+
+def as_of_date(con: duckdb.DuckDBPyConnection, config: Config) -> dt.date:
+    return clv_io.windows(con, config).as_of
+
+
+
+
+def build_whale_curve(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    run(con, "profit/whale_contributions", {"as_of": as_of})
+    create_tables(con, "profit/whale_curve", "profit/whale_curve_summary")
+    con.begin()
+    for table in ("whale_curve", "whale_curve_summary"):
+        run(con, f"profit/delete_{table}")
+        run(con, f"profit/insert_{table}")
+    con.commit()

@@ -1,0 +1,1 @@
+delete from profit.at_risk_customers

@@ -1,0 +1,1 @@
+delete from profit.customer_profit

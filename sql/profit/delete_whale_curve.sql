@@ -1,0 +1,1 @@
+delete from profit.whale_curve

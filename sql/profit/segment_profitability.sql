@@ -1,0 +1,52 @@
+-- profit.segment_profitability: segment x period P&L and customer KPIs.
+create schema if not exists profit;
+
+create table if not exists profit.segment_profitability (
+    segment                   varchar        not null,
+    period_start              date           not null,
+    period_end                date           not null,
+    customers                 bigint         not null,
+    active_customers          bigint         not null,
+    new_customers             bigint         not null,
+    prior_customers           bigint         not null,
+    lost_customers            bigint         not null,
+    retention_rate            double,
+    revenue                   decimal(18, 2) not null,
+    cogs                      decimal(18, 2) not null,
+    cost_to_serve             decimal(18, 2) not null,
+    returns_cost              decimal(18, 2) not null,
+    marketing_cost            decimal(18, 2) not null,
+    contribution              decimal(18, 2) not null,
+    overhead_cost             decimal(18, 2) not null,
+    profit_after_overhead     decimal(18, 2) not null,
+    contribution_per_customer decimal(18, 2),
+    share_of_contribution     double,
+    customer_equity           decimal(18, 2) not null,
+    average_clv               decimal(18, 2),
+    costs_assumed             boolean        not null,
+    primary key (segment, period_start)
+);
+
+comment on table profit.segment_profitability is 'Per segment and period: customers, activity, P&L and customer equity. Customers count in the segment they are in at the period end; summed over segments the P&L equals the ledger.';
+comment on column profit.segment_profitability.segment is 'Segment name.';
+comment on column profit.segment_profitability.period_start is 'First day of the period.';
+comment on column profit.segment_profitability.period_end is 'Last day of the period (the as-of date for the current period); segment membership is taken at this date.';
+comment on column profit.segment_profitability.customers is 'Customers in the segment at period_end.';
+comment on column profit.segment_profitability.active_customers is 'Of those, customers with at least one order in the period.';
+comment on column profit.segment_profitability.new_customers is 'Of those, customers whose first purchase was in the period.';
+comment on column profit.segment_profitability.prior_customers is 'Customers in the segment at the previous period end.';
+comment on column profit.segment_profitability.lost_customers is 'Of prior_customers, those now in the lapsed segment (p_alive below the threshold).';
+comment on column profit.segment_profitability.retention_rate is '1 - lost_customers / prior_customers; null without prior customers and for the lapsed segment.';
+comment on column profit.segment_profitability.revenue is 'Gross sales of the segment''s customers in the period.';
+comment on column profit.segment_profitability.cogs is 'Cost of goods sold (see profit.customer_profit).';
+comment on column profit.segment_profitability.cost_to_serve is 'Cost to serve (see profit.customer_profit).';
+comment on column profit.segment_profitability.returns_cost is 'Refunds plus return handling.';
+comment on column profit.segment_profitability.marketing_cost is 'Marketing and retention cost.';
+comment on column profit.segment_profitability.contribution is 'revenue - cogs - cost_to_serve - returns_cost - marketing_cost.';
+comment on column profit.segment_profitability.overhead_cost is 'Allocated overhead.';
+comment on column profit.segment_profitability.profit_after_overhead is 'contribution - overhead_cost.';
+comment on column profit.segment_profitability.contribution_per_customer is 'contribution / customers.';
+comment on column profit.segment_profitability.share_of_contribution is 'contribution / total contribution of all segments in the period.';
+comment on column profit.segment_profitability.customer_equity is 'Sum of the customers'' CLV at period_end.';
+comment on column profit.segment_profitability.average_clv is 'customer_equity / customers.';
+comment on column profit.segment_profitability.costs_assumed is 'True when the costs are stated assumptions (config profit.assumptions).';
