@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import textwrap
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
+
+from pipelines import cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,3 +48,21 @@ def con(tmp_path):
     connection = duckdb.connect(str(tmp_path / "test.duckdb"))
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def cdnow_demo(tmp_path_factory):
+    """The demo config on CDNOW, run twice into a temporary warehouse: (connection, printed summaries)."""
+    folder = tmp_path_factory.mktemp("cdnow_clv")
+    config = yaml.safe_load((REPO / "segprof.yaml").read_text())
+    config["warehouse"]["path"] = str(folder / "w.duckdb")
+    path = folder / "segprof.yaml"
+    path.write_text(yaml.safe_dump(config))
+    outputs = []
+    for _ in range(2):  # the demo must be safe to run twice
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            assert cli.main(["run", "--config", str(path)]) == 0
+        outputs.append([line for line in out.getvalue().splitlines() if not line.startswith("seconds")])
+    con = duckdb.connect(str(folder / "w.duckdb"))
+    yield con, outputs
+    con.close()

@@ -33,3 +33,15 @@ def test_synthetic_million_transactions_through_the_cli(tmp_path, capsys):
         ).fetchone()
     assert (accepted, rejected, customers) == (info["transactions"], 0, 125_000)
     assert 0.25 < loyal / customers < 0.35
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        unprofitable, cost = con.execute(
+            "select unprofitable_share, unprofitable_cost from profit.whale_curve_summary "
+            "where scope = 'all' and window_name = 'trailing_12_months'").fetchall()[0]
+        moves = con.execute(
+            "select count(*), sum(customers) from profit.segment_migration "
+            "where from_segment not in ('new', to_segment) and to_date = (select max(to_date) from profit.segment_migration)"
+        ).fetchall()[0]
+        segments = {r[0] for r in con.execute("select distinct segment from profit.customer_segments").fetchall()}
+    assert unprofitable > 0.1 and cost > 0  # real costs and returns make customers unprofitable
+    assert moves[0] >= 6 and moves[1] > 100  # customers move between many pairs of segments
+    assert segments == {"key_accounts", "loyalty_members", "north_south", "east_west_central", "lapsed"}

@@ -1,7 +1,5 @@
 """The CLV layer end to end on CDNOW, and its failure modes through the CLI."""
 
-import contextlib
-import io
 import json
 
 import duckdb
@@ -13,48 +11,31 @@ from pipelines import cli
 from tests.conftest import REPO
 
 
-@pytest.fixture(scope="module")
-def cdnow_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cdnow_clv")
-    config = yaml.safe_load((REPO / "segprof.yaml").read_text())
-    config["warehouse"]["path"] = str(folder / "w.duckdb")
-    path = folder / "segprof.yaml"
-    path.write_text(yaml.safe_dump(config))
-    outputs = []
-    for _ in range(2):  # the demo must be safe to run twice
-        with contextlib.redirect_stdout(io.StringIO()) as out:
-            assert cli.main(["run", "--config", str(path)]) == 0
-        outputs.append([line for line in out.getvalue().splitlines() if not line.startswith("seconds")])
-    con = duckdb.connect(str(folder / "w.duckdb"))
-    yield con, outputs
-    con.close()
-
-
-def test_the_demo_prints_the_same_summary_twice(cdnow_run):
-    _, (first, second) = cdnow_run
+def test_the_demo_prints_the_same_summary_twice(cdnow_demo):
+    _, (first, second) = cdnow_demo
     assert first == second
     assert first[:4] == ["records read       69,659", "accepted           69,659", "rejected           0", "customers          23,570"]
     assert first[5].startswith("CLV model          ") and first[6].startswith("customer equity    $")
 
 
-def test_every_customer_is_scored_once(cdnow_run):
-    cdnow_run, _ = cdnow_run
-    rows, customers, as_of = cdnow_run.execute(
+def test_every_customer_is_scored_once(cdnow_demo):
+    cdnow_demo, _ = cdnow_demo
+    rows, customers, as_of = cdnow_demo.execute(
         "select count(*), count(distinct customer_id), any_value(as_of_date)::varchar from clv.customer_clv "
         "where as_of_date = '1998-06-30'").fetchall()[0]
     assert rows == customers == 23_570 and as_of == "1998-06-30"
     # History: one scoring per month end, each customer from the month of their first purchase on.
-    per_date = dict(cdnow_run.execute("select as_of_date::varchar, count(*) from clv.customer_clv group by 1").fetchall())
+    per_date = dict(cdnow_demo.execute("select as_of_date::varchar, count(*) from clv.customer_clv group by 1").fetchall())
     assert len(per_date) == 18 and per_date["1997-01-31"] == 7_846 and per_date["1997-03-31"] == 23_570
-    assert cdnow_run.execute("select count(*) from clv.customer_rfm").fetchall()[0][0] == sum(per_date.values())
+    assert cdnow_demo.execute("select count(*) from clv.customer_rfm").fetchall()[0][0] == sum(per_date.values())
 
 
-def test_model_runs_hold_all_four_models_and_one_choice(cdnow_run):
-    cdnow_run, _ = cdnow_run
+def test_model_runs_hold_all_four_models_and_one_choice(cdnow_demo):
+    cdnow_demo, _ = cdnow_demo
     latest = "(select max_by(run_id, fitted_at) from clv.model_runs)"
-    rows = cdnow_run.execute(
+    rows = cdnow_demo.execute(
         f"select stage, model, chosen, converged, parameters::varchar, holdout_mae from clv.model_runs where run_id = {latest}").fetchall()
-    assert cdnow_run.execute("select count(distinct run_id) from clv.model_runs").fetchall()[0][0] == 2  # history is kept
+    assert cdnow_demo.execute("select count(distinct run_id) from clv.model_runs").fetchall()[0][0] == 2  # history is kept
     calibration = {m for s, m, *_ in rows if s == "calibration"}
     assert calibration == {"bgnbd", "paretonbd", "mbgnbd", "gamma_gamma"}
     chosen_purchase = [(m, mae) for s, m, c, *_ , mae in rows if s == "final" and c and m != "gamma_gamma"]
@@ -66,24 +47,24 @@ def test_model_runs_hold_all_four_models_and_one_choice(cdnow_run):
         assert converged and all(v > 0 for v in json.loads(params).values())
 
 
-def test_scores_are_in_range_and_tiers_follow_the_pyramid(cdnow_run):
-    cdnow_run, _ = cdnow_run
-    low, high, min_clv = cdnow_run.execute("select min(p_alive), max(p_alive), min(clv) from clv.customer_clv").fetchall()[0]
+def test_scores_are_in_range_and_tiers_follow_the_pyramid(cdnow_demo):
+    cdnow_demo, _ = cdnow_demo
+    low, high, min_clv = cdnow_demo.execute("select min(p_alive), max(p_alive), min(clv) from clv.customer_clv").fetchall()[0]
     assert 0 <= low <= high <= 1 and min_clv >= 0
-    tiers = dict(cdnow_run.execute(
+    tiers = dict(cdnow_demo.execute(
         "select value_tier, count(*) from clv.customer_clv where as_of_date = '1998-06-30' group by 1").fetchall())
     active = sum(v for k, v in tiers.items() if k != "inactive")
     assert tiers["platinum"] == pytest.approx(0.01 * active, abs=1)
     assert tiers["gold"] == pytest.approx(0.04 * active, abs=1)
     assert tiers["silver"] == pytest.approx(0.15 * active, abs=1)
-    best = cdnow_run.execute(
+    best = cdnow_demo.execute(
         "select value_tier from clv.customer_clv where as_of_date = '1998-06-30' order by clv desc limit 1").fetchall()[0][0]
     assert best == "platinum"
 
 
-def test_calibration_window_is_recorded(cdnow_run):
-    cdnow_run, _ = cdnow_run
-    windows = cdnow_run.execute(
+def test_calibration_window_is_recorded(cdnow_demo):
+    cdnow_demo, _ = cdnow_demo
+    windows = cdnow_demo.execute(
         "select distinct calibration_start::varchar, calibration_end::varchar, holdout_end::varchar "
         "from clv.model_runs where stage = 'calibration'").fetchall()
     assert windows == [("1997-01-01", "1997-09-30", "1998-06-30")]
