@@ -7,7 +7,7 @@ CONFIG ?= segprof.yaml
 CUSTOMERS ?= 100000
 SEED ?= 42
 
-.PHONY: setup demo test test-slow test-all dev synthetic validate clean
+.PHONY: setup demo test test-slow test-all dev synthetic validate clean browser
 
 setup: $(STAMP)
 
@@ -24,14 +24,20 @@ demo: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/segprof validate --config $(CONFIG)
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest -m "not slow" -q
 
-test-slow: $(STAMP)
+test-slow: $(STAMP) browser
 	$(BIN)/pytest -m slow -q
 
-test-all: $(STAMP)
+test-all: $(STAMP) browser
 	$(BIN)/pytest -q
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "The browser tests need Chromium: sudo apt-get install chromium chromium-driver" >&2; exit 1; fi; }
 
 synthetic: $(STAMP)
 	$(BIN)/segprof generate --customers $(CUSTOMERS) --seed $(SEED) --out data/synthetic

@@ -8,7 +8,9 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import polars as pl  # noqa: E402
 
 
@@ -36,3 +38,55 @@ def repeat_purchase_histograms(histograms: dict[str, pl.DataFrame], title: str) 
     ax.legend(frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _png_markdown(fig, title)
+
+
+COLORS = {"line": "#1f4e79", "target": "#8a5a00", "grid": "#d0d7de", "text": "#24292f", "fill": "#dbe9f6"}
+
+
+def _svg(fig, key: str) -> str:
+    """Inline SVG text (no XML prolog); `key` salts the element ids so that charts on one page do not clash."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.hashsalt": key, "svg.fonttype": "none"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def _style(ax) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.spines[["left", "bottom"]].set_color(COLORS["grid"])
+    ax.tick_params(colors=COLORS["text"], labelsize=8)
+    ax.grid(axis="y", color=COLORS["grid"], linewidth=0.6)
+    ax.set_axisbelow(True)
+
+
+def trend(key: str, dates: list, values: list, title: str, formatter, target: float | None = None) -> str:
+    """A small line chart of a KPI over period ends, with the target as a dashed line."""
+    fig, ax = plt.subplots(figsize=(3.6, 1.9))
+    points = [(d, v) for d, v in zip(dates, values) if v is not None]
+    if points:
+        ax.plot([d for d, _ in points], [v for _, v in points], color=COLORS["line"], linewidth=1.8, marker="o", markersize=2.5)
+    if target is not None:
+        ax.axhline(target, color=COLORS["target"], linestyle="--", linewidth=1, label="target")
+        ax.legend(frameon=False, fontsize=7, loc="best")
+    ax.set_title(title, fontsize=9, color=COLORS["text"], loc="left")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: formatter(v)))
+    fig.autofmt_xdate(rotation=0, ha="center")
+    ax.xaxis.set_major_locator(matplotlib.dates.AutoDateLocator(maxticks=5))
+    ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%b %y"))
+    _style(ax)
+    return _svg(fig, key)
+
+
+def whale(key: str, shares: list[float], cumulative: list[float]) -> str:
+    """The whale curve: cumulative share of total contribution against share of customers, best first."""
+    fig, ax = plt.subplots(figsize=(5.2, 2.8))
+    ax.plot([s * 100 for s in shares], [c * 100 for c in cumulative], color=COLORS["line"], linewidth=2)
+    ax.fill_between([s * 100 for s in shares], [c * 100 for c in cumulative], color=COLORS["fill"])
+    ax.axhline(100, color=COLORS["target"], linestyle="--", linewidth=1, label="total contribution")
+    ax.set_xlabel("customers, most profitable first (%)", fontsize=8, color=COLORS["text"])
+    ax.set_ylabel("share of total contribution (%)", fontsize=8, color=COLORS["text"])
+    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    _style(ax)
+    return _svg(fig, key)

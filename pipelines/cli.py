@@ -83,8 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.select:
         done = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
         print(f"materialised: {', '.join(done)}")
-    currency = defs.resources["segprof"].value.currency
-    for line in run_summary(defs, seconds=time.perf_counter() - started, currency=currency):
+    for line in run_summary(defs, seconds=time.perf_counter() - started):
         print(line)
     return 0
 

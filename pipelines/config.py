@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from pipelines.errors import ConfigError, SourceError
+from pipelines.kpis import KPI_NAMES
 
 PACKAGE_SCHEME = "package://"
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -179,7 +180,7 @@ class Manager(_Strict):
 
 class Target(_Strict):
     target: float
-    better: Literal["higher", "lower"] = "higher"
+    better: Literal["higher", "lower"] | None = Field(default=None, description="Default: the KPI's own direction.")
     amber_within: float = Field(default=0.1, ge=0, description="Relative shortfall still shown amber rather than red.")
 
 
@@ -205,6 +206,9 @@ class Segment(_Strict):
     def _rule_or_catch_all(self) -> Segment:
         if self.catch_all == (self.rule is not None):
             raise ValueError("a segment has either a rule or catch_all: true")
+        unknown = sorted(set(self.targets) - set(KPI_NAMES))
+        if unknown:
+            raise ValueError(f"unknown KPI in targets: {', '.join(unknown)}; KPIs are {', '.join(KPI_NAMES)}")
         return self
 
 
@@ -212,6 +216,20 @@ class AtRisk(_Strict):
     tiers: list[str] = Field(default=["platinum", "gold"], min_length=1)
     p_alive_drop: float = Field(default=0.2, gt=0, le=1, description="Flag a fall in p_alive of more than this since the prior as-of date.")
     overdue_factor: float = Field(default=2.0, gt=1, description="Flag customers whose time since last purchase exceeds this many of their typical gaps.")
+
+
+class Scorecards(_Strict):
+    output_dir: str = Field(default="scorecards", description="Folder of the HTML scorecards, relative to the config file.")
+    top_at_risk: int = Field(default=10, ge=1, le=100)
+    default_targets: dict[str, Target] = Field(default_factory=dict, description="Targets for segments that set none for a KPI.")
+
+    @field_validator("default_targets")
+    @classmethod
+    def _known(cls, targets: dict) -> dict:
+        unknown = sorted(set(targets) - set(KPI_NAMES))
+        if unknown:
+            raise ValueError(f"unknown KPI: {', '.join(unknown)}; KPIs are {', '.join(KPI_NAMES)}")
+        return targets
 
 
 class Config(_Strict):
@@ -231,6 +249,7 @@ class Config(_Strict):
     lapsed_segment: str = Field(default="lapsed", pattern=NAME_PATTERN,
                                 description="Segment of customers whose p_alive is below clv.inactive_below_p_alive.")
     at_risk: AtRisk = AtRisk()
+    scorecards: Scorecards = Scorecards()
 
     # Set by load(); relative paths resolve against the config file's folder.
     _base_dir: Path = PrivateAttr(default=Path("."))

@@ -8,9 +8,12 @@ from models.clv import MODEL_NAMES
 from pipelines.warehouse import query
 
 
-def run_summary(defs: dg.Definitions, seconds: float, currency: str = "$") -> list[str]:
+def run_summary(defs: dg.Definitions, seconds: float) -> list[str]:
     duckdb = defs.resources["duckdb"]
+    config = defs.resources["segprof"].value
+    currency = config.currency
     rows: list[tuple[str, str]] = []
+    index = config.resolve(config.scorecards.output_dir) / "index.html"
     with duckdb.get_connection() as con:
         tables = {r["table_name"] for r in query(con, "warehouse/tables")}
         if {"staging.customers", "staging.rejected_transactions"} <= tables:
@@ -30,5 +33,7 @@ def run_summary(defs: dg.Definitions, seconds: float, currency: str = "$") -> li
                     ("customer equity", f"{currency}{clv['customer_equity']:,.0f} ({clv['horizon_months']} months, as of {clv['as_of_date']})"),
                 ]
     rows += [("seconds", f"{seconds:.1f}"), ("warehouse", duckdb.database)]
+    if index.is_file():
+        rows.append(("scorecards", str(index)))
     width = max(len(k) for k, _ in rows)
     return [f"{k:<{width}}  {v}" for k, v in rows]

@@ -36,6 +36,8 @@ def test_asset_graph_snapshot():
         "segment_migration": ("profitability", ["customer_profit", "customer_segments"]),
         "whale_curve": ("profitability", ["customer_profit", "customer_segments"]),
         "at_risk_customers": ("profitability", ["customer_segments"]),
+        "segment_scorecard": ("scorecards", ["at_risk_customers", "clv_model", "segment_migration",
+                                             "segment_profitability", "whale_curve"]),
     }
     check_names = sorted(k.name for k in graph.asset_check_keys)
     assert check_names == [

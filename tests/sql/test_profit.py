@@ -66,7 +66,7 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2}
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     ingest.load_transactions(con, cfg)
     ingest.build_customers(con, cfg)
-    create_tables(con, "clv/customer_clv", "clv/customer_rfm")
+    create_tables(con, "clv/customer_clv", "clv/customer_rfm", "clv/model_runs")
     for customer, as_of, p_alive, value, tier in CLV_ROWS:
         con.execute("insert into clv.customer_clv values (?, ?, ?, 1, 10, ?, ?, 'bgnbd', 'gamma_gamma', 12, 'r')",
                     [customer, as_of, p_alive, value, tier])

@@ -1,0 +1,27 @@
+"""Scorecards layer: segment P&L, migration, whale curve and at-risk customers -> segment_scorecard (table + HTML)."""
+
+import dagster as dg
+
+from pipelines import scorecards
+from pipelines.assets.clv import clv_model
+from pipelines.assets.profitability import at_risk_customers, segment_migration, segment_profitability, whale_curve
+from pipelines.metadata import table_metadata
+from pipelines.resources import SegprofConfig, WarehouseResource
+
+
+@dg.asset(deps=[segment_profitability, segment_migration, whale_curve, at_risk_customers, clv_model],
+          kinds={"duckdb", "html"}, group_name="scorecards")
+def segment_scorecard(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """scorecards.segment_scorecard: segment x as-of date x KPI; and the HTML scorecards built from it."""
+    config = segprof.value
+    with duckdb.get_connection() as con:
+        scorecards.build_scorecard_table(con, config)
+        data = scorecards.site_data(con, config)
+        metadata = table_metadata(con, "scorecards.segment_scorecard")
+    index = scorecards.render_site(data, config.resolve(config.scorecards.output_dir))
+    return dg.MaterializeResult(metadata={
+        **metadata,
+        "index": dg.MetadataValue.path(str(index)),
+        "pages": len(data["pages"]),
+        "statuses": scorecards.statuses(data),
+    })

@@ -1,0 +1,260 @@
+"""Segment scorecards: the KPI table in the warehouse and a static HTML site built from exactly that table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import jinja2
+import polars as pl
+
+from models.clv import MODEL_NAMES
+from pipelines import charts
+from pipelines.config import Config
+from pipelines.kpis import BY_NAME, KPIS
+from pipelines.warehouse import create_tables, query, run
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATUS_TEXT = {"green": ("✓", "On target"), "amber": ("!", "Near target"), "red": ("✕", "Off target"), None: ("–", "No target")}
+TREND_KPIS = ("contribution", "customers", "customer_equity", "retention_rate")
+
+
+def _settings(config: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """KPI targets and definitions per segment, and segment managers, as frames for the SQL."""
+    rows, info = [], []
+    segments = [*config.segments, None]  # None: the lapsed segment, which has no manager or targets
+    for segment in segments:
+        name = segment.name if segment else config.lapsed_segment
+        targets = {**config.scorecards.default_targets, **(segment.targets if segment else {})}
+        for kpi in KPIS:
+            target = targets.get(kpi.name)
+            rows.append({
+                "segment": name, "kpi": kpi.name, "label": kpi.label, "unit": kpi.unit,
+                "better": (target.better if target and target.better else kpi.better), "definition": kpi.definition,
+                "target": target.target if target else None, "amber_within": target.amber_within if target else None,
+            })
+        info.append({"segment": name, "manager": segment.manager.name if segment and segment.manager else None,
+                     "manager_email": segment.manager.email if segment and segment.manager else None})
+    return pl.DataFrame(rows, infer_schema_length=None), pl.DataFrame(info, infer_schema_length=None)
+
+
+def build_scorecard_table(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    settings, info = _settings(config)
+    con.register("_kpi_settings", settings.to_arrow())
+    con.register("_segment_info", info.to_arrow())
+    create_tables(con, "scorecards/segment_scorecard")
+    con.begin()
+    run(con, "scorecards/delete_segment_scorecard")
+    run(con, "scorecards/insert_segment_scorecard")
+    con.commit()
+    con.unregister("_kpi_settings")
+    con.unregister("_segment_info")
+
+
+def formatter(unit: str, currency: str):
+    """How a KPI value is written: the one place numbers are turned into text."""
+    def money(v):
+        sign = "−" if v < 0 else ""
+        v = abs(v)
+        if v >= 1e6:
+            return f"{sign}{currency}{v / 1e6:,.2f}M"
+        return f"{sign}{currency}{v:,.0f}" if v >= 1000 else f"{sign}{currency}{v:,.2f}"
+
+    return {
+        "money": money,
+        "count": lambda v: f"{v:,.0f}",
+        "signed_count": lambda v: f"{v:+,.0f}".replace("-", "−"),
+        "percent": lambda v: f"{v * 100:.1f} %".replace("-", "−"),
+    }[unit]
+
+
+def _write(value, unit: str, currency: str) -> str:
+    return "n/a" if value is None else formatter(unit, currency)(value)
+
+
+def _change_text(change, unit: str, currency: str) -> str:
+    if change is None:
+        return "no prior period"
+    if unit == "percent":
+        text = f"{change * 100:+.1f} pts".replace("-", "−")
+    else:
+        text = ("+" if change >= 0 else "−") + formatter("count" if unit == "signed_count" else unit, currency)(abs(change))
+    return f"{'▲' if change > 0 else '▼' if change < 0 else '■'} {text}"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
+                             trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
+    """Everything the pages show, read back from the warehouse tables (never recomputed here)."""
+    currency = config.currency
+    cards = pl.DataFrame(query(con, "scorecards/select_scorecard"), infer_schema_length=None)
+    as_of = cards["as_of_date"].max()
+    managed = [s.name for s in config.segments]
+    all_segments = [*managed, config.lapsed_segment]
+    migration = query(con, "scorecards/migration_at", {"as_of": as_of})
+    models = query(con, "scorecards/model_summary")
+    whale_points = pl.DataFrame(query(con, "scorecards/whale_points"), infer_schema_length=None)
+    whale_headlines = {r["scope"]: r for r in query(con, "scorecards/whale_headlines")}
+    described = {s.name: s for s in config.segments}
+
+    def tiles(segment: str) -> list[dict]:
+        current = cards.filter((pl.col("segment") == segment) & (pl.col("as_of_date") == as_of))
+        out = []
+        for row in current.iter_rows(named=True):
+            icon, status_label = STATUS_TEXT[row["status"]]
+            out.append({
+                **row,
+                "value_text": _write(row["value"], row["unit"], currency),
+                "target_text": _write(row["target"], row["unit"], currency) if row["target"] is not None else None,
+                "change_text": _change_text(row["change"], row["unit"], currency),
+                "status_icon": icon, "status_label": status_label, "status_class": row["status"] or "none",
+            })
+        order = {k.name: i for i, k in enumerate(KPIS)}
+        return sorted(out, key=lambda t: order[t["kpi"]])
+
+    def trends(segment: str) -> list[str]:
+        history = cards.filter(pl.col("segment") == segment).sort("as_of_date")
+        svgs = []
+        for kpi in TREND_KPIS:
+            rows = history.filter(pl.col("kpi") == kpi)
+            svgs.append(charts.trend(f"{segment}-{kpi}", rows["as_of_date"].to_list(), rows["value"].to_list(),
+                                     BY_NAME[kpi].label, formatter(BY_NAME[kpi].unit, currency),
+                                     rows["target"][-1] if rows.height else None))
+        return svgs
+
+    def moves(segment: str) -> dict:
+        into = [m for m in migration if m["to_segment"] == segment]
+        out = [m for m in migration if m["from_segment"] == segment]
+        fmt = formatter("money", currency)
+        for m in into + out:
+            m["clv_text"] = fmt(float(m["clv_moved"]))
+        return {"into": into, "out": out,
+                "into_total": sum(m["customers"] for m in into), "out_total": sum(m["customers"] for m in out)}
+
+    def at_risk(segment: str) -> list[dict]:
+        rows = query(con, "scorecards/top_at_risk", {"segment": segment, "limit": config.scorecards.top_at_risk})
+        fmt = formatter("money", currency)
+        for r in rows:
+            r["clv_text"] = fmt(float(r["clv_at_stake"]))
+            r["p_alive_text"] = f"{r['p_alive'] * 100:.0f} %"
+            r["prior_p_alive_text"] = f"{r['prior_p_alive'] * 100:.0f} %" if r["prior_p_alive"] is not None else "–"
+        return rows
+
+    for m in models:
+        m["name"] = MODEL_NAMES.get(m["model"], m["model"])
+        m["parameters"] = ", ".join(f"{k} = {v:.3g}" for k, v in json.loads(m["parameters"]).items())
+
+    pages = []
+    for segment in managed:
+        s = described[segment]
+        pages.append({
+            "name": segment, "description": s.description,
+            "manager": s.manager.name if s.manager else None, "manager_email": s.manager.email if s.manager else None,
+            "file": f"segment-{segment}.html", "tiles": tiles(segment), "trends": trends(segment), "moves": moves(segment),
+            "at_risk": at_risk(segment),
+            "whale": whale_headlines.get(segment),
+        })
+    summary_kpis = ["customers", "revenue", "contribution", "contribution_per_customer", "customer_equity", "retention_rate"]
+    overview = []
+    for segment in all_segments:
+        by_kpi = {t["kpi"]: t for t in tiles(segment)}
+        overview.append({"name": segment, "file": f"segment-{segment}.html" if segment in managed else None,
+                         "manager": described[segment].manager.name if segment in described and described[segment].manager else None,
+                         "cells": [by_kpi[k] for k in summary_kpis if k in by_kpi]})
+    latest = cards.filter(pl.col("as_of_date") == as_of)
+    totals = {
+        "customers": latest.filter(pl.col("kpi") == "customers")["value"].sum(),
+        "revenue": latest.filter(pl.col("kpi") == "revenue")["value"].sum(),
+        "contribution": latest.filter(pl.col("kpi") == "contribution")["value"].sum(),
+        "customer_equity": latest.filter(pl.col("kpi") == "customer_equity")["value"].sum(),
+    }
+    all_points = whale_points.filter(pl.col("scope") == "all") if whale_points.height else whale_points
+    return {
+        "as_of": as_of,
+        "period_start": latest["period_start"].min(),
+        "period": config.profit.period,
+        "currency": currency,
+        "assumptions": config.profit.assumptions,
+        "cost_model": _cost_words(config),
+        "kpis": KPIS,
+        "pages": pages,
+        "overview": overview,
+        "overview_labels": [BY_NAME[k].label for k in summary_kpis],
+        "totals": {k: formatter("count" if k == "customers" else "money", currency)(v) for k, v in totals.items()},
+        "whale_svg": charts.whale("whale-all", all_points["customer_share"].to_list(), all_points["cumulative_share"].to_list())
+        if all_points.height else None,
+        "whale": whale_headlines.get("all"),
+        "models": models,
+        "lapsed": config.lapsed_segment,
+        "p_alive_threshold": config.clv.inactive_below_p_alive,
+        "horizon_months": config.clv.horizon_months,
+        "generated": dt.datetime.now().replace(microsecond=0),
+    }
+
+
+def _cost_words(config: Config) -> list[str]:
+    """The cost model in plain words."""
+    p, c = config.profit, config.currency
+
+    def share(t):
+        extra = ", ".join(f"{k} {v:.0%}" for k, v in t.by.items())
+        return f"{t.default:.0%} of sales" + (f" ({extra})" if extra else "")
+
+    cogs = (f"the source's unit cost × quantity (lines without one: {share(p.cogs.rate)})"
+            if p.cogs.method == "unit_cost" else share(p.cogs.rate))
+    words = [
+        f"Cost of goods: {cogs}; returned goods are not credited back.",
+        f"Cost to serve: {c}{p.cost_to_serve.per_order.default:.2f} per order and {c}{p.cost_to_serve.per_line.default:.2f} per line"
+        + (" (varying by channel)" if p.cost_to_serve.per_order.by or p.cost_to_serve.per_line.by else "") + ".",
+        f"Returns: the refunded amount plus {c}{p.returns.handling_per_return:.2f} handling per returned line.",
+        f"Marketing: {c}{p.marketing.per_customer_per_period.default:.2f} per customer per {p.period}"
+        + (" (varying by acquisition channel)" if p.marketing.per_customer_per_period.by else "")
+        + f", until {p.marketing.active_months} months after their last purchase.",
+    ]
+    if p.overhead.amount_per_period:
+        words.append(f"Overhead: {c}{p.overhead.amount_per_period:,.0f} per {p.period}, allocated by {p.overhead.key}, "
+                     "reported apart from contribution.")
+    return words
+
+
+def render_site(data: dict, out_dir: Path) -> Path:
+    """Write index.html, one page per segment and print.html into out_dir, atomically; returns the index path."""
+    env = _environment()
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".scorecards-", dir=out_dir.parent))
+    try:
+        (staging / "index.html").write_text(env.get_template("index.html.j2").render(**data), encoding="utf-8")
+        for page in data["pages"]:
+            (staging / page["file"]).write_text(env.get_template("segment.html.j2").render(page=page, **data), encoding="utf-8")
+        (staging / "print.html").write_text(env.get_template("print.html.j2").render(**data), encoding="utf-8")
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}-old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out_dir, old)
+            os.replace(staging, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir / "index.html"
+
+
+def statuses(data: dict) -> dict:
+    counts = defaultdict(int)
+    for page in data["pages"]:
+        for tile in page["tiles"]:
+            counts[tile["status_class"]] += 1
+    return dict(counts)

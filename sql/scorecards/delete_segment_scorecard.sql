@@ -1,0 +1,1 @@
+delete from scorecards.segment_scorecard
