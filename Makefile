@@ -46,6 +46,7 @@ synthetic: $(STAMP)
 # The Dagster UI on http://localhost:3000, runs kept in .dagster/
 dev: $(STAMP)
 	mkdir -p .dagster
+	test -f .dagster/dagster.yaml || printf 'concurrency:\n  runs:\n    max_concurrent_runs: 1  # one writer per DuckDB warehouse\n' > .dagster/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster SEGPROF_CONFIG=$(CONFIG) $(BIN)/dagster dev -w workspace.yaml
 
 clean:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import logging
 import os
 import sys
@@ -48,13 +50,19 @@ def _failure_lines(result) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _quiet_dagster()
-    import dagster as dg
-
     from pipelines.project import build_defs
-    from pipelines.summary import run_summary
 
     started = time.perf_counter()
     defs = build_defs(args.config)
+    with run_lock(defs.resources["segprof"].value.warehouse_path):
+        return _run(args, defs, started)
+
+
+def _run(args: argparse.Namespace, defs, started: float) -> int:
+    import dagster as dg
+
+    from pipelines.summary import run_summary
+
     selection = dg.AssetSelection.all()
     if args.select:
         try:
@@ -88,6 +96,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def run_lock(warehouse: Path):
+    """One `segprof run` per warehouse at a time: a second one waits, and says so."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with open(warehouse.with_name(warehouse.name + ".lock"), "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            print(f"segprof run: waiting for the run that holds {lock.name} ({holder}) to finish", file=sys.stderr, flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from pipelines import config as config_module
 
@@ -113,6 +143,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from pipelines import docs
+
+    readme = Path(args.readme)
+    if args.check:
+        if docs.readme_section(readme) != docs.render():
+            print(f"{readme}: the schema section is out of date; run `segprof docs`", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"{readme}: schema section is up to date")
+        return 0
+    changed = docs.write(readme)
+    print(f"{readme}: schema section {'rewritten' if changed else 'already up to date'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="segprof", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -135,6 +180,10 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--years", type=float, default=3.0, help="length of the observed history")
     gen.add_argument("--out", required=True, help="output folder")
     gen.set_defaults(func=cmd_generate)
+    documentation = sub.add_parser("docs", help="write the warehouse schema into the README from the table definitions")
+    documentation.add_argument("--readme", default="README.md")
+    documentation.add_argument("--check", action="store_true", help="only check; exit 1 when the README is out of date")
+    documentation.set_defaults(func=cmd_docs)
     return p
 
 

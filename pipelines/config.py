@@ -25,6 +25,13 @@ class _Strict(BaseModel):
 
 class Warehouse(_Strict):
     path: str = Field(description="DuckDB file the pipeline writes, relative to the config file.")
+    published: str | None = Field(
+        default=None, description="Read-only snapshot for BI tools, replaced atomically after a successful run; "
+                                  "default: published.duckdb beside the working file.")
+    published_storage_version: str = Field(
+        default="v1.2.0", pattern=r"^v\d+\.\d+\.\d+$",
+        description="DuckDB storage format of the snapshot; an older one lets older DuckDB-based BI drivers read it.")
+    parquet_export: str | None = Field(default=None, description="Folder for a Parquet copy of the marts, partitioned by as-of date.")
 
 
 class ColumnMap(_Strict):
@@ -288,6 +295,12 @@ class Config(_Strict):
     @property
     def warehouse_path(self) -> Path:
         return self.resolve(self.warehouse.path)
+
+    @property
+    def published_path(self) -> Path:
+        if self.warehouse.published:
+            return self.resolve(self.warehouse.published)
+        return self.warehouse_path.with_name("published.duckdb")
 
     def resolve(self, path: str) -> Path:
         if path.startswith(PACKAGE_SCHEME):

@@ -9,7 +9,7 @@ from pipelines.resources import WarehouseResource
 
 from pipelines import checks
 from pipelines import config as config_module
-from pipelines.assets import clv, ingest, profitability, scorecards
+from pipelines.assets import bi, clv, ingest, profitability, scorecards
 from pipelines.resources import SegprofConfig
 from pipelines.sensors import new_source_files
 
@@ -20,7 +20,7 @@ def build_defs(config_path: str | os.PathLike) -> dg.Definitions:
     config = config_module.load(config_path)
     config.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     return dg.Definitions(
-        assets=dg.load_assets_from_modules([ingest, clv, profitability, scorecards]),
+        assets=dg.load_assets_from_modules([ingest, clv, profitability, scorecards, bi]),
         asset_checks=checks.CHECKS,
         sensors=[new_source_files],
         resources={

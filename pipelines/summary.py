@@ -33,6 +33,8 @@ def run_summary(defs: dg.Definitions, seconds: float) -> list[str]:
                     ("customer equity", f"{currency}{clv['customer_equity']:,.0f} ({clv['horizon_months']} months, as of {clv['as_of_date']})"),
                 ]
     rows += [("seconds", f"{seconds:.1f}"), ("warehouse", duckdb.database)]
+    if config.published_path.is_file():
+        rows.append(("published for BI", f"{config.published_path} (read-only snapshot)"))
     if index.is_file():
         rows.append(("scorecards", str(index)))
     width = max(len(k) for k, _ in rows)

@@ -38,6 +38,7 @@ def test_asset_graph_snapshot():
         "at_risk_customers": ("profitability", ["customer_segments"]),
         "segment_scorecard": ("scorecards", ["at_risk_customers", "clv_model", "segment_migration",
                                              "segment_profitability", "whale_curve"]),
+        "published_warehouse": ("bi", ["customers", "rejected_transactions", "segment_scorecard"]),
     }
     check_names = sorted(k.name for k in graph.asset_check_keys)
     assert check_names == [

@@ -1,0 +1,1 @@
+attach $path as snapshot (storage_version $storage_version)

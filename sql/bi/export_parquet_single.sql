@@ -1,0 +1,1 @@
+copy (select * from query_table($table)) to $path (format parquet)

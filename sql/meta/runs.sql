@@ -1,0 +1,27 @@
+-- meta.runs: one row per published run: which run built the snapshot, from what.
+create schema if not exists meta;
+
+create table if not exists meta.runs (
+    run_id            varchar   not null,
+    started_at        timestamp not null,
+    finished_at       timestamp not null,
+    config_file       varchar   not null,
+    config_hash       varchar   not null,
+    first_transaction date,
+    last_transaction  date,
+    as_of_date        date,
+    row_counts        json      not null,
+    segprof_version   varchar   not null
+);
+
+comment on table meta.runs is 'One row per run that published this warehouse snapshot; the latest row built it.';
+comment on column meta.runs.run_id is 'Dagster run id.';
+comment on column meta.runs.started_at is 'When the run started.';
+comment on column meta.runs.finished_at is 'When the snapshot was written.';
+comment on column meta.runs.config_file is 'Config file the run used.';
+comment on column meta.runs.config_hash is 'SHA-256 of the config file''s bytes.';
+comment on column meta.runs.first_transaction is 'First accepted transaction day.';
+comment on column meta.runs.last_transaction is 'Last accepted transaction day.';
+comment on column meta.runs.as_of_date is 'As-of date of the analysis.';
+comment on column meta.runs.row_counts is 'Rows of every published table, as JSON {"schema.table": rows}.';
+comment on column meta.runs.segprof_version is 'segprof version that ran.';

@@ -1,0 +1,168 @@
+"""The BI snapshot: documented schema, atomic publish, readers that never block or see half a run, connect recipes."""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+import sqlalchemy
+
+from models import synthetic
+from pipelines import cli, docs
+from tests.conftest import REPO
+
+BIN = Path(sys.executable).parent
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def small(tmp_path):
+    """A generated data set small enough to run the whole pipeline in seconds."""
+    synthetic.generate(customers=2_000, seed=9, out_dir=tmp_path / "data")
+    path = tmp_path / "segprof.yaml"
+    path.write_text(textwrap.dedent("""
+        warehouse: {path: w/work.duckdb, published: bi/published.duckdb, parquet_export: bi/parquet}
+        sources:
+          - name: syn
+            path: data/transactions/*.parquet
+            format: parquet
+            columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount, channel: channel}
+    """))
+    return path
+
+
+def test_readme_schema_is_generated_from_the_definitions():
+    assert docs.readme_section(REPO / "README.md") == docs.render()
+
+
+def test_every_contract_column_is_documented():
+    con = duckdb.connect()
+    from pipelines.warehouse import create_tables
+
+    create_tables(con, *docs.DEFINITIONS)
+    missing = con.execute(
+        "select schema_name || '.' || table_name || '.' || column_name from duckdb_columns() "
+        "where schema_name in ('staging', 'clv', 'profit', 'scorecards', 'meta') and table_name <> 'customer_attributes' "
+        "and (comment is null or comment = '')").fetchall()
+    assert missing == []
+
+
+def test_published_snapshot_holds_the_contract_and_who_built_it(cdnow_demo, tmp_path):
+    con, _ = cdnow_demo
+    published = Path(con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()[0][0]).with_name("published.duckdb")
+    with duckdb.connect(str(published), read_only=True) as snap:
+        tables = {r[0] for r in snap.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
+        views = {r[0] for r in snap.execute("select schema_name || '.' || view_name from duckdb_views() where not internal").fetchall()}
+        runs = snap.execute("select count(*), max(as_of_date)::varchar, any_value(row_counts)::varchar from meta.runs").fetchall()[0]
+        wide = snap.execute("select count(*), count(segment) from bi.customer_360").fetchall()[0]
+    assert "staging.transactions" in tables and "scorecards.segment_scorecard" in tables and "meta.runs" in tables
+    assert "staging.customer_attributes" not in tables
+    assert views == {"bi.customer_360", "bi.segment_kpis"}
+    assert runs[0] == 2 and runs[1] == "1998-06-30"  # the demo ran twice
+    assert json.loads(runs[2])["staging.transactions"] == 69_659
+    assert wide == (23_570, 23_570)
+
+
+def test_connect_recipes(small):
+    assert cli.main(["run", "--config", str(small)]) == 0
+    published = small.parent / "bi" / "published.duckdb"
+    # DuckDB CLI (an older DuckDB than the pipeline's: the snapshot's storage version keeps it readable)
+    out = subprocess.run([str(BIN / "duckdb"), "-readonly", "-csv", str(published), "-c",
+                          "select count(*) as n from bi.customer_360"], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["n", "2000"]
+    # Python duckdb
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from staging.customers").fetchall() == [(2_000,)]
+        # Polars
+        frame = con.sql("select * from bi.segment_kpis").pl()
+    assert isinstance(frame, pl.DataFrame) and frame.height > 0 and "contribution" in frame.columns
+    # SQLAlchemy through duckdb_engine: reflect tables and read the comments
+    engine = sqlalchemy.create_engine(f"duckdb:///{published}", connect_args={"read_only": True})
+    inspector = sqlalchemy.inspect(engine)
+    assert "segment_profitability" in inspector.get_table_names(schema="profit")
+    assert inspector.get_table_comment("segment_profitability", schema="profit")["text"].startswith("Per segment and period")
+    columns = {c["name"]: c for c in inspector.get_columns("segment_profitability", schema="profit")}
+    assert columns["retention_rate"]["comment"].startswith("1 - lost_customers")
+    with engine.connect() as connection:
+        assert connection.execute(sqlalchemy.text("select count(*) from scorecards.segment_scorecard")).scalar() > 0
+    engine.dispose()
+    # Parquet export, partitioned by as-of date
+    parts = list((small.parent / "bi" / "parquet" / "clv.customer_clv").glob("as_of_date=*/*.parquet"))
+    assert len(parts) > 12
+
+
+READER = textwrap.dedent("""
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    print(con.execute("select count(*) from meta.runs").fetchall()[0][0], flush=True)
+    sys.stdin.readline()
+    print(con.execute("select count(*) from meta.runs").fetchall()[0][0], flush=True)
+    print(con.execute("select count(*) from staging.transactions").fetchall()[0][0], flush=True)
+    con.close()
+    print(duckdb.connect(sys.argv[1], read_only=True).execute("select count(*) from meta.runs").fetchall()[0][0], flush=True)
+""")
+
+
+def test_a_reader_never_blocks_a_run_nor_sees_half_of_it(small):
+    assert cli.main(["run", "--config", str(small)]) == 0
+    published = small.parent / "bi" / "published.duckdb"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(published)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "1"
+        assert cli.main(["run", "--config", str(small)]) == 0  # the reader holds the file open all along
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        old_runs, old_rows, new_runs = (reader.stdout.readline().strip() for _ in range(3))
+        assert (old_runs, new_runs) == ("1", "2")  # the open snapshot stayed whole; reopening shows the new one
+        assert int(old_rows) > 10_000
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+def test_a_failing_blocking_check_leaves_the_published_file_as_it_was(small, tmp_path, capsys):
+    assert cli.main(["run", "--config", str(small)]) == 0
+    published = small.parent / "bi" / "published.duckdb"
+    before = _sha(published)
+    part = next((tmp_path / "data" / "transactions").glob("*.parquet"))
+    frame = pl.read_parquet(part)
+    frame.with_columns(amount=pl.when(pl.int_range(pl.len()) == 0).then(5e7).otherwise(pl.col("amount"))).write_parquet(part)
+    assert cli.main(["run", "--config", str(small)]) == 1
+    assert "check transactions_expectations on transactions: amount: expect_column_values_to_be_between failed for 1 rows" in capsys.readouterr().err
+    assert _sha(published) == before
+
+
+def test_a_killed_run_leaves_the_published_file_as_it_was(small):
+    assert cli.main(["run", "--config", str(small)]) == 0
+    published = small.parent / "bi" / "published.duckdb"
+    before = _sha(published)
+    run = subprocess.Popen([str(BIN / "segprof"), "run", "--config", str(small)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(6)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert _sha(published) == before
+    assert cli.main(["run", "--config", str(small)]) == 0  # the next run recovers
+    assert not list(published.parent.glob(".published.duckdb.*"))
+
+
+def test_two_runs_at_once_take_turns(small):
+    runs = [subprocess.Popen([str(BIN / "segprof"), "run", "--config", str(small)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [r.communicate(timeout=300) for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], results
+    assert sum("waiting for the run that holds" in err for _, err in results) == 1
+    with duckdb.connect(str(small.parent / "bi" / "published.duckdb"), read_only=True) as con:
+        assert con.execute("select count(distinct run_id) from meta.runs").fetchall() == [(2,)]
