@@ -7,7 +7,7 @@ CONFIG ?= segprof.yaml
 CUSTOMERS ?= 100000
 SEED ?= 42
 
-.PHONY: setup demo test test-slow test-all dev synthetic validate clean browser
+.PHONY: setup demo test test-slow test-all dev synthetic validate clean browser bench bench-50m
 
 setup: $(STAMP)
 
@@ -43,6 +43,13 @@ synthetic: $(STAMP)
 	$(BIN)/segprof generate --customers $(CUSTOMERS) --seed $(SEED) --out data/synthetic
 	$(BIN)/segprof run --config configs/synthetic.yaml
 
+# Benchmark against the plain lifetimes + pandas way; writes bench/results.md (not part of make test).
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --sizes 1000000 10000000
+
+bench-50m: $(STAMP)
+	$(BIN)/python bench/run.py --sizes 1000000 10000000 50000000
+
 # The Dagster UI on http://localhost:3000, runs kept in .dagster/
 dev: $(STAMP)
 	mkdir -p .dagster
@@ -50,4 +57,4 @@ dev: $(STAMP)
 	DAGSTER_HOME=$(CURDIR)/.dagster SEGPROF_CONFIG=$(CONFIG) $(BIN)/dagster dev -w workspace.yaml
 
 clean:
-	rm -rf warehouse data .dagster .pytest_cache
+	rm -rf warehouse data scorecards bench/data .dagster .pytest_cache

@@ -114,7 +114,7 @@ def test_expectations_check_fails_on_a_bad_table(tmp_path):
     with duckdb.connect(database) as con:
         con.execute(
             "create schema staging; create table staging.transactions as "
-            "select 'c' || i as customer_id, 'o' || i as order_id, timestamp '2024-01-01' as order_ts, "
+            "select 'shop' as source, 'f.csv' as source_file, 'c' || i as customer_id, 'o' || i as order_id, timestamp '2024-01-01' as order_ts, "
             "date '2024-01-01' as order_date, (case when i = 3 then 5e7 else 10 end)::decimal(18,2) as amount, "
             "1 as quantity, 'web' as channel, 'north' as region, case when i = 5 then null else 'books' end as category, "
             "null::decimal(18,2) as unit_cost, i as line_number from range(1, 11) t(i)"
@@ -129,7 +129,7 @@ def test_expectations_check_passes_on_cdnow_shape(write_config, csv_source, tmp_
     path = write_config([csv_source(["1,a,2024-01-01,5", "2,b,2024-01-02,-3"])])
     assert cli.main(["run", "--config", str(path), "--select", "transactions"]) == 0
     result = checks.transactions_expectations(duckdb=WarehouseResource(database=str(tmp_path / "warehouse.duckdb")))
-    assert result.passed and result.metadata["rows_validated"].value == 2
+    assert result.passed and result.metadata["rows_validated"].value == 2 and result.metadata["validated"].value == "all rows"
 
 
 def test_definitions_module_reads_segprof_config_env(monkeypatch, write_config, csv_source):

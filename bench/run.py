@@ -1,0 +1,209 @@
+"""make bench: segprof against the plain lifetimes + pandas way, and the DuckDB scan floor, in one session.
+
+For each size it generates (or reuses) seeded synthetic data, then runs, alternating, each in a
+fresh process so that peak memory is its own:
+  segprof  the whole pipeline (ingest to scorecards and the published snapshot) through Dagster;
+  plain    pandas read_parquet, summary_data_from_transaction_data, BetaGeoFitter and
+           GammaGammaFitter on every customer row, customer_lifetime_value (12 months);
+  floor    one DuckDB scan of the Parquet files with one GROUP BY customer (the least any RFM costs).
+It reports wall and CPU seconds per stage, peak memory, and the ratios, into bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import textwrap
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TX_PER_CUSTOMER = 8.13  # what the generator's default parameters give over three years
+
+
+# --------------------------------------------------------------------------- the measured workloads
+
+
+def _stage(stages: list, name: str, started: tuple[float, float]) -> tuple[float, float]:
+    now = (time.perf_counter(), time.process_time())
+    stages.append({"stage": name, "wall": now[0] - started[0], "cpu": now[1] - started[1]})
+    return now
+
+
+def plain(data: Path) -> list[dict]:
+    """The way a lifetimes user writes it, on the same files."""
+    import lifetimes
+    import pandas as pd
+
+    stages, t = [], (time.perf_counter(), time.process_time())
+    tx = pd.read_parquet(data / "transactions", columns=["customer_id", "order_ts", "amount"])
+    t = _stage(stages, "read", t)
+    summary = lifetimes.utils.summary_data_from_transaction_data(tx, "customer_id", "order_ts", "amount", freq="D")
+    for column in ("recency", "T"):
+        summary[column] = summary[column] / 7
+    t = _stage(stages, "rfm", t)
+    bgf = lifetimes.BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    t = _stage(stages, "fit purchases", t)
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    ggf = lifetimes.GammaGammaFitter().fit(repeat["frequency"], repeat["monetary_value"])
+    t = _stage(stages, "fit spend", t)
+    ggf.customer_lifetime_value(bgf, summary["frequency"], summary["recency"], summary["T"],
+                                summary["monetary_value"].clip(lower=0), time=12, discount_rate=0.0080, freq="W")
+    _stage(stages, "clv", t)
+    return stages
+
+
+def floor(data: Path) -> list[dict]:
+    import duckdb
+
+    stages, t = [], (time.perf_counter(), time.process_time())
+    duckdb.connect().execute(
+        "select customer_id, count(distinct order_ts::date), min(order_ts), max(order_ts), sum(amount) "
+        "from read_parquet($files) group by customer_id", {"files": str(data / "transactions" / "*.parquet")}).fetchall()
+    _stage(stages, "scan + group by customer", t)
+    return stages
+
+
+def segprof(config: Path) -> list[dict]:
+    """The whole pipeline in-process through Dagster; stage times from the step events."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import dagster as dg
+
+    from pipelines.project import build_defs
+
+    defs = build_defs(config)
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize([*defs.assets, *defs.asset_checks], resources=defs.resources, instance=instance,
+                            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}, raise_on_error=True)
+    return [{"stage": step.step_key, "wall": step.end_time - step.start_time, "cpu": None}
+            for step in instance.get_run_step_stats(result.run_id)]
+
+
+# --------------------------------------------------------------------------- the harness
+
+
+def _child(kind: str, target: Path) -> dict:
+    """Run one workload in a fresh process; its stages, total wall and CPU seconds and peak memory."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, "_child", kind, str(target)], stdout=subprocess.PIPE, text=True,
+                            cwd=HERE.parent)
+    out, _ = proc.communicate()
+    wall = time.perf_counter() - started
+    if proc.returncode:
+        raise SystemExit(f"{kind} on {target} failed with exit code {proc.returncode}")
+    payload = json.loads(out.strip().splitlines()[-1])
+    return {"kind": kind, "wall": wall, **payload}
+
+
+def _measure_child(kind: str, target: Path) -> None:
+    stages = {"plain": plain, "floor": floor, "segprof": segprof}[kind](target)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"stages": stages, "cpu": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024}))
+
+
+def prepare(size: int, data_root: Path, seed: int = 7) -> tuple[Path, Path, int]:
+    """Synthetic data of about `size` transactions (reused when already there) and a segprof config for it."""
+    from models import synthetic
+
+    customers = max(50, round(size / TX_PER_CUSTOMER))
+    data = data_root / f"{size}"
+    params = data / "parameters.json"
+    if not params.is_file() or json.loads(params.read_text())["customers"] != customers:
+        synthetic.generate(customers=customers, seed=seed, out_dir=data)
+    config = data / "segprof.yaml"
+    config.write_text(textwrap.dedent("""
+        # Benchmark config: the plain way fits BG/NBD only, so segprof does too.
+        warehouse: {path: work/segprof.duckdb}
+        sources:
+          - name: synthetic
+            path: transactions/*.parquet
+            format: parquet
+            columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount,
+                      quantity: quantity, channel: channel, region: region, category: category, unit_cost: unit_cost}
+        customer_attributes: {path: customers.parquet}
+        clv: {model: bgnbd, candidates: [bgnbd]}
+        profit:
+          period: quarter
+          cogs: {method: unit_cost, rate: {default: 0.6}}
+          cost_to_serve: {per_order: {default: 2.0}, per_line: {default: 0.4}}
+          returns: {handling_per_return: 5.0}
+          marketing: {per_customer_per_period: {default: 1.5}}
+        scorecards: {output_dir: work/scorecards}
+    """))
+    for old in (data / "work").glob("*"):
+        if old.is_file():
+            old.unlink()
+    return data, config, json.loads(params.read_text())["transactions"]
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    libs = ", ".join(f"{p} {version(p)}" for p in ("duckdb", "polars", "pandas", "numpy", "scipy", "lifetimes", "dagster"))
+    return f"{os.cpu_count()} CPUs, {mem:.0f} GiB RAM, {platform.machine()}, Python {platform.python_version()}; {libs}"
+
+
+def report(rows: list[dict]) -> str:
+    lines = [
+        "# segprof benchmark",
+        "",
+        f"Measured by `make bench` on {time.strftime('%Y-%m-%d')}: {machine()}.",
+        "All runs in one session, alternating segprof, plain and floor per size, each in a fresh process.",
+        "segprof runs the whole pipeline (ingest, checks, RFM at every quarter end, BG/NBD backtest and fit,",
+        "Gamma-Gamma, CLV at every quarter end, customer and segment P&L, migration, whale curve, at-risk,",
+        "scorecards, published snapshot); the plain way computes RFM, two fits and CLV at one date.",
+        "",
+        "| transactions | customers | segprof wall s | segprof CPU s | segprof peak MiB | plain wall s | plain CPU s | plain peak MiB | plain / segprof wall | floor wall s | segprof RFM stage / floor |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        s, p, f = r["segprof"], r["plain"], r["floor"]
+        rfm = next(x["wall"] for x in s["stages"] if x["stage"].startswith("customer_rfm"))
+        floor_wall = f["stages"][0]["wall"]
+        lines.append(f"| {r['transactions']:,} | {r['customers']:,} | {s['wall']:.1f} | {s['cpu']:.1f} | {s['peak_mib']:,.0f} | "
+                     f"{p['wall']:.1f} | {p['cpu']:.1f} | {p['peak_mib']:,.0f} | {p['wall'] / s['wall']:.2f}× | "
+                     f"{floor_wall:.2f} | {rfm / floor_wall:.1f}× |")
+    for r in rows:
+        lines += ["", f"## {r['transactions']:,} transactions: where the time goes", "",
+                  "| segprof step | wall s |", "| --- | --- |"]
+        lines += [f"| {x['stage']} | {x['wall']:.2f} |" for x in sorted(r["segprof"]["stages"], key=lambda x: -x["wall"])]
+        lines += ["", "| plain stage | wall s | CPU s |", "| --- | --- | --- |"]
+        lines += [f"| {x['stage']} | {x['wall']:.2f} | {x['cpu']:.2f} |" for x in r["plain"]["stages"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_child":
+        _measure_child(argv[1], Path(argv[2]))
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--data", type=Path, default=HERE / "data")
+    ap.add_argument("--out", type=Path, default=HERE / "results.md")
+    args = ap.parse_args(argv)
+    rows = []
+    for size in args.sizes:
+        data, config, transactions = prepare(size, args.data)
+        print(f"{transactions:,} transactions: segprof ...", flush=True)
+        s = _child("segprof", config)
+        print(f"  segprof {s['wall']:.1f} s; plain ...", flush=True)
+        p = _child("plain", data)
+        print(f"  plain {p['wall']:.1f} s; floor ...", flush=True)
+        f = _child("floor", data)
+        customers = json.loads((data / "parameters.json").read_text())["customers"]
+        rows.append({"transactions": transactions, "customers": customers, "segprof": s, "plain": p, "floor": f})
+    args.out.write_text(report(rows), encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

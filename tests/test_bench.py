@@ -1,0 +1,27 @@
+"""The benchmark harness at a tiny size: every workload runs and the report holds the ratios."""
+
+import importlib.util
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_harness_at_a_tiny_size(tmp_path):
+    bench = _bench()
+    out = tmp_path / "results.md"
+    assert bench.main(["--sizes", "20000", "--data", str(tmp_path / "data"), "--out", str(out)]) == 0
+    report = out.read_text()
+    row = next(line for line in report.splitlines() if line.startswith("| 2"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert int(cells[0].replace(",", "")) > 15_000
+    assert cells[8].endswith("×") and float(cells[8][:-1]) > 0  # plain / segprof
+    assert float(cells[4].replace(",", "")) > 0  # peak memory measured
+    assert "| customer_rfm |" in report and "| rfm |" in report
+    assert Path(tmp_path / "data" / "20000" / "work" / "published.duckdb").is_file()  # the whole pipeline ran
