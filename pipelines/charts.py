@@ -1,4 +1,4 @@
-"""Charts rendered with matplotlib (Agg backend, no display): PNG for Dagster metadata."""
+"""Charts rendered with matplotlib (Agg backend, no display): PNG for Dagster metadata, inline SVG for the scorecards."""
 
 from __future__ import annotations
 

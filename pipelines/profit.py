@@ -11,7 +11,7 @@ from models import segments as segment_models
 from pipelines import clv as clv_io
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
-from pipelines.warehouse import create_tables, query, relation, run
+from pipelines.warehouse import create_tables, relation, run
 
 
 def _rates(prefix: str, table: RateTable) -> dict:

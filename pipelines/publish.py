@@ -12,8 +12,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 import uuid
 from importlib.metadata import version
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.config import Config
+from pipelines.files import replaced_folder
 from pipelines.warehouse import create_tables, query, run
 
 MART_TABLES = ("clv.customer_clv", "profit.customer_segments", "profit.segment_profitability", "profit.segment_migration",
@@ -80,26 +79,15 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, storage_version: st
 
 def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     """Write the marts as Parquet under folder/<schema>.<table>/, partitioned by as_of_date where they have one."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     written = []
-    try:
+    with replaced_folder(folder) as staging:
         for table in MART_TABLES:
-            columns = {c["column_name"] for c in query(con, "warehouse/table_columns",
-                                                         {"schema": table.split(".")[0], "table": table.split(".")[1]})}
+            schema, name = table.split(".")
+            columns = {c["column_name"] for c in query(con, "warehouse/table_columns", {"schema": schema, "table": name})}
             if "as_of_date" in columns:
                 run(con, "bi/export_parquet", {"table": table, "path": str(staging / table)})
             else:
                 (staging / table).mkdir()
                 run(con, "bi/export_parquet_single", {"table": table, "path": str(staging / table / "data.parquet")})
             written.append(table)
-        old = folder.with_name(f".{folder.name}-old")
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            os.replace(folder, old)
-        os.replace(staging, folder)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return written

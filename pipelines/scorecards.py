@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import polars as pl
 from models.clv import MODEL_NAMES
 from pipelines import charts
 from pipelines.config import Config
+from pipelines.files import replaced_folder
 from pipelines.kpis import BY_NAME, KPIS
 from pipelines.warehouse import create_tables, query, run
 
@@ -228,27 +226,14 @@ def _cost_words(config: Config) -> list[str]:
 
 
 def render_site(data: dict, out_dir: Path) -> Path:
-    """Write index.html, one page per segment and print.html into out_dir, atomically; returns the index path."""
+    """Write index.html, one page per segment and print.html into out_dir, all at once; returns the index path."""
     env = _environment()
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".scorecards-", dir=out_dir.parent))
-    try:
+    with replaced_folder(out_dir) as staging:
         (staging / "index.html").write_text(env.get_template("index.html.j2").render(**data), encoding="utf-8")
         for page in data["pages"]:
             (staging / page["file"]).write_text(env.get_template("segment.html.j2").render(page=page, **data), encoding="utf-8")
         (staging / "print.html").write_text(env.get_template("print.html.j2").render(**data), encoding="utf-8")
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}-old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out_dir, old)
-            os.replace(staging, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir / "index.html"
 
 

@@ -11,7 +11,9 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines import cli
+from pipelines import cli, config, ingest, profit
+from pipelines import clv as clv_io
+from pipelines.warehouse import create_tables
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,4 +67,70 @@ def cdnow_demo(tmp_path_factory):
         outputs.append([line for line in out.getvalue().splitlines() if not line.startswith("seconds")])
     con = duckdb.connect(str(folder / "w.duckdb"))
     yield con, outputs
+    con.close()
+
+
+LINES = [
+    "customer_id,order_id,order_date,amount,channel,category",
+    "A,a1,2024-01-05,100.00,web,books",
+    "B,b1,2024-01-20,40.00,store,music",
+    "C,c1,2024-02-03,10.00,web,books",
+    "A,a2,2024-02-10,50.00,web,music",
+    "A,a3,2024-02-15,-20.00,web,music",
+]
+
+CLV_ROWS = [
+    # customer, as_of, p_alive, clv, tier
+    ("A", "2024-01-31", 0.9, 100, "gold"),
+    ("B", "2024-01-31", 0.5, 10, "bronze"),
+    ("A", "2024-02-29", 0.6, 90, "gold"),
+    ("B", "2024-02-29", 0.05, 2, "inactive"),
+    ("C", "2024-02-29", 0.8, 5, "bronze"),
+]
+
+
+@pytest.fixture
+def hand_warehouse(tmp_path):
+    """The hand-computed profit example of tests/sql/test_profit.py, built up to the at-risk table."""
+    (tmp_path / "t.csv").write_text("\n".join(LINES) + "\n")
+    path = tmp_path / "c.yaml"
+    path.write_text("""
+warehouse: {path: w.duckdb}
+as_of_date: 2024-02-29
+sources:
+  - name: shop
+    path: t.csv
+    format: csv
+    columns: {customer_id: customer_id, order_id: order_id, order_date: order_date, amount: amount, channel: channel, category: category}
+profit:
+  period: month
+  assumptions: hand-made test costs
+  cogs: {method: rate, rate: {default: 0.5, by: {books: 0.4}}}
+  cost_to_serve: {per_order: {default: 2.0, by: {store: 3.0}}, per_line: {default: 0.5}}
+  returns: {handling_per_return: 1.0}
+  marketing: {per_customer_per_period: {default: 0.25}, active_months: 2}
+  overhead: {amount_per_period: 10.0, key: revenue}
+segments:
+  - {name: vip, rule: {value_tier: [platinum, gold]}}
+  - {name: others, catch_all: true}
+at_risk: {tiers: [gold], p_alive_drop: 0.2}
+""")
+    cfg = config.load(path)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    ingest.load_transactions(con, cfg)
+    ingest.build_customers(con, cfg)
+    create_tables(con, "clv/customer_clv", "clv/customer_rfm", "clv/model_runs")
+    for customer, as_of, p_alive, value, tier in CLV_ROWS:
+        con.execute("insert into clv.customer_clv values (?, ?, ?, 1, 10, ?, ?, 'bgnbd', 'gamma_gamma', 12, 'r')",
+                    [customer, as_of, p_alive, value, tier])
+    con.execute("insert into clv.customer_rfm values ('A', '2024-02-29', 1, 5.14, 7.86, 50, '2024-01-05', '2024-02-10', 'weeks')")
+    dates = clv_io.scoring_dates(clv_io.windows(con, cfg), "month")
+    assert [str(d) for d in dates] == ["2024-01-31", "2024-02-29"]
+    profit.build_customer_profit(con, cfg, dates[-1])
+    profit.build_customer_segments(con, cfg, dates)
+    profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
+    profit.build_table(con, "segment_migration", {})
+    profit.build_whale_curve(con, dates[-1])
+    profit.build_table(con, "at_risk_customers", {"tiers": ["gold"], "p_alive_drop": 0.2, "overdue_factor": 2.0})
+    yield con, cfg
     con.close()

@@ -7,7 +7,6 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from pipelines import scorecards
-from tests.sql.test_profit import warehouse  # noqa: F401 - the hand-computed example, as a fixture
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -38,8 +37,8 @@ def _pdf_pages(pdf: bytes) -> int:
 
 
 @pytest.fixture
-def site(warehouse, tmp_path):  # noqa: F811
-    con, cfg = warehouse
+def site(hand_warehouse, tmp_path):
+    con, cfg = hand_warehouse
     scorecards.build_scorecard_table(con, cfg)
     return scorecards.render_site(scorecards.site_data(con, cfg), tmp_path / "site")
 

@@ -2,10 +2,9 @@
 
 import lifetimes
 import numpy as np
-import pandas as pd
 import polars as pl
 import pytest
-from lifetimes.datasets import load_cdnow_summary, load_cdnow_summary_data_with_monetary_value
+from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
 from models import clv
 

@@ -17,7 +17,7 @@ def _read(out):
 def test_same_seed_same_data_different_seed_different_data(tmp_path):
     a = synthetic.generate(customers=3_000, seed=7, out_dir=tmp_path / "a")
     b = synthetic.generate(customers=3_000, seed=7, out_dir=tmp_path / "b")
-    c = synthetic.generate(customers=3_000, seed=8, out_dir=tmp_path / "c")
+    synthetic.generate(customers=3_000, seed=8, out_dir=tmp_path / "c")
     assert a["transactions"] == b["transactions"]
     assert _read(tmp_path / "a").equals(_read(tmp_path / "b"))
     assert not _read(tmp_path / "a").equals(_read(tmp_path / "c"))

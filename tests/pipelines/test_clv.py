@@ -4,11 +4,9 @@ import json
 
 import duckdb
 import pytest
-import yaml
 
 from models import synthetic
 from pipelines import cli
-from tests.conftest import REPO
 
 
 def test_the_demo_prints_the_same_summary_twice(cdnow_demo):

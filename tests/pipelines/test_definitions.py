@@ -4,7 +4,6 @@ import os
 
 import dagster as dg
 import duckdb
-import pytest
 from pipelines.resources import WarehouseResource
 
 from pipelines import checks, cli

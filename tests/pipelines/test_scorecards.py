@@ -3,11 +3,9 @@
 import re
 from html.parser import HTMLParser
 
-import duckdb
 import pytest
 
 from pipelines import scorecards
-from tests.sql.test_profit import warehouse  # noqa: F401 - the hand-computed example, as a fixture
 
 
 class TextAndAttributes(HTMLParser):
@@ -37,16 +35,16 @@ def _parse(path) -> TextAndAttributes:
 
 
 @pytest.fixture
-def site(warehouse, tmp_path):  # noqa: F811
-    con, cfg = warehouse
+def site(hand_warehouse, tmp_path):
+    con, cfg = hand_warehouse
     scorecards.build_scorecard_table(con, cfg)
     data = scorecards.site_data(con, cfg)
     index = scorecards.render_site(data, tmp_path / "site")
     return con, cfg, data, index
 
 
-def test_scorecard_rows_and_statuses(warehouse):  # noqa: F811
-    con, cfg = warehouse
+def test_scorecard_rows_and_statuses(hand_warehouse):
+    con, cfg = hand_warehouse
     cfg.segments[0].targets.update({
         "contribution_per_customer": _target(1.5, "higher"),
         "customers": _target(2, "higher", 0.6),
@@ -100,8 +98,8 @@ def test_pages_make_no_external_request_and_have_no_scripts(site):
         assert "<script" not in html
 
 
-def test_markup_in_names_is_shown_as_text(warehouse, tmp_path):  # noqa: F811
-    con, cfg = warehouse
+def test_markup_in_names_is_shown_as_text(hand_warehouse, tmp_path):
+    con, cfg = hand_warehouse
     evil = "<script>alert('x')</script><b>Bold</b> & Co"
     vip = cfg.segments[0]
     object.__setattr__(vip, "description", evil)

@@ -11,80 +11,11 @@ CLV (hand-set): Jan: A gold 100, B bronze 10. Feb: A gold 90 (p_alive 0.9 -> 0.6
 
 from decimal import Decimal as D
 
-import duckdb
-import pytest
+from pipelines import profit
+from pipelines.warehouse import query
 
-from pipelines import clv as clv_io
-from pipelines import config, ingest, profit
-from pipelines.warehouse import create_tables, query
-
-LINES = [
-    "customer_id,order_id,order_date,amount,channel,category",
-    "A,a1,2024-01-05,100.00,web,books",
-    "B,b1,2024-01-20,40.00,store,music",
-    "C,c1,2024-02-03,10.00,web,books",
-    "A,a2,2024-02-10,50.00,web,music",
-    "A,a3,2024-02-15,-20.00,web,music",
-]
-
-CLV_ROWS = [
-    # customer, as_of, p_alive, clv, tier
-    ("A", "2024-01-31", 0.9, 100, "gold"),
-    ("B", "2024-01-31", 0.5, 10, "bronze"),
-    ("A", "2024-02-29", 0.6, 90, "gold"),
-    ("B", "2024-02-29", 0.05, 2, "inactive"),
-    ("C", "2024-02-29", 0.8, 5, "bronze"),
-]
-
-
-@pytest.fixture
-def warehouse(tmp_path):
-    (tmp_path / "t.csv").write_text("\n".join(LINES) + "\n")
-    path = tmp_path / "c.yaml"
-    path.write_text("""
-warehouse: {path: w.duckdb}
-as_of_date: 2024-02-29
-sources:
-  - name: shop
-    path: t.csv
-    format: csv
-    columns: {customer_id: customer_id, order_id: order_id, order_date: order_date, amount: amount, channel: channel, category: category}
-profit:
-  period: month
-  assumptions: hand-made test costs
-  cogs: {method: rate, rate: {default: 0.5, by: {books: 0.4}}}
-  cost_to_serve: {per_order: {default: 2.0, by: {store: 3.0}}, per_line: {default: 0.5}}
-  returns: {handling_per_return: 1.0}
-  marketing: {per_customer_per_period: {default: 0.25}, active_months: 2}
-  overhead: {amount_per_period: 10.0, key: revenue}
-segments:
-  - {name: vip, rule: {value_tier: [platinum, gold]}}
-  - {name: others, catch_all: true}
-at_risk: {tiers: [gold], p_alive_drop: 0.2}
-""")
-    cfg = config.load(path)
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    ingest.load_transactions(con, cfg)
-    ingest.build_customers(con, cfg)
-    create_tables(con, "clv/customer_clv", "clv/customer_rfm", "clv/model_runs")
-    for customer, as_of, p_alive, value, tier in CLV_ROWS:
-        con.execute("insert into clv.customer_clv values (?, ?, ?, 1, 10, ?, ?, 'bgnbd', 'gamma_gamma', 12, 'r')",
-                    [customer, as_of, p_alive, value, tier])
-    con.execute("insert into clv.customer_rfm values ('A', '2024-02-29', 1, 5.14, 7.86, 50, '2024-01-05', '2024-02-10', 'weeks')")
-    dates = clv_io.scoring_dates(clv_io.windows(con, cfg), "month")
-    assert [str(d) for d in dates] == ["2024-01-31", "2024-02-29"]
-    profit.build_customer_profit(con, cfg, dates[-1])
-    profit.build_customer_segments(con, cfg, dates)
-    profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
-    profit.build_table(con, "segment_migration", {})
-    profit.build_whale_curve(con, dates[-1])
-    profit.build_table(con, "at_risk_customers", {"tiers": ["gold"], "p_alive_drop": 0.2, "overdue_factor": 2.0})
-    yield con, cfg
-    con.close()
-
-
-def test_customer_profit(warehouse):
-    con, _ = warehouse
+def test_customer_profit(hand_warehouse):
+    con, _ = hand_warehouse
     rows = con.execute(
         "select customer_id, period_start::varchar, revenue, cogs, cost_to_serve, refunds, return_handling, returns_cost, "
         "marketing_cost, contribution, overhead_cost, profit_after_overhead from profit.customer_profit order by 2, 1").fetchall()
@@ -97,15 +28,15 @@ def test_customer_profit(warehouse):
     ]
 
 
-def test_segments(warehouse):
-    con, _ = warehouse
+def test_segments(hand_warehouse):
+    con, _ = hand_warehouse
     rows = con.execute("select customer_id, as_of_date::varchar, segment from profit.customer_segments order by 2, 1").fetchall()
     assert rows == [("A", "2024-01-31", "vip"), ("B", "2024-01-31", "others"),
                     ("A", "2024-02-29", "vip"), ("B", "2024-02-29", "lapsed"), ("C", "2024-02-29", "others")]
 
 
-def test_segment_profitability(warehouse):
-    con, _ = warehouse
+def test_segment_profitability(hand_warehouse):
+    con, _ = hand_warehouse
     rows = con.execute(
         "select segment, period_start::varchar, customers, active_customers, new_customers, prior_customers, lost_customers, "
         "retention_rate, revenue, contribution, contribution_per_customer, round(share_of_contribution, 6), customer_equity "
@@ -119,8 +50,8 @@ def test_segment_profitability(warehouse):
     ]
 
 
-def test_segment_migration(warehouse):
-    con, _ = warehouse
+def test_segment_migration(hand_warehouse):
+    con, _ = hand_warehouse
     rows = con.execute("select from_segment, to_segment, to_date::varchar, customers, clv_moved, contribution_moved "
                        "from profit.segment_migration order by 3, 1, 2").fetchall()
     assert rows == [
@@ -133,8 +64,8 @@ def test_segment_migration(warehouse):
     assert query(con, "profit/check_segment_migration") == []
 
 
-def test_whale_curve(warehouse):
-    con, _ = warehouse
+def test_whale_curve(hand_warehouse):
+    con, _ = hand_warehouse
     summary = con.execute(
         "select customers, total_contribution, peak_contribution, peak_share, customers_for_all_profit, share_for_all_profit, "
         "unprofitable_customers, unprofitable_share, unprofitable_cost from profit.whale_curve_summary "
@@ -146,15 +77,15 @@ def test_whale_curve(warehouse):
     assert points == [(0.0, 0, D("0.00")), (0.34, 1, D("3.25")), (0.67, 2, D("4.50")), (1.0, 3, D("4.25"))]
 
 
-def test_at_risk(warehouse):
-    con, _ = warehouse
+def test_at_risk(hand_warehouse):
+    con, _ = hand_warehouse
     rows = con.execute("select customer_id, rank, segment, round(p_alive_drop, 6), reason, clv_at_stake, days_since_last_purchase "
                        "from profit.at_risk_customers").fetchall()
     assert rows == [("A", 1, "vip", 0.3, "p_alive drop", D("100.00"), 19)]
 
 
-def test_reconciliation_passes_and_fails_on_one_corrupted_row(warehouse):
-    con, cfg = warehouse
+def test_reconciliation_passes_and_fails_on_one_corrupted_row(hand_warehouse):
+    con, cfg = hand_warehouse
     as_of = profit.as_of_date(con, cfg)
     assert profit.reconcile(con, cfg, as_of, "profit/ledger", "profit/customer_profit_by_period",
                             ["revenue", "refunds", "net_amount"]).is_empty()
