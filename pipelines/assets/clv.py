@@ -41,8 +41,12 @@ def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb:
         pl.col("fit_seconds").round(3), pl.col("holdout_actual").round(1), pl.col("holdout_predicted").round(1),
         pl.col("holdout_mae").round(4), pl.col("holdout_rmse").round(4), pl.col("holdout_correlation").round(3),
     )
+    chosen = next((r for r in result.rows if r["stage"] == "calibration" and r["model"] == result.purchase.model), {})
+    holdout = {k: float(chosen[k]) for k in ("holdout_actual", "holdout_predicted", "holdout_mae", "holdout_rmse",
+                                             "holdout_correlation") if chosen.get(k) is not None}
     metadata = {
         "chosen_model": MODEL_NAMES[result.purchase.model],
+        **holdout,
         "parameters": result.purchase.params,
         "spend_parameters": result.spend.params if result.spend else {"fallback_mean_order_value": result.fallback_order_value},
         "log_likelihood": result.purchase.log_likelihood,
