@@ -15,7 +15,7 @@ import polars as pl
 from models import clv as clv_models
 from pipelines.config import Config
 from pipelines.errors import SegprofError
-from pipelines.warehouse import create_tables, query, relation, run
+from pipelines.warehouse import create_tables, frame, query, run
 
 LIFETIMES_VERSION = version("lifetimes")
 HIGH_FREQUENCY_MONETARY_CORRELATION = 0.3
@@ -69,10 +69,6 @@ class ModelRun:
     warnings: list[str] = field(default_factory=list)
 
 
-def _frame(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> pl.DataFrame:
-    return pl.from_arrow(relation(con, name, params).to_arrow_table())
-
-
 def windows(con: duckdb.DuckDBPyConnection, config: Config) -> Windows:
     """As-of date, calibration end and holdout end: configured, or the defaults the README states."""
     row = query(con, "clv/as_of_date", {"as_of": config.as_of_date})[0]
@@ -102,7 +98,7 @@ def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: li
 
 def load_rfm(con: duckdb.DuckDBPyConnection, dates: dt.date | list[dt.date]) -> pl.DataFrame:
     """clv.customer_rfm at one or several as-of dates (column as_of_date tells which)."""
-    return _frame(con, "clv/select_customer_rfm", {"dates": dates if isinstance(dates, list) else [dates]})
+    return frame(con, "clv/select_customer_rfm", {"dates": dates if isinstance(dates, list) else [dates]})
 
 
 def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: str, chosen: bool, **extra) -> dict:
@@ -138,7 +134,7 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
     settings = config.clv
     days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
     run(con, "clv/rfm")
-    calibration = _frame(con, "clv/calibration_holdout", {
+    calibration = frame(con, "clv/calibration_holdout", {
         "calibration_end": w.calibration_end, "holdout_end": w.holdout_end, "days_per_unit": days_per_unit,
     })
     duration = w.holdout_days / days_per_unit

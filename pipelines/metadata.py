@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.warehouse import query, run
+from pipelines.warehouse import frame, query
 
 
 def markdown_table(frame: pl.DataFrame) -> str:
@@ -19,7 +19,7 @@ def table_metadata(con: duckdb.DuckDBPyConnection, table: str, preview_rows: int
     """Row count, column schema with the warehouse's column comments, and a preview of `schema.table`."""
     schema, name = table.split(".")
     columns = query(con, "warehouse/table_columns", {"schema": schema, "table": name})
-    preview = pl.from_arrow(run(con, "warehouse/table_preview", {"table": table, "limit": preview_rows}).to_arrow_table())
+    preview = frame(con, "warehouse/table_preview", {"table": table, "limit": preview_rows})
     return {
         "dagster/row_count": query(con, "warehouse/table_row_count", {"table": table})[0]["row_count"],
         "dagster/column_schema": dg.TableSchema(

@@ -11,7 +11,7 @@ from models import segments as segment_models
 from pipelines import clv as clv_io
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
-from pipelines.warehouse import create_tables, relation, run
+from pipelines.warehouse import create_tables, frame, run
 
 
 def _rates(prefix: str, table: RateTable) -> dict:
@@ -63,8 +63,8 @@ def reconcile(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date, ex
     `expected` is the ledger (or a table already reconciled to it), `actual` what must add up to it.
     """
     params = {"as_of": as_of, "period": config.profit.period}
-    left = pl.from_arrow(relation(con, expected, params).to_arrow_table()).select("period_start", *columns)
-    right = pl.from_arrow(relation(con, actual, params).to_arrow_table()).select("period_start", *columns)
+    left = frame(con, expected, params).select("period_start", *columns)
+    right = frame(con, actual, params).select("period_start", *columns)
     joined = left.join(right, on="period_start", how="full", suffix="_summed", coalesce=True).sort("period_start")
     differs = pl.any_horizontal(
         pl.col(c).cast(pl.Decimal(38, 2)).fill_null(0) != pl.col(f"{c}_summed").cast(pl.Decimal(38, 2)).fill_null(0) for c in columns
@@ -74,7 +74,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date, ex
 
 def customer_dimensions(con: duckdb.DuckDBPyConnection, dates: list[dt.date]) -> pl.DataFrame:
     """Each customer's value tier at every scoring date with the dimensions segment rules may use."""
-    return pl.from_arrow(relation(con, "profit/customer_dimensions", {"dates": dates}).to_arrow_table())
+    return frame(con, "profit/customer_dimensions", {"dates": dates})
 
 
 def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> pl.DataFrame:

@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 _SLOT = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -54,6 +55,11 @@ def relation(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = No
     """sql/<name>.sql as a lazy relation, for streaming large results (e.g. to_arrow_reader)."""
     sql = read_sql(name)
     return con.sql(sql, params=_used(sql, params))
+
+
+def frame(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> pl.DataFrame:
+    """The rows of sql/<name>.sql as a Polars frame (through Arrow, no pandas)."""
+    return pl.from_arrow(relation(con, name, params).to_arrow_table())
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None, **identifiers) -> list[dict]:
