@@ -35,16 +35,29 @@ def suite_check_result(result: quality.SuiteResult, **extra) -> dg.AssetCheckRes
         },
     )
 
-@dg.asset_check(asset=TRANSACTIONS, blocking=True, description="Great Expectations suite expectations/transactions.json.")
-def transactions_expectations(duckdb: WarehouseResource) -> dg.AssetCheckResult:
-    """GX validates pandas, about 200k rows a second here: above MAX_ROWS it validates a deterministic
-    sample, and says so; NOT NULL constraints, the load's own checks and the SQL checks cover every row."""
-    with duckdb.get_connection() as con:
-        rows = query(con, "warehouse/table_row_count", {"table": "staging.transactions"})[0]["row_count"]
-        every = math.ceil(rows / quality.MAX_ROWS)
-        table = relation(con, "ingest/sample_transactions", {"every": every})
-        return suite_check_result(quality.validate_batches("transactions", table.to_arrow_reader(quality.CHUNK_ROWS)),
-                                  validated=f"1 in {every} of {rows:,} rows" if every > 1 else "all rows")
+
+def expectations_check(asset: str, table: str) -> dg.AssetChecksDefinition:
+    """A blocking check that validates `table` against expectations/<asset>.json.
+
+    GX validates pandas, about 40k rows a second here: above quality.MAX_ROWS it validates a
+    deterministic sample and says so; NOT NULL constraints and the SQL checks cover every row.
+    """
+
+    @dg.asset_check(asset=asset, name=f"{asset}_expectations", blocking=True,
+                    description=f"Great Expectations suite expectations/{asset}.json on {table}.")
+    def _check(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+        with duckdb.get_connection() as con:
+            rows = query(con, "warehouse/table_row_count", {"table": table})[0]["row_count"]
+            every = math.ceil(rows / quality.MAX_ROWS)
+            sample = relation(con, "warehouse/sample_table", {"table": table, "every": every})
+            return suite_check_result(quality.validate_batches(asset, sample.to_arrow_reader(quality.CHUNK_ROWS)),
+                                      validated=f"1 in {every} of {rows:,} rows" if every > 1 else "all rows")
+
+    return _check
+
+
+transactions_expectations = expectations_check("transactions", "staging.transactions")
+
 
 @dg.asset_check(
     asset=TRANSACTIONS,
@@ -186,6 +199,9 @@ def segment_migration_rows_add_up(duckdb: WarehouseResource) -> dg.AssetCheckRes
             f"{r['from_segment']} at {r['from_date']}: {r['moved']} moved vs {r['customers']} customers" for r in bad[:5]),
     )
 
+
+CHECKS += [expectations_check("customer_clv", "clv.customer_clv"),
+           expectations_check("segment_profitability", "profit.segment_profitability")]
 
 CHECKS += [customer_profit_reconciles_to_ledger, segment_profitability_reconciles_to_ledger,
            customer_segments_one_per_customer, segment_migration_rows_add_up]

@@ -41,8 +41,9 @@ def test_asset_graph_snapshot():
     }
     check_names = sorted(k.name for k in graph.asset_check_keys)
     assert check_names == [
-        "clv_model_parameters_valid", "customer_clv_valid", "customer_profit_reconciles_to_ledger",
-        "customer_segments_one_per_customer", "segment_migration_rows_add_up", "segment_profitability_reconciles_to_ledger",
+        "clv_model_parameters_valid", "customer_clv_expectations", "customer_clv_valid", "customer_profit_reconciles_to_ledger",
+        "customer_segments_one_per_customer", "segment_migration_rows_add_up", "segment_profitability_expectations",
+        "segment_profitability_reconciles_to_ledger",
         "transactions_expectations", "transactions_order_ids_unique", "transactions_records_accounted",
     ]
 
@@ -143,3 +144,17 @@ def test_definitions_module_reads_segprof_config_env(monkeypatch, write_config, 
     monkeypatch.delenv("SEGPROF_CONFIG")
     importlib.reload(definitions)
     assert os.environ.get("SEGPROF_CONFIG") is None
+
+
+def test_clv_expectations_fail_on_a_negative_clv(cdnow_demo, tmp_path):
+    import shutil
+
+    con, _ = cdnow_demo
+    path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()[0][0]
+    copy = tmp_path / "copy.duckdb"
+    con.execute("checkpoint")
+    shutil.copy(path, copy)
+    with duckdb.connect(str(copy)) as broken:
+        broken.execute("update clv.customer_clv set clv = -1 where customer_id = '00001'")
+    result = checks.expectations_check("customer_clv", "clv.customer_clv")(duckdb=WarehouseResource(database=str(copy)))
+    assert not result.passed and "clv: expect_column_values_to_be_between failed" in result.description
