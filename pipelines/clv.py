@@ -88,11 +88,10 @@ def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: li
     """RFM at every scoring date, replacing what clv.customer_rfm held for those dates, in one transaction."""
     create_tables(con, "clv/customer_rfm")
     run(con, "clv/rfm")
+    params = {"dates": dates, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit}
     con.begin()
-    for as_of in dates:
-        params = {"as_of": as_of, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit}
-        run(con, "clv/delete_customer_rfm", params)
-        run(con, "clv/insert_customer_rfm", params)
+    run(con, "clv/delete_customer_rfm", params)
+    run(con, "clv/insert_customer_rfm", params)
     con.commit()
 
 

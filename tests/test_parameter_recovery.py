@@ -31,7 +31,7 @@ def test_models_recover_generating_parameters(tmp_path, model):
         ingest.load_transactions(con, config.load(tmp_path / "c.yaml"))
         run(con, "clv/rfm")
         as_of = con.execute("select max(order_date) from staging.transactions").fetchall()[0][0]
-        rfm = pl.from_arrow(con.sql("select * from rfm($a::date, 7.0)", params={"a": as_of}).to_arrow_table())
+        rfm = pl.from_arrow(con.sql("select * from rfm([$a::date], 7.0)", params={"a": as_of}).to_arrow_table())
     expected = asdict(truth)
     purchase = clv.fit_purchase_model(model, rfm)
     spend = clv.fit_spend_model(rfm)

@@ -2,7 +2,7 @@
 -- purchase days in the holdout period (calibration_end, holdout_end], as lifetimes'
 -- calibration_and_holdout_data(freq='D') counts them.
 with calibration as (
-    select * from rfm($calibration_end::date, $days_per_unit::double)
+    select * from rfm([$calibration_end::date], $days_per_unit::double)
 ),
 
 holdout as (

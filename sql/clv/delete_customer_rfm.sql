@@ -1,1 +1,1 @@
-delete from clv.customer_rfm where as_of_date = $as_of::date
+delete from clv.customer_rfm where as_of_date in (select unnest($dates::date[]))

@@ -1,3 +1,3 @@
 insert into clv.customer_rfm
 select *, $time_unit as time_unit
-from rfm($as_of::date, $days_per_unit::double)
+from rfm($dates::date[], $days_per_unit::double)

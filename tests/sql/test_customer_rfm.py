@@ -27,7 +27,7 @@ def cdnow_con(tmp_path_factory):
 
 
 def _ours(con, as_of, unit) -> pd.DataFrame:
-    frame = pl.from_arrow(con.sql("select * from rfm($a::date, $d::double)", params={"a": as_of, "d": DAYS_PER_UNIT[unit]}).to_arrow_table())
+    frame = pl.from_arrow(con.sql("select * from rfm([$a::date], $d::double)", params={"a": as_of, "d": DAYS_PER_UNIT[unit]}).to_arrow_table())
     return frame.to_pandas().set_index("customer_id").sort_index()
 
 
@@ -100,3 +100,13 @@ def test_windows_default_to_halves_of_the_history(cdnow_con):
     w = clv_io.windows(cdnow_con, cfg)
     assert (w.first_date, w.calibration_end, w.holdout_end, w.as_of) == (
         dt.date(1997, 1, 1), dt.date(1997, 9, 30), dt.date(1998, 6, 30), dt.date(1998, 6, 30))
+
+
+def test_several_dates_in_one_pass_equal_one_date_at_a_time(cdnow_con):
+    dates = [dt.date(1997, 3, 31), dt.date(1997, 12, 31), dt.date(1998, 6, 30)]
+    together = pl.from_arrow(cdnow_con.sql("select * from rfm($d::date[], 7.0) order by as_of_date, customer_id",
+                                           params={"d": dates}).to_arrow_table())
+    for day in dates:
+        alone = pl.from_arrow(cdnow_con.sql("select * from rfm([$d::date], 7.0) order by customer_id",
+                                            params={"d": day}).to_arrow_table())
+        assert together.filter(pl.col("as_of_date") == day).equals(alone)
