@@ -101,14 +101,10 @@ def transactions_order_ids_unique(duckdb: WarehouseResource) -> dg.AssetCheckRes
 CHECKS = [transactions_expectations, transactions_records_accounted, transactions_order_ids_unique]
 
 
-def _as_of(con, segprof: SegprofConfig):
-    return clv_io.windows(con, segprof.value).as_of
-
-
 @dg.asset_check(asset="clv_model", blocking=True, description="Chosen fits have finite, positive parameters.")
 def clv_model_parameters_valid(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
-        rows = query(con, "clv/chosen_parameters", {"as_of": _as_of(con, segprof)})
+        rows = query(con, "clv/chosen_parameters", {"as_of": clv_io.as_of_date(con, segprof.value)})
     bad = []
     for r in rows:
         if not r["chosen"]:
@@ -130,7 +126,7 @@ def clv_model_parameters_valid(segprof: SegprofConfig, duckdb: WarehouseResource
 )
 def customer_clv_valid(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
-        stats = query(con, "clv/check_customer_clv", {"as_of": _as_of(con, segprof)})[0]
+        stats = query(con, "clv/check_customer_clv", {"as_of": clv_io.as_of_date(con, segprof.value)})[0]
     problems = []
     if stats["rows"] != stats["distinct_customers"]:
         problems.append(f"{stats['rows'] - stats['distinct_customers']:,} duplicate customer rows")
@@ -150,7 +146,7 @@ def _reconciliation(segprof: SegprofConfig, duckdb: WarehouseResource, expected:
                     what: str) -> dg.AssetCheckResult:
     config = segprof.value
     with duckdb.get_connection() as con:
-        as_of = profit.as_of_date(con, config)
+        as_of = clv_io.as_of_date(con, config)
         mismatches = profit.reconcile(con, config, as_of, expected, actual, columns)
     return dg.AssetCheckResult(
         passed=mismatches.is_empty(),

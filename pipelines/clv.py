@@ -45,16 +45,18 @@ def next_period_start(day: dt.date, period: str) -> dt.date:
     return dt.date(start.year + year, month + 1, 1)
 
 
-def scoring_dates(w: Windows, period: str) -> list[dt.date]:
+def scoring_dates(con: duckdb.DuckDBPyConnection, config: Config) -> list[dt.date]:
     """Every period end from the first transaction's period up to the as-of date, and the as-of date itself.
 
     Customers are scored at each so that segments, migration and trends have history.
     """
-    dates, day = [], w.first_date
-    while (end := next_period_start(day, period) - dt.timedelta(days=1)) < w.as_of:
+    first, as_of = _data_window(con, config)
+    period = config.profit.period
+    dates, day = [], first
+    while (end := next_period_start(day, period) - dt.timedelta(days=1)) < as_of:
         dates.append(end)
         day = end + dt.timedelta(days=1)
-    return [*dates, w.as_of]
+    return [*dates, as_of]
 
 
 @dataclass
@@ -69,12 +71,21 @@ class ModelRun:
     warnings: list[str] = field(default_factory=list)
 
 
-def windows(con: duckdb.DuckDBPyConnection, config: Config) -> Windows:
-    """As-of date, calibration end and holdout end: configured, or the defaults the README states."""
+def _data_window(con: duckdb.DuckDBPyConnection, config: Config) -> tuple[dt.date, dt.date]:
+    """The first transaction day and the as-of date (configured, or the last transaction day)."""
     row = query(con, "clv/as_of_date", {"as_of": config.as_of_date})[0]
     if row["as_of_date"] is None:
         raise SegprofError("no accepted transactions: nothing to compute CLV from")
-    as_of, first = row["as_of_date"], row["first_date"]
+    return row["first_date"], row["as_of_date"]
+
+
+def as_of_date(con: duckdb.DuckDBPyConnection, config: Config) -> dt.date:
+    return _data_window(con, config)[1]
+
+
+def windows(con: duckdb.DuckDBPyConnection, config: Config) -> Windows:
+    """As-of date, calibration end and holdout end: configured, or the defaults the README states."""
+    first, as_of = _data_window(con, config)
     holdout_end = config.clv.holdout_end or as_of
     calibration_end = config.clv.calibration_end or first + (holdout_end - first) / 2
     if not first < calibration_end < holdout_end:

@@ -165,14 +165,14 @@ def load_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, 
     """Read, validate and load one source; replaces its earlier rows in one transaction."""
     files = config.source_files(source)
     run(con, "ingest/create_typed")
-    for path in files:
-        try:
-            if source.format == "parquet":
-                _stage_parquet(con, files, source)
-                break
-            _stage_text_file(con, path, source)
-        except OSError as exc:
-            raise SourceError(f"{path}: source '{source.name}': cannot read file: {exc.strerror or exc}") from exc
+    if source.format == "parquet":
+        _stage_parquet(con, files, source)  # one read over all files; DuckDB errors become SourceErrors there
+    else:
+        for path in files:
+            try:
+                _stage_text_file(con, path, source)
+            except OSError as exc:
+                raise SourceError(f"{path}: source '{source.name}': cannot read file: {exc.strerror or exc}") from exc
     latest, label = (config.as_of_date, "the as-of date") if config.as_of_date else (loaded_at.date(), "today")
     run(con, "ingest/validate_records", {
         "has_order_id": source.columns.order_id is not None,

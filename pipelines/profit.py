@@ -8,7 +8,6 @@ import duckdb
 import polars as pl
 
 from models import segments as segment_models
-from pipelines import clv as clv_io
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
 from pipelines.warehouse import create_tables, frame, run
@@ -97,16 +96,6 @@ def build_table(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> Non
     run(con, f"profit/delete_{table}")
     run(con, f"profit/insert_{table}", params)
     con.commit()
-
-
-def scoring_dates(con: duckdb.DuckDBPyConnection, config: Config) -> list[dt.date]:
-    return clv_io.scoring_dates(clv_io.windows(con, config), config.profit.period)
-
-
-def as_of_date(con: duckdb.DuckDBPyConnection, config: Config) -> dt.date:
-    return clv_io.windows(con, config).as_of
-
-
 
 
 def build_whale_curve(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:

@@ -124,7 +124,7 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2}
         con.execute("insert into clv.customer_clv values (?, ?, ?, 1, 10, ?, ?, 'bgnbd', 'gamma_gamma', 12, 'r')",
                     [customer, as_of, p_alive, value, tier])
     con.execute("insert into clv.customer_rfm values ('A', '2024-02-29', 1, 5.14, 7.86, 50, '2024-01-05', '2024-02-10', 'weeks')")
-    dates = clv_io.scoring_dates(clv_io.windows(con, cfg), "month")
+    dates = clv_io.scoring_dates(con, cfg)
     assert [str(d) for d in dates] == ["2024-01-31", "2024-02-29"]
     profit.build_customer_profit(con, cfg, dates[-1])
     profit.build_customer_segments(con, cfg, dates)

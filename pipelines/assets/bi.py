@@ -4,7 +4,8 @@ import datetime as dt
 
 import dagster as dg
 
-from pipelines import profit, publish
+from pipelines import clv as clv_io
+from pipelines import publish
 from pipelines.assets.ingest import REJECTED, customers
 from pipelines.assets.scorecards import segment_scorecard
 from pipelines.resources import SegprofConfig, WarehouseResource
@@ -17,7 +18,7 @@ def published_warehouse(context: dg.AssetExecutionContext, segprof: SegprofConfi
     stats = context.instance.get_run_stats(context.run_id)
     started = dt.datetime.fromtimestamp(stats.start_time) if stats and stats.start_time else dt.datetime.now()
     with duckdb.get_connection() as con:
-        counts = publish.record_run(con, config, context.run_id, started.replace(microsecond=0), profit.as_of_date(con, config))
+        counts = publish.record_run(con, config, context.run_id, started.replace(microsecond=0), clv_io.as_of_date(con, config))
         path = publish.publish(con, config.published_path, config.warehouse.published_storage_version)
         exported = []
         if config.warehouse.parquet_export:

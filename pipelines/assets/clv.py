@@ -16,12 +16,11 @@ def customer_rfm(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materi
     """clv.customer_rfm: customer x as-of date (every period end and the as-of date) RFM statistics."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        w = clv_io.windows(con, config)
-        dates = clv_io.scoring_dates(w, config.profit.period)
+        dates = clv_io.scoring_dates(con, config)
         clv_io.build_customer_rfm(con, config, dates)
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "clv.customer_rfm"),
-            "as_of_date": str(w.as_of),
+            "as_of_date": str(dates[-1]),
             "scoring_dates": f"{len(dates)} {config.profit.period} ends, {dates[0]} to {dates[-1]}",
             "time_unit": config.time_unit,
         })
@@ -70,13 +69,13 @@ def customer_clv(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materi
     """clv.customer_clv: customer x as-of date (every period end) p_alive, expected purchases, CLV and value tier."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        w = clv_io.windows(con, config)
-        scored = clv_io.score_customers(con, config, clv_io.scoring_dates(w, config.profit.period))
-        scored = scored.filter(pl.col("as_of_date") == w.as_of)
+        dates = clv_io.scoring_dates(con, config)
+        scored = clv_io.score_customers(con, config, dates)
+        scored = scored.filter(pl.col("as_of_date") == dates[-1])
         tiers = scored.group_by("value_tier").agg(customers=pl.len(), clv=pl.col("clv").sum().round(0)).sort("clv", descending=True)
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "clv.customer_clv"),
-            "as_of_date": str(w.as_of),
+            "as_of_date": str(dates[-1]),
             "customer_equity": float(scored["clv"].sum()),
             "tiers": dg.MetadataValue.md(markdown_table(tiers)),
         })

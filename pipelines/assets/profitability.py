@@ -3,6 +3,7 @@
 import dagster as dg
 import polars as pl
 
+from pipelines import clv as clv_io
 from pipelines import profit
 from pipelines.assets.clv import customer_clv
 from pipelines.assets.ingest import TRANSACTIONS, customers
@@ -21,7 +22,7 @@ def customer_profit(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Mat
     """profit.customer_profit: customer x period revenue, each cost and contribution."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        as_of = profit.as_of_date(con, config)
+        as_of = clv_io.as_of_date(con, config)
         profit.build_customer_profit(con, config, as_of)
         return dg.MaterializeResult(metadata={**table_metadata(con, "profit.customer_profit"), **_assumptions(config)})
 
@@ -31,7 +32,7 @@ def customer_segments(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
     """profit.customer_segments: customer x scoring date, exactly one segment."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        dates = profit.scoring_dates(con, config)
+        dates = clv_io.scoring_dates(con, config)
         assigned = profit.build_customer_segments(con, config, dates)
         latest = assigned.filter(pl.col("as_of_date") == dates[-1]).group_by("segment").agg(customers=pl.len()).sort("segment")
         return dg.MaterializeResult(metadata={
@@ -63,7 +64,7 @@ def whale_curve(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materia
     """profit.whale_curve (+ whale_curve_summary): cumulative contribution by customers ranked by contribution."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        profit.build_whale_curve(con, profit.as_of_date(con, config))
+        profit.build_whale_curve(con, clv_io.as_of_date(con, config))
         headline = query(con, "profit/whale_curve_headline")
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "profit.whale_curve"),
