@@ -10,6 +10,9 @@ Times are in the configured unit as fractions of days (weeks = days / 7, months 
 Purchase models (BG/NBD, Pareto/NBD, MBG/NBD) are fitted on the unique (frequency, recency, t)
 triples with their customer counts as lifetimes `weights`: the same likelihood as a fit on
 every customer row, at a cost that grows with distinct triples.
+
+Every function that takes RFM statistics accepts one row per customer or already compressed
+rows with a customer count `n` (what shards hand over): the results are the same.
 """
 
 from __future__ import annotations
@@ -67,9 +70,19 @@ class Fit:
         return self.converged and all(math.isfinite(v) and v > 0 for v in self.params.values())
 
 
-def compress(rfm: pl.DataFrame) -> pl.DataFrame:
-    """Unique (frequency, recency, t) triples with the number of customers sharing each (`n`)."""
-    return rfm.group_by("frequency", "recency", "t").agg(n=pl.len()).sort("frequency", "recency", "t")
+def weights(stats: pl.DataFrame) -> np.ndarray:
+    """Customers per row: the column `n` of compressed statistics, 1 for one row per customer."""
+    return stats["n"].to_numpy().astype(float) if "n" in stats.columns else np.ones(stats.height)
+
+
+def customers(stats: pl.DataFrame) -> int:
+    return int(stats["n"].sum()) if "n" in stats.columns else stats.height
+
+
+def compress(stats: pl.DataFrame, keys: tuple[str, ...] = ("frequency", "recency", "t")) -> pl.DataFrame:
+    """Unique `keys` rows with the number of customers sharing each (`n`), in a fixed order."""
+    count = pl.col("n").sum() if "n" in stats.columns else pl.len()
+    return stats.group_by(*keys).agg(n=count.cast(pl.Int64)).sort(*keys)
 
 
 def _fitter_from_params(model: str, params: dict[str, float]):
@@ -99,8 +112,8 @@ def fit_purchase_model(model: str, rfm: pl.DataFrame, penalizer: float = 0.0, mi
     """Fit BG/NBD, Pareto/NBD or MBG/NBD on the compressed statistics of `rfm` (frequency, recency, t)."""
     if model not in FITTERS:
         raise ModelError(f"unknown purchase model {model!r}; choose one of {sorted(FITTERS)}")
-    n_customers = rfm.height
-    repeaters = rfm.filter(pl.col("frequency") > 0).height
+    n_customers = customers(rfm)
+    repeaters = customers(rfm.filter(pl.col("frequency") > 0))
     if repeaters < min_repeat_customers:
         what = "no customer has" if repeaters == 0 else f"only {repeaters} of {n_customers:,} customers have"
         raise ModelError(
@@ -129,24 +142,25 @@ def fit_purchase_model(model: str, rfm: pl.DataFrame, penalizer: float = 0.0, mi
 def fit_spend_model(rfm: pl.DataFrame, penalizer: float = 0.0, min_repeat_customers: int = 10) -> Fit:
     """Gamma-Gamma on repeat customers with positive mean repeat spend (lifetimes requires m > 0)."""
     spenders = rfm.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
-    if spenders.height < min_repeat_customers:
+    n_spenders = customers(spenders)
+    if n_spenders < min_repeat_customers:
         raise ModelError(
-            f"cannot fit Gamma-Gamma: only {spenders.height} customers have repeat purchases with positive spend; "
+            f"cannot fit Gamma-Gamma: only {n_spenders} customers have repeat purchases with positive spend; "
             f"at least {min_repeat_customers} are needed"
         )
-    pairs = spenders.group_by("frequency", "monetary_value").agg(n=pl.len())
+    pairs = compress(spenders, ("frequency", "monetary_value"))
     fitter = lifetimes.GammaGammaFitter(penalizer_coef=penalizer)
     started = time.perf_counter()
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             fitter.fit(pairs["frequency"].to_numpy(), pairs["monetary_value"].to_numpy(), weights=pairs["n"].to_numpy())
     except (ConvergenceError, ValueError, FloatingPointError) as exc:
-        return Fit("gamma_gamma", {}, float("nan"), False, spenders.height, pairs.height, time.perf_counter() - started,
+        return Fit("gamma_gamma", {}, float("nan"), False, n_spenders, pairs.height, time.perf_counter() - started,
                    note=f"did not converge: {str(exc).strip()}")
     params = {k: float(v) for k, v in fitter.params_.items()}
     f, m, n = (pairs[c].to_numpy().astype(float) for c in ("frequency", "monetary_value", "n"))
     ll = float(-lifetimes.GammaGammaFitter._negative_log_likelihood(np.log(list(params.values())), f, m, n, 0.0) * n.sum())
-    fit = Fit("gamma_gamma", params, ll, True, spenders.height, pairs.height, time.perf_counter() - started, fitter=fitter)
+    fit = Fit("gamma_gamma", params, ll, True, n_spenders, pairs.height, time.perf_counter() - started, fitter=fitter)
     if not fit.usable or params["q"] <= 1:
         fit.converged = False
         fit.note = "parameters not finite and positive" if not fit.usable else "q <= 1: the population mean spend is undefined"
@@ -156,9 +170,20 @@ def fit_spend_model(rfm: pl.DataFrame, penalizer: float = 0.0, min_repeat_custom
 def frequency_monetary_correlation(rfm: pl.DataFrame) -> float:
     """Pearson correlation of frequency and monetary value among repeat customers (Gamma-Gamma assumes ~0)."""
     repeat = rfm.filter(pl.col("frequency") > 0)
-    if repeat.height < 3:
+    if customers(repeat) < 3:
         return float("nan")
-    return float(np.corrcoef(repeat["frequency"].to_numpy(), repeat["monetary_value"].to_numpy())[0, 1])
+    n = weights(repeat)
+    return weighted_correlation(repeat["frequency"].to_numpy().astype(float), repeat["monetary_value"].to_numpy().astype(float), n)
+
+
+def weighted_correlation(x: np.ndarray, y: np.ndarray, n: np.ndarray) -> float:
+    """Pearson correlation of x and y over customers, each row counted n times."""
+    total = n.sum()
+    dx, dy = x - (n * x).sum() / total, y - (n * y).sum() / total
+    sxx, syy = (n * dx * dx).sum(), (n * dy * dy).sum()
+    if sxx <= 0 or syy <= 0:
+        return float("nan")
+    return float((n * dx * dy).sum() / math.sqrt(sxx * syy))
 
 
 def expected_order_value(spend: Fit | None, frequency: np.ndarray, monetary_value: np.ndarray, fallback: float) -> np.ndarray:
@@ -254,15 +279,16 @@ def holdout_metrics(purchase: Fit, calibration: pl.DataFrame, holdout_duration: 
     joined = _per_triple(calibration, {"predicted": np.asarray(predicted, dtype=float)}, triples)
     actual = joined["frequency_holdout"].to_numpy().astype(float)
     pred = joined["predicted"].to_numpy()
+    n = weights(joined)
     error = pred - actual
-    corr = float(np.corrcoef(pred, actual)[0, 1]) if actual.std() > 0 and pred.std() > 0 else float("nan")
+    total = n.sum()
     return {
-        "holdout_customers": len(actual),
-        "holdout_actual": float(actual.sum()),
-        "holdout_predicted": float(pred.sum()),
-        "holdout_mae": float(np.abs(error).mean()),
-        "holdout_rmse": float(np.sqrt((error**2).mean())),
-        "holdout_correlation": corr,
+        "holdout_customers": int(total),
+        "holdout_actual": float((n * actual).sum()),
+        "holdout_predicted": float((n * pred).sum()),
+        "holdout_mae": float((n * np.abs(error)).sum() / total),
+        "holdout_rmse": float(np.sqrt((n * error**2).sum() / total)),
+        "holdout_correlation": weighted_correlation(pred, actual, n),
     }
 
 
@@ -272,7 +298,8 @@ def repeat_purchase_histogram(purchase: Fit, calibration: pl.DataFrame, seed: in
     Expected counts are simulated from the fitted model at each customer's own age t (the same
     approach as lifetimes' plot_period_transactions, vectorised), scaled to the customer count.
     """
-    ages = calibration["t"].to_numpy().astype(float)
+    n = weights(calibration)
+    ages = np.repeat(calibration["t"].to_numpy().astype(float), n.astype(np.int64))
     replicas = max(1, min(50, simulated_customers // max(1, len(ages))))
     rng = np.random.default_rng(seed)
     _, owner = synthetic.repeat_purchases(rng, purchase.model, purchase.params, np.tile(ages, replicas))
@@ -281,6 +308,6 @@ def repeat_purchase_histogram(purchase: Fit, calibration: pl.DataFrame, seed: in
     buckets = np.arange(HISTOGRAM_MAX + 1)
     return pl.DataFrame({
         "repeat_purchases": [str(b) if b < HISTOGRAM_MAX else f"{HISTOGRAM_MAX}+" for b in buckets],
-        "actual": np.bincount(actual, minlength=HISTOGRAM_MAX + 1).astype(np.int64),
+        "actual": np.bincount(actual, weights=n, minlength=HISTOGRAM_MAX + 1).astype(np.int64),
         "expected": np.bincount(simulated, minlength=HISTOGRAM_MAX + 1) / replicas,
     })

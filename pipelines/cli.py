@@ -72,18 +72,15 @@ def _run(args: argparse.Namespace, defs, started: float) -> int:
             raise SegprofError(f"--select {args.select!r}: not a valid asset selection ({exc})") from exc
         if not matched:
             raise SegprofError(f"--select {args.select!r} matches no asset")
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    log_level = "INFO" if args.verbose else "CRITICAL"
-    result = dg.materialize(
-        [*defs.assets, *defs.asset_checks],
-        resources=defs.resources,
-        selection=selection,
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-    )
-    failures = _failure_lines(result)
-    if not result.success or failures:
+    config = defs.resources["segprof"].value
+    failures, result = [], None
+    if config.sharded:
+        failures = _run_shards(args, defs, selection)
+        selection = selection - dg.AssetSelection.groups("shards")
+    if not failures:
+        result = _materialize(defs, selection, args.verbose)
+        failures = _failure_lines(result)
+    if failures or not result.success:
         print(f"segprof run failed ({args.config}):", file=sys.stderr)
         for line in failures or ["the run failed; rerun with --verbose for Dagster's log"]:
             print(f"  {line}", file=sys.stderr)
@@ -94,6 +91,59 @@ def _run(args: argparse.Namespace, defs, started: float) -> int:
     for line in run_summary(defs, seconds=time.perf_counter() - started):
         print(line)
     return 0
+
+
+def _materialize(defs, selection, verbose: bool, partition_key: str | None = None):
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    return dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        resources=defs.resources,
+        selection=selection,
+        partition_key=partition_key,
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+    )
+
+
+def _run_shard(config_path: str, keys: list[str], partition_key: str, verbose: bool) -> list[str]:
+    """One shard's run of the given shard assets, in a worker process; the failure lines, if any."""
+    import dagster as dg
+
+    from pipelines.project import build_defs
+
+    _quiet_dagster()
+    defs = build_defs(config_path)
+    result = _materialize(defs, dg.AssetSelection.assets(*keys), verbose, partition_key)
+    lines = _failure_lines(result) or ([] if result.success else ["the run failed; rerun with --verbose for Dagster's log"])
+    return [f"shard {partition_key}: {line}" for line in lines]
+
+
+def _run_shards(args: argparse.Namespace, defs, selection) -> list[str]:
+    """The shard assets in the selection: ingest for every shard, then RFM and profit, shard_workers runs at a time."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import dagster as dg
+
+    from pipelines.assets.shards import TRANSACTION_SHARDS
+    from pipelines.shards import shard_keys
+
+    config = defs.resources["segprof"].value
+    chosen = (selection & dg.AssetSelection.groups("shards")).resolve(defs.resolve_asset_graph())
+    phases = [[k for k in chosen if k == TRANSACTION_SHARDS], [k for k in chosen if k != TRANSACTION_SHARDS]]
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter per worker: no forked Dagster state
+    with ProcessPoolExecutor(max_workers=config.warehouse.shard_workers, mp_context=context) as pool:
+        for phase in filter(None, phases):
+            names = [k.to_user_string() for k in phase]
+            futures = [pool.submit(_run_shard, args.config, names, key, args.verbose)
+                       for key in shard_keys(config.warehouse.shards)]
+            failures = [line for future in futures for line in future.result()]
+            if failures:
+                return failures
+    return []
 
 
 @contextlib.contextmanager

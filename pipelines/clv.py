@@ -50,8 +50,10 @@ def scoring_dates(con: duckdb.DuckDBPyConnection, config: Config) -> list[dt.dat
 
     Customers are scored at each so that segments, migration and trends have history.
     """
-    first, as_of = _data_window(con, config)
-    period = config.profit.period
+    return period_ends(*data_window(con, config), config.profit.period)
+
+
+def period_ends(first: dt.date, as_of: dt.date, period: str) -> list[dt.date]:
     dates, day = [], first
     while (end := next_period_start(day, period) - dt.timedelta(days=1)) < as_of:
         dates.append(end)
@@ -71,21 +73,25 @@ class ModelRun:
     warnings: list[str] = field(default_factory=list)
 
 
-def _data_window(con: duckdb.DuckDBPyConnection, config: Config) -> tuple[dt.date, dt.date]:
+def data_window(con: duckdb.DuckDBPyConnection, config: Config, name: str = "clv/as_of_date",
+                params: dict | None = None) -> tuple[dt.date, dt.date]:
     """The first transaction day and the as-of date (configured, or the last transaction day)."""
-    row = query(con, "clv/as_of_date", {"as_of": config.as_of_date})[0]
+    row = query(con, name, {"as_of": config.as_of_date, **(params or {})})[0]
     if row["as_of_date"] is None:
         raise SegprofError("no accepted transactions: nothing to compute CLV from")
     return row["first_date"], row["as_of_date"]
 
 
 def as_of_date(con: duckdb.DuckDBPyConnection, config: Config) -> dt.date:
-    return _data_window(con, config)[1]
+    return data_window(con, config)[1]
 
 
 def windows(con: duckdb.DuckDBPyConnection, config: Config) -> Windows:
+    return windows_for(*data_window(con, config), config)
+
+
+def windows_for(first: dt.date, as_of: dt.date, config: Config) -> Windows:
     """As-of date, calibration end and holdout end: configured, or the defaults the README states."""
-    first, as_of = _data_window(con, config)
     holdout_end = config.clv.holdout_end or as_of
     calibration_end = config.clv.calibration_end or first + (holdout_end - first) / 2
     if not first < calibration_end < holdout_end:
@@ -139,21 +145,41 @@ def _failed(model: str, exc: Exception, n_customers: int) -> clv_models.Fit:
     return clv_models.Fit(model, {}, float("nan"), False, n_customers, 0, 0.0, note=str(exc))
 
 
-def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows) -> ModelRun:
+@dataclass(frozen=True)
+class Statistics:
+    """What the fits need, compressed (rows with a customer count n): see sql/clv/*_statistics.sql."""
+
+    calibration: pl.DataFrame
+    final: pl.DataFrame
+
+
+STATISTICS = ("calibration", "final")
+
+
+def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> Statistics:
+    """Compressed calibration/holdout and as-of statistics from staging.transactions and clv.customer_rfm."""
+    run(con, "clv/rfm")
+    run(con, "clv/calibration_holdout")
+    return Statistics(
+        calibration=frame(con, "clv/calibration_statistics", {
+            "calibration_end": w.calibration_end, "holdout_end": w.holdout_end,
+            "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit],
+        }),
+        final=frame(con, "clv/final_statistics", {"as_of": w.as_of}),
+    )
+
+
+def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics) -> ModelRun:
     """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the as-of date."""
     settings = config.clv
-    days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
-    run(con, "clv/rfm")
-    calibration = frame(con, "clv/calibration_holdout", {
-        "calibration_end": w.calibration_end, "holdout_end": w.holdout_end, "days_per_unit": days_per_unit,
-    })
-    duration = w.holdout_days / days_per_unit
+    calibration = stats.calibration
+    duration = w.holdout_days / clv_models.DAYS_PER_UNIT[config.time_unit]
     rows, histograms, scores = [], {}, {}
     for model in settings.candidates:
         try:
             fit = clv_models.fit_purchase_model(model, calibration, settings.penalizer, settings.min_repeat_customers)
         except clv_models.ModelError as exc:
-            fit = _failed(model, exc, calibration.height)
+            fit = _failed(model, exc, clv_models.customers(calibration))
         metrics = {}
         if fit.usable:
             metrics = clv_models.holdout_metrics(fit, calibration, duration)
@@ -170,7 +196,7 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
         chosen = settings.candidates[0]
         warnings.append(f"no candidate could be tested on the holdout; {chosen} chosen without a backtest")
 
-    rfm = load_rfm(con, w.as_of)
+    rfm = stats.final
     purchase = clv_models.fit_purchase_model(chosen, rfm, settings.penalizer, settings.min_repeat_customers)
     if not purchase.usable:
         raise clv_models.ModelError(f"{clv_models.MODEL_NAMES[chosen]} on all data up to {w.as_of}: {purchase.note}")
@@ -184,12 +210,12 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
     try:
         spend = clv_models.fit_spend_model(rfm, settings.penalizer, settings.min_repeat_customers)
     except clv_models.ModelError as exc:
-        spend = _failed("gamma_gamma", exc, rfm.height)
+        spend = _failed("gamma_gamma", exc, clv_models.customers(rfm))
     if spend.converged:
         rows.append(_row(spend, "final", w, config, run_id, True, frequency_monetary_correlation=correlation))
     else:
         rows.append(_row(spend, "final", w, config, run_id, False, frequency_monetary_correlation=correlation))
-        empirical = clv_models.Fit("empirical_mean", {"mean": fallback}, float("nan"), True, rfm.height, 0, 0.0,
+        empirical = clv_models.Fit("empirical_mean", {"mean": fallback}, float("nan"), True, clv_models.customers(rfm), 0, 0.0,
                                    note=f"Gamma-Gamma unusable ({spend.note}); every customer gets the mean purchase-day value")
         rows.append(_row(empirical, "final", w, config, run_id, True))
         warnings.append(empirical.note)
@@ -203,20 +229,21 @@ def _spend_calibration_rows(calibration: pl.DataFrame, settings, w: Windows, con
     try:
         fit = clv_models.fit_spend_model(calibration, settings.penalizer, settings.min_repeat_customers)
     except clv_models.ModelError as exc:
-        return [_row(_failed("gamma_gamma", exc, calibration.height), "calibration", w, config, run_id, False)]
+        return [_row(_failed("gamma_gamma", exc, clv_models.customers(calibration)), "calibration", w, config, run_id, False)]
     metrics = {}
     bought = calibration.filter(pl.col("frequency_holdout") > 0)
     if fit.converged and bought.height:
         predicted = clv_models.expected_order_value(fit, bought["frequency"].to_numpy(), bought["monetary_value"].to_numpy(), 0.0)
         actual = bought["monetary_value_holdout"].to_numpy()
+        n = bought["n"].to_numpy().astype(float)
         error = predicted - actual
         metrics = {
-            "holdout_customers": bought.height,
-            "holdout_actual": float(actual.mean()),
-            "holdout_predicted": float(predicted.mean()),
-            "holdout_mae": float(np.abs(error).mean()),
-            "holdout_rmse": float(np.sqrt((error**2).mean())),
-            "holdout_correlation": float(np.corrcoef(predicted, actual)[0, 1]) if bought.height > 2 else None,
+            "holdout_customers": int(n.sum()),
+            "holdout_actual": float((n * actual).sum() / n.sum()),
+            "holdout_predicted": float((n * predicted).sum() / n.sum()),
+            "holdout_mae": float((n * np.abs(error)).sum() / n.sum()),
+            "holdout_rmse": float(np.sqrt((n * error**2).sum() / n.sum())),
+            "holdout_correlation": clv_models.weighted_correlation(predicted, actual, n) if n.sum() > 2 else None,
         }
     return [_row(fit, "calibration", w, config, run_id, False,
                  frequency_monetary_correlation=clv_models.frequency_monetary_correlation(calibration), **metrics)]

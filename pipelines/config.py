@@ -32,6 +32,14 @@ class Warehouse(_Strict):
         default="v1.2.0", pattern=r"^v\d+\.\d+\.\d+$",
         description="DuckDB storage format of the snapshot; an older one lets older DuckDB-based BI drivers read it.")
     parquet_export: str | None = Field(default=None, description="Folder for a Parquet copy of the marts, partitioned by as-of date.")
+    shards: int = Field(
+        default=1, ge=1, le=1024,
+        description="Customer-hash shards for the per-customer stages (ingest, RFM, profit); 1 = unsharded. "
+                    "Shards run as partitions of the *_shards assets and write Parquet to shards_dir.")
+    shards_dir: str | None = Field(
+        default=None, description="Where shards write their Parquet (a folder, or an s3:// / gs:// URL with "
+                                  "DuckDB's httpfs); default: shards/ beside the working file.")
+    shard_workers: int = Field(default=2, ge=1, description="Shards `segprof run` runs at once on this machine.")
 
 
 class ColumnMap(_Strict):
@@ -301,6 +309,19 @@ class Config(_Strict):
         if self.warehouse.published:
             return self.resolve(self.warehouse.published)
         return self.warehouse_path.with_name("published.duckdb")
+
+    @property
+    def sharded(self) -> bool:
+        return self.warehouse.shards > 1
+
+    @property
+    def shards_dir(self) -> str:
+        """Folder or object-storage URL of the shards' Parquet files."""
+        if self.warehouse.shards_dir and "://" in self.warehouse.shards_dir:
+            return self.warehouse.shards_dir.rstrip("/")
+        if self.warehouse.shards_dir:
+            return str(self.resolve(self.warehouse.shards_dir))
+        return str(self.warehouse_path.with_name("shards"))
 
     def resolve(self, path: str) -> Path:
         if path.startswith(PACKAGE_SCHEME):

@@ -161,8 +161,17 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, files: list[Path], source: So
         raise SourceError(f"{empty[0]['file']}: source '{source.name}': file has no rows")
 
 
-def load_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, loaded_at: dt.datetime) -> SourceLoad:
-    """Read, validate and load one source; replaces its earlier rows in one transaction."""
+@dataclass(frozen=True)
+class Shard:
+    """One customer-hash shard: index of count."""
+
+    index: int
+    count: int
+
+
+def load_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, loaded_at: dt.datetime,
+                shard: Shard | None = None) -> SourceLoad:
+    """Read, validate and load one source (one shard's customers of it); replaces its earlier rows in one transaction."""
     files = config.source_files(source)
     run(con, "ingest/create_typed")
     if source.format == "parquet":
@@ -173,6 +182,8 @@ def load_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, 
                 _stage_text_file(con, path, source)
             except OSError as exc:
                 raise SourceError(f"{path}: source '{source.name}': cannot read file: {exc.strerror or exc}") from exc
+    if shard is not None:
+        run(con, "ingest/keep_shard", {"shard": shard.index, "shards": shard.count})
     latest, label = (config.as_of_date, "the as-of date") if config.as_of_date else (loaded_at.date(), "today")
     run(con, "ingest/validate_records", {
         "has_order_id": source.columns.order_id is not None,
@@ -195,11 +206,12 @@ def load_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, 
     return SourceLoad(source.name, len(files), counts["records_read"], counts["accepted"], counts["rejected"])
 
 
-def load_transactions(con: duckdb.DuckDBPyConnection, config: Config, loaded_at: dt.datetime | None = None) -> list[SourceLoad]:
+def load_transactions(con: duckdb.DuckDBPyConnection, config: Config, loaded_at: dt.datetime | None = None,
+                      shard: Shard | None = None) -> list[SourceLoad]:
     """Load every configured source. A failing source raises; sources loaded before it stay loaded."""
     loaded_at = loaded_at or dt.datetime.now().replace(microsecond=0)
     create_tables(con, "ingest/transactions", "ingest/rejected_transactions")
-    return [load_source(con, config, source, loaded_at) for source in config.sources]
+    return [load_source(con, config, source, loaded_at, shard) for source in config.sources]
 
 
 def build_customers(con: duckdb.DuckDBPyConnection, config: Config) -> int:

@@ -10,6 +10,7 @@ import polars as pl
 from models import segments as segment_models
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
+from pipelines.shards import shard_files
 from pipelines.warehouse import create_tables, frame, run
 
 
@@ -36,8 +37,8 @@ def cost_parameters(config: Config, as_of: dt.date) -> dict:
     }
 
 
-def build_customer_profit(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> None:
-    params = cost_parameters(config, as_of)
+def build_customer_profit_base(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> None:
+    """_customer_profit_base: each customer's revenue, costs and contribution per period, before overhead."""
     if config.profit.marketing.file:
         path = config.resolve(config.profit.marketing.file)
         if not path.is_file():
@@ -48,6 +49,16 @@ def build_customer_profit(con: duckdb.DuckDBPyConnection, config: Config, as_of:
             raise SourceError(f"{path}: profit.marketing.file: {exc} (expected columns customer_id, period_start, amount)") from exc
     else:
         run(con, "profit/marketing_costs_empty")
+    run(con, "profit/customer_profit_base", cost_parameters(config, as_of))
+
+
+def build_customer_profit(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> None:
+    """profit.customer_profit from _customer_profit_base (built here, or loaded from the shards), overhead allocated."""
+    if config.sharded:
+        run(con, "profit/load_customer_profit_base", {"files": shard_files(config, "customer_profit_base")})
+    else:
+        build_customer_profit_base(con, config, as_of)
+    params = cost_parameters(config, as_of)
     create_tables(con, "profit/customer_profit")
     con.begin()
     run(con, "profit/delete_customer_profit")

@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from models.clv import MODEL_NAMES
-from pipelines import charts
+from pipelines import charts, shards
 from pipelines import clv as clv_io
 from pipelines.assets.ingest import TRANSACTIONS
 from pipelines.metadata import markdown_table, table_metadata
@@ -17,7 +17,10 @@ def customer_rfm(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materi
     config = segprof.value
     with duckdb.get_connection() as con:
         dates = clv_io.scoring_dates(con, config)
-        clv_io.build_customer_rfm(con, config, dates)
+        if config.sharded:
+            shards.gather_customer_rfm(con, config, dates)
+        else:
+            clv_io.build_customer_rfm(con, config, dates)
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "clv.customer_rfm"),
             "as_of_date": str(dates[-1]),
@@ -32,7 +35,8 @@ def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb:
     config = segprof.value
     with duckdb.get_connection() as con:
         w = clv_io.windows(con, config)
-        result = clv_io.fit_models(con, config, context.run_id, w)
+        stats = shards.merged_statistics(con, config) if config.sharded else clv_io.statistics(con, config, w)
+        result = clv_io.fit_models(con, config, context.run_id, w, stats)
     for warning in result.warnings:
         context.log.warning(warning)
     fits = pl.DataFrame(result.rows, infer_schema_length=None).select(

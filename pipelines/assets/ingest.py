@@ -3,7 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from pipelines import ingest
+from pipelines import ingest, shards
 from pipelines.metadata import markdown_table, table_metadata
 from pipelines.resources import SegprofConfig, WarehouseResource
 from pipelines.warehouse import query
@@ -30,10 +30,10 @@ REJECTED = dg.AssetKey("rejected_transactions")
     ],
 )
 def transactions(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: WarehouseResource):
-    """Load every configured source; each source's rows are replaced in one DuckDB transaction."""
+    """Load every configured source (or gather the shards' loads); a source's rows are replaced in one DuckDB transaction."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        loads = ingest.load_transactions(con, config)
+        loads = shards.gather_transactions(con, config) if config.sharded else ingest.load_transactions(con, config)
         per_source = pl.DataFrame([load.__dict__ for load in loads])
         reasons = pl.DataFrame(query(con, "ingest/rejection_reasons")) if sum(l.rejected for l in loads) else None
         read = sum(l.records_read for l in loads)

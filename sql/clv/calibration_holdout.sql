@@ -1,8 +1,10 @@
--- RFM at the calibration end for customers acquired by then, with their actual repeat
--- purchase days in the holdout period (calibration_end, holdout_end], as lifetimes'
--- calibration_and_holdout_data(freq='D') counts them.
+-- calibration_holdout(calibration_end, holdout_end, days_per_unit): RFM at the calibration end for
+-- customers acquired by then, with their actual repeat purchase days in the holdout period
+-- (calibration_end, holdout_end], as lifetimes' calibration_and_holdout_data(freq='D') counts them.
+-- Needs the rfm macro (sql/clv/rfm.sql).
+create or replace temp macro calibration_holdout(calibration_end, holdout_end, days_per_unit) as table
 with calibration as (
-    select * from rfm([$calibration_end::date], $days_per_unit::double)
+    select * from rfm([calibration_end::date], days_per_unit::double)
 ),
 
 holdout as (
@@ -11,7 +13,7 @@ holdout as (
         count(distinct order_date) as frequency_holdout,
         sum(amount)::double / count(distinct order_date) as monetary_value_holdout
     from staging.transactions
-    where order_date > $calibration_end::date and order_date <= $holdout_end::date
+    where order_date > calibration_end::date and order_date <= holdout_end::date
     group by customer_id
 ),
 
@@ -28,4 +30,4 @@ final as (
     left join holdout using (customer_id)
 )
 
-select * from final order by customer_id
+select * from final

@@ -83,8 +83,9 @@ def test_generated_rfm_with_returns_and_same_day_orders_equals_lifetimes(tmp_pat
 
 def test_calibration_holdout_equals_lifetimes(cdnow_con):
     cal_end, end = dt.date(1997, 9, 30), dt.date(1998, 6, 30)
-    ours = pl.from_arrow(relation(cdnow_con, "clv/calibration_holdout", {
-        "calibration_end": cal_end, "holdout_end": end, "days_per_unit": 7.0}).to_arrow_table()).to_pandas().set_index("customer_id")
+    run(cdnow_con, "clv/calibration_holdout")
+    ours = cdnow_con.sql("select * from calibration_holdout($c, $h, 7.0) order by customer_id",
+                         params={"c": cal_end, "h": end}).df().set_index("customer_id")
     tx = cdnow_con.sql("select customer_id, order_date, amount::double as amount from staging.transactions").df()
     tx["order_date"] = pd.to_datetime(tx["order_date"])
     theirs = calibration_and_holdout_data(tx, "customer_id", "order_date", calibration_period_end=pd.Timestamp(cal_end),

@@ -1,0 +1,161 @@
+"""Customer-hash shards: the per-customer stages (ingest, RFM, profit) for one shard at a time.
+
+A shard keeps the input records whose customer id hashes to it (sql/ingest/keep_shard.sql), so each
+customer's transactions are all in one shard and per-customer results need nothing from the others.
+A shard step works in its own in-memory DuckDB, runs the same statements as the unsharded pipeline,
+and writes Parquet to <shards_dir>/<table>/shard-<k>-of-<n>.parquet: any number of processes or
+machines can write at once, which one DuckDB file cannot take. The unsharded steps then gather the
+shards' rows into the warehouse, and the model fit reads only the shards' compressed statistics,
+merged (sql/clv/merge_statistics.sql). Sharded and unsharded runs give the same tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.config import Config
+
+INGEST_OUTPUTS = ("transactions", "rejected_transactions", "source_loads")
+RFM_OUTPUTS = ("customer_rfm", "calibration_statistics", "final_statistics")
+PROFIT_OUTPUTS = ("customer_profit_base",)
+
+
+def shard_keys(count: int) -> list[str]:
+    """Dagster partition keys of the shards: 0-padded so that they sort."""
+    width = len(str(count - 1))
+    return [str(i).zfill(width) for i in range(count)]
+
+
+def shard_path(config: Config, table: str, index: int) -> str:
+    n = config.warehouse.shards
+    return f"{config.shards_dir}/{table}/shard-{index:04d}-of-{n:04d}.parquet"
+
+
+def shard_files(config: Config, table: str) -> list[str]:
+    return [shard_path(config, table, i) for i in range(config.warehouse.shards)]
+
+
+def connect(config: Config) -> duckdb.DuckDBPyConnection:
+    """A shard's own in-memory DuckDB (spilling to the shards folder when local); httpfs for object storage."""
+    con = duckdb.connect()
+    if "://" in config.shards_dir:
+        con.execute("load httpfs")
+    else:
+        Path(config.shards_dir).mkdir(parents=True, exist_ok=True)
+        con.execute("set temp_directory = ?", [str(Path(config.shards_dir) / ".tmp")])
+    return con
+
+
+def write(con: duckdb.DuckDBPyConnection, config: Config, index: int, outputs: dict[str, str | pl.DataFrame]) -> None:
+    """Each output (a table name in con, or a frame) to its shard file; a local file is replaced atomically."""
+    from pipelines.warehouse import run
+
+    for table, source in outputs.items():
+        path = shard_path(config, table, index)
+        target = path if "://" in path else f"{path}.tmp"
+        if not isinstance(source, str):
+            con.register("_shard_output", source.to_arrow())
+            source = "_shard_output"
+        if "://" not in path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        run(con, "shards/write_parquet", {"table": source, "path": target})
+        if target != path:
+            os.replace(target, path)
+        if source == "_shard_output":
+            con.unregister("_shard_output")
+
+
+def ingest_shard(config: Config, index: int, loaded_at: dt.datetime) -> list:
+    """Load one shard's records of every source; write its accepted and rejected rows and per-source counts."""
+    from pipelines import ingest
+
+    with connect(config) as con:
+        loads = ingest.load_transactions(con, config, loaded_at, ingest.Shard(index, config.warehouse.shards))
+        write(con, config, index, {
+            "transactions": "staging.transactions",
+            "rejected_transactions": "staging.rejected_transactions",
+            "source_loads": pl.DataFrame([load.__dict__ for load in loads]),
+        })
+    return loads
+
+
+def _load_shard_transactions(con: duckdb.DuckDBPyConnection, config: Config, index: int) -> None:
+    from pipelines.warehouse import create_tables, run
+
+    create_tables(con, "ingest/transactions", "ingest/rejected_transactions")
+    run(con, "ingest/gather_transactions", {"files": [shard_path(config, "transactions", index)]})
+
+
+def data_window(con: duckdb.DuckDBPyConnection, config: Config) -> tuple[dt.date, dt.date]:
+    """First transaction day and as-of date over all shards (what every shard's dates derive from)."""
+    from pipelines.clv import data_window as window
+
+    return window(con, config, "shards/data_window", {"files": shard_files(config, "transactions")})
+
+
+def rfm_shard(config: Config, index: int) -> int:
+    """One shard's RFM at every scoring date, and its compressed statistics for the fits; returns its customers."""
+    from pipelines import clv
+
+    with connect(config) as con:
+        _load_shard_transactions(con, config, index)
+        first, as_of = data_window(con, config)
+        clv.build_customer_rfm(con, config, clv.period_ends(first, as_of, config.profit.period))
+        stats = clv.statistics(con, config, clv.windows_for(first, as_of, config))
+        write(con, config, index, {"customer_rfm": "clv.customer_rfm", "calibration_statistics": stats.calibration,
+                                   "final_statistics": stats.final})
+        return int(stats.final["n"].sum())
+
+
+def profit_shard(config: Config, index: int) -> None:
+    """One shard's customer x period revenue, costs and contribution, before overhead."""
+    from pipelines import ingest, profit
+
+    with connect(config) as con:
+        _load_shard_transactions(con, config, index)
+        ingest.build_customers(con, config)
+        profit.build_customer_profit_base(con, config, data_window(con, config)[1])
+        write(con, config, index, {"customer_profit_base": "_customer_profit_base"})
+
+
+def merged_statistics(con: duckdb.DuckDBPyConnection, config: Config):
+    """The fits' compressed statistics, merged over the shards."""
+    from pipelines.clv import Statistics
+    from pipelines.warehouse import frame
+
+    return Statistics(*(frame(con, "clv/merge_statistics", {"files": shard_files(config, f"{name}_statistics")})
+                        for name in ("calibration", "final")))
+
+
+def gather_transactions(con: duckdb.DuckDBPyConnection, config: Config) -> list:
+    """Replace staging.transactions and the quarantine with the shards' rows, in one transaction."""
+    from pipelines.ingest import SourceLoad
+    from pipelines.warehouse import create_tables, query, run
+
+    create_tables(con, "ingest/transactions", "ingest/rejected_transactions")
+    con.begin()
+    try:
+        run(con, "ingest/clear_transactions")
+        run(con, "ingest/gather_transactions", {"files": shard_files(config, "transactions")})
+        run(con, "ingest/clear_rejected_transactions")
+        run(con, "ingest/gather_rejected_transactions", {"files": shard_files(config, "rejected_transactions")})
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return [SourceLoad(**row) for row in query(con, "shards/source_loads", {"files": shard_files(config, "source_loads")})]
+
+
+def gather_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
+    from pipelines.warehouse import create_tables, run
+
+    create_tables(con, "clv/customer_rfm")
+    con.begin()
+    run(con, "clv/delete_customer_rfm", {"dates": dates})
+    run(con, "clv/gather_customer_rfm", {"files": shard_files(config, "customer_rfm")})
+    con.commit()

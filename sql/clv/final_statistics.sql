@@ -1,0 +1,11 @@
+-- What the final fits need, compressed: customers sharing RFM at the as-of date, counted (n).
+select
+    frequency,
+    recency,
+    t,
+    monetary_value,
+    count(*)::bigint as n
+from clv.customer_rfm
+where as_of_date = $as_of::date
+group by all
+order by all
