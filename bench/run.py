@@ -87,6 +87,32 @@ def segprof(config: Path) -> list[dict]:
             for step in instance.get_run_step_stats(result.run_id)]
 
 
+def fit_scaling(distinct_triples: int = 20_000, customers: tuple[int, ...] = (100_000, 1_000_000, 10_000_000, 50_000_000)) -> list[dict]:
+    """BG/NBD fit time at a fixed number of distinct (frequency, recency, t) triples as customers grow.
+
+    The same triples (drawn once) carry more customers each: segprof's fit should not slow down,
+    lifetimes on every customer row would grow with the customers.
+    """
+    import numpy as np
+    import polars as pl
+
+    from models import clv
+
+    rng = np.random.default_rng(1)
+    frequency = rng.poisson(1.5, distinct_triples)
+    t = rng.uniform(1, 156, distinct_triples).round(3)
+    recency = np.where(frequency > 0, (t * rng.uniform(0, 1, distinct_triples)).round(3), 0.0)
+    share = rng.dirichlet(np.ones(distinct_triples))
+    rows = []
+    for n in customers:
+        weights = np.maximum(1, np.round(share * n)).astype(np.int64)
+        triples = pl.DataFrame({"frequency": frequency, "recency": recency, "t": t, "n": weights})
+        started = time.perf_counter()
+        fit = clv.fit_purchase_model("bgnbd", triples)
+        rows.append({"customers": int(weights.sum()), "triples": fit.n_triples, "seconds": time.perf_counter() - started})
+    return rows
+
+
 # --------------------------------------------------------------------------- the harness
 
 
@@ -150,7 +176,7 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs, {mem:.0f} GiB RAM, {platform.machine()}, Python {platform.python_version()}; {libs}"
 
 
-def report(rows: list[dict]) -> str:
+def report(rows: list[dict], scaling: list[dict]) -> str:
     lines = [
         "# segprof benchmark",
         "",
@@ -170,6 +196,10 @@ def report(rows: list[dict]) -> str:
         lines.append(f"| {r['transactions']:,} | {r['customers']:,} | {s['wall']:.1f} | {s['cpu']:.1f} | {s['peak_mib']:,.0f} | "
                      f"{p['wall']:.1f} | {p['cpu']:.1f} | {p['peak_mib']:,.0f} | {p['wall'] / s['wall']:.2f}× | "
                      f"{floor_wall:.2f} | {rfm / floor_wall:.1f}× |")
+    lines += ["", "## Fit time at a fixed number of distinct triples", "",
+              "BG/NBD on the same distinct (frequency, recency, t) triples carrying more and more customers (weights).", "",
+              "| customers | distinct triples | fit s |", "| --- | --- | --- |"]
+    lines += [f"| {x['customers']:,} | {x['triples']:,} | {x['seconds']:.2f} |" for x in scaling]
     for r in rows:
         lines += ["", f"## {r['transactions']:,} transactions: where the time goes", "",
                   "| segprof step | wall s |", "| --- | --- |"]
@@ -200,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         f = _child("floor", data)
         customers = json.loads((data / "parameters.json").read_text())["customers"]
         rows.append({"transactions": transactions, "customers": customers, "segprof": s, "plain": p, "floor": f})
-    args.out.write_text(report(rows), encoding="utf-8")
+    scaling = fit_scaling()
+    args.out.write_text(report(rows, scaling), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 import polars as pl
 from lifetimes.utils import ConvergenceError
-from scipy.special import gammaln
+from scipy.optimize import minimize
+from scipy.special import digamma, gammaln, hyp2f1
 
 from models import synthetic
 
@@ -88,6 +89,8 @@ def compress(stats: pl.DataFrame, keys: tuple[str, ...] = ("frequency", "recency
 def _fitter_from_params(model: str, params: dict[str, float]):
     fitter = lifetimes.GammaGammaFitter() if model == "gamma_gamma" else FITTERS[model]()
     fitter.params_ = pd.Series(params)
+    if model != "gamma_gamma":  # what lifetimes' fit() sets, and customer_lifetime_value calls
+        fitter.predict = fitter.conditional_expected_number_of_purchases_up_to_time
     return fitter
 
 
@@ -108,6 +111,48 @@ def _log_likelihood(model: str, params: dict[str, float], triples: pl.DataFrame)
     return float((ll * n).sum())
 
 
+def _bgnbd_objective(log_params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray,
+                     penalizer: float) -> tuple[float, np.ndarray]:
+    """lifetimes' BetaGeoFitter._negative_log_likelihood (mean over customers, in log parameters), with its gradient.
+
+    The same expression as lifetimes, in NumPy, with the analytic gradient in place of autograd's:
+    LL = A1 + A2 + log(exp(A3) + [x > 0] exp(A4)) (Fader, Hardie & Lee 2005, eq. 6).
+    """
+    r, alpha, a, b = np.exp(log_params)
+    repeat = x > 0
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.log(a) - np.log(b + np.where(repeat, x, 1) - 1) - (r + x) * np.log(alpha + tx)
+    top = np.maximum(a3, np.where(repeat, a4, -np.inf))
+    e3, e4 = np.exp(a3 - top), np.where(repeat, np.exp(a4 - top), 0.0)
+    ll = a1 + a2 + np.log(e3 + e4) + top
+    w3, w4 = e3 / (e3 + e4), e4 / (e3 + e4)
+    total = w.sum()
+    value = -(w * ll).sum() / total + penalizer * (np.exp(log_params) ** 2).sum()
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w3 * np.log(alpha + T) - w4 * np.log(alpha + tx)
+    d_alpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + tx)
+    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
+    d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - w4 / (b + np.where(repeat, x, 1) - 1)
+    grad = np.array([(w * d).sum() for d in (d_r, d_alpha, d_a, d_b)])
+    grad = -grad * np.array([r, alpha, a, b]) / total + 2 * penalizer * np.exp(log_params) ** 2
+    return float(value), grad
+
+
+def _fit_bgnbd(triples: pl.DataFrame, penalizer: float) -> dict[str, float]:
+    """BG/NBD as lifetimes' BetaGeoFitter.fit does it (time scaled to max age 1, BFGS from log params 0.1,
+    tol 1e-7), with a vectorised likelihood and analytic gradient, and without the Hessian lifetimes
+    computes for standard errors: same estimates, several times faster on a million triples."""
+    x, tx, T, w = (triples[c].to_numpy().astype(float) for c in ("frequency", "recency", "t", "n"))
+    scale = 1.0 / T.max()
+    out = minimize(_bgnbd_objective, x0=0.1 * np.ones(4), args=(x, tx * scale, T * scale, w, penalizer),
+                   jac=True, method="BFGS", tol=1e-7)
+    if not out.success:
+        raise ConvergenceError(f"BG/NBD: {out.message}")
+    r, alpha, a, b = np.exp(out.x)
+    return {"r": float(r), "alpha": float(alpha / scale), "a": float(a), "b": float(b)}
+
+
 def fit_purchase_model(model: str, rfm: pl.DataFrame, penalizer: float = 0.0, min_repeat_customers: int = 10) -> Fit:
     """Fit BG/NBD, Pareto/NBD or MBG/NBD on the compressed statistics of `rfm` (frequency, recency, t)."""
     if model not in FITTERS:
@@ -121,16 +166,22 @@ def fit_purchase_model(model: str, rfm: pl.DataFrame, penalizer: float = 0.0, mi
             "(a longer history or an earlier calibration end gives more)"
         )
     triples = compress(rfm)
-    fitter = FITTERS[model](penalizer_coef=penalizer)
+    fitter = None
     started = time.perf_counter()
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # lifetimes prints the optimiser state on failure
-            fitter.fit(triples["frequency"].to_numpy(), triples["recency"].to_numpy(), triples["t"].to_numpy(),
-                       weights=triples["n"].to_numpy(), **FIT_OPTIONS.get(model, {}))
+        if model == "bgnbd":
+            with np.errstate(all="ignore"):
+                params = _fit_bgnbd(triples, penalizer)
+            fitter = _fitter_from_params(model, params)  # lifetimes' own functions score it
+        else:
+            fitter = FITTERS[model](penalizer_coef=penalizer)
+            with contextlib.redirect_stdout(io.StringIO()):  # lifetimes prints the optimiser state on failure
+                fitter.fit(triples["frequency"].to_numpy(), triples["recency"].to_numpy(), triples["t"].to_numpy(),
+                           weights=triples["n"].to_numpy(), **FIT_OPTIONS.get(model, {}))
+            params = {k: float(v) for k, v in fitter.params_.items()}
     except (ConvergenceError, ValueError, FloatingPointError) as exc:
         return Fit(model, {}, float("nan"), False, n_customers, triples.height, time.perf_counter() - started,
                    note=f"did not converge: {str(exc).strip()}")
-    params = {k: float(v) for k, v in fitter.params_.items()}
     fit = Fit(model, params, float("nan"), True, n_customers, triples.height, time.perf_counter() - started, fitter=fitter)
     if not fit.usable:
         fit.converged, fit.note = False, "parameters not finite and positive"
@@ -212,6 +263,38 @@ def _evaluation_recency(model: str, recency: np.ndarray, t: np.ndarray) -> np.nd
     return np.where((recency >= t) & (t > 0), t * (1 - 1e-6), recency)
 
 
+def expected_purchases(purchase: Fit, horizons: list[float], f: np.ndarray, r: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
+    """Conditional expected purchases in (0, h] for each horizon h, per (frequency, recency, t).
+
+    BG/NBD uses lifetimes' formula (Fader, Hardie & Lee 2005, eq. 10) with its Gauss hypergeometric
+    term evaluated once per distinct (frequency, t) pair instead of per triple: the term does not
+    depend on recency, and with day-level ages pairs are far fewer than triples. Other models call
+    lifetimes directly.
+    """
+    if purchase.model != "bgnbd":
+        fitter = purchase.fitter or _fitter_from_params(purchase.model, purchase.params)
+        return [np.asarray(fitter.conditional_expected_number_of_purchases_up_to_time(h, f, r, t), dtype=float)
+                for h in horizons]
+    rr, alpha, a, b = (purchase.params[k] for k in ("r", "alpha", "a", "b"))
+    pairs = pl.DataFrame({"x": f, "T": t}).with_row_index("row")
+    unique = pairs.select("x", "T").unique(maintain_order=True)
+    inverse = pairs.join(unique.with_row_index("pair"), on=["x", "T"], how="left").sort("row")["pair"].to_numpy()
+    x, T = unique["x"].to_numpy().astype(float), unique["T"].to_numpy().astype(float)
+    repeat = f > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denominator = 1 + np.where(repeat, (a / (b + np.where(repeat, f, 1) - 1)) * ((alpha + t) / (alpha + r)) ** (rr + f), 0.0)
+        results = []
+        for h in horizons:
+            ca, cb, cc, z = rr + x, b + x, a + b + x - 1, h / (alpha + T + h)
+            ln_hyp = np.log(hyp2f1(ca, cb, cc, z))
+            bad = np.isinf(ln_hyp)
+            if bad.any():  # lifetimes' equivalent form where the first overflows
+                ln_hyp[bad] = np.log(hyp2f1(cc[bad] - ca[bad], cc[bad] - cb[bad], cc[bad], z[bad])) + (cc[bad] - ca[bad] - cb[bad]) * np.log(1 - z[bad])
+            numerator = (a + b + x - 1) / (a - 1) * (1 - np.exp(ln_hyp + (rr + x) * np.log((alpha + T) / (alpha + h + T))))
+            results.append(numerator[inverse] / denominator)
+    return results
+
+
 def _per_triple(rfm: pl.DataFrame, columns: dict[str, np.ndarray], triples: pl.DataFrame) -> pl.DataFrame:
     return rfm.join(triples.select("frequency", "recency", "t").with_columns(**{k: pl.Series(v) for k, v in columns.items()}),
                     on=["frequency", "recency", "t"], how="left")
@@ -231,9 +314,7 @@ def score(purchase: Fit, spend: Fit | None, rfm: pl.DataFrame, time_unit: str, h
     r = _evaluation_recency(purchase.model, r, t)
     step = LIFETIMES_UNITS_PER_MONTH[time_unit]
     monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1
-    cumulative = [np.zeros_like(f)]
-    for month in range(1, horizon_months + 1):
-        cumulative.append(np.asarray(fitter.conditional_expected_number_of_purchases_up_to_time(month * step, f, r, t), dtype=float))
+    cumulative = [np.zeros_like(f), *expected_purchases(purchase, [month * step for month in range(1, horizon_months + 1)], f, r, t)]
     discounted = sum((cumulative[i] - cumulative[i - 1]) / (1 + monthly_rate) ** i for i in range(1, horizon_months + 1))
     p_alive = np.clip(np.asarray(fitter.conditional_probability_alive(f, r, t), dtype=float), 0.0, 1.0)
     scored = _per_triple(rfm, {"p_alive": p_alive, "expected_purchases": cumulative[-1], "_discounted": discounted}, triples)
@@ -271,11 +352,9 @@ def holdout_metrics(purchase: Fit, calibration: pl.DataFrame, holdout_duration: 
     `calibration` has frequency, recency, t at the calibration end and `frequency_holdout`,
     the actual repeat purchase days in the holdout.
     """
-    fitter = purchase.fitter or _fitter_from_params(purchase.model, purchase.params)
     triples = compress(calibration)
     f, r, t = (triples[c].to_numpy().astype(float) for c in ("frequency", "recency", "t"))
-    predicted = fitter.conditional_expected_number_of_purchases_up_to_time(
-        holdout_duration, f, _evaluation_recency(purchase.model, r, t), t)
+    (predicted,) = expected_purchases(purchase, [holdout_duration], f, _evaluation_recency(purchase.model, r, t), t)
     joined = _per_triple(calibration, {"predicted": np.asarray(predicted, dtype=float)}, triples)
     actual = joined["frequency_holdout"].to_numpy().astype(float)
     pred = joined["predicted"].to_numpy()

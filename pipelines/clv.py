@@ -277,27 +277,24 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, dates: list[
 
     The model fitted up to the as-of date scores the earlier period ends too (no refit per period),
     so that movement between periods reflects customers' behaviour, not changing parameters.
+    One date at a time, so memory holds one date's customers. Returns the last date's scores.
     """
     settings = config.clv
     purchase, spend, fallback, run_id = chosen_fits(con, dates[-1])
-    rfm = load_rfm(con, dates)
-    scored = clv_models.score(purchase, spend, rfm, config.time_unit, settings.horizon_months,
-                              settings.annual_discount_rate, settings.margin_rate, fallback)
-    tiers = np.empty(scored.height, dtype=object)
-    as_of_column = scored["as_of_date"].to_numpy()
-    for as_of in dates:
-        rows = np.flatnonzero(as_of_column == np.datetime64(as_of))
-        tiers[rows] = clv_models.value_tiers(scored["clv"].to_numpy()[rows], scored["p_alive"].to_numpy()[rows],
-                                             [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
-                                             settings.inactive_below_p_alive)
-    scored = scored.with_columns(value_tier=pl.Series(tiers.tolist(), dtype=pl.String))
-    create_tables(con, "clv/customer_clv")
-    con.register("_customer_clv", scored.to_arrow())
     params = {"dates": dates, "purchase_model": purchase.model, "spend_model": "gamma_gamma" if spend else "empirical_mean",
               "horizon_months": settings.horizon_months, "run_id": run_id}
+    create_tables(con, "clv/customer_clv")
     con.begin()
     run(con, "clv/delete_customer_clv", params)
-    run(con, "clv/insert_customer_clv", params)
+    for as_of in dates:
+        scored = clv_models.score(purchase, spend, load_rfm(con, as_of), config.time_unit, settings.horizon_months,
+                                  settings.annual_discount_rate, settings.margin_rate, fallback)
+        tiers = clv_models.value_tiers(scored["clv"].to_numpy(), scored["p_alive"].to_numpy(),
+                                       [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
+                                       settings.inactive_below_p_alive)
+        scored = scored.with_columns(value_tier=pl.Series(tiers.tolist(), dtype=pl.String))
+        con.register("_customer_clv", scored.to_arrow())
+        run(con, "clv/insert_customer_clv", params)
+        con.unregister("_customer_clv")
     con.commit()
-    con.unregister("_customer_clv")
     return scored

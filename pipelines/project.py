@@ -28,7 +28,8 @@ def build_defs(config_path: str | os.PathLike) -> dg.Definitions:
         sensors=[new_source_files],
         resources={
             "segprof": SegprofConfig(path=str(config.file)),
-            "duckdb": WarehouseResource(database=str(config.warehouse_path)),
+            "duckdb": WarehouseResource(database=str(config.warehouse_path),
+                                        connection_config={"memory_limit": config.warehouse.memory_limit}),
         },
         # One DuckDB file takes one writer at a time: run steps in one process. Shards never open the
         # file; they run in parallel as separate runs (one per partition).

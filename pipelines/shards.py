@@ -42,9 +42,10 @@ def shard_files(config: Config, table: str) -> list[str]:
 
 def connect(config: Config) -> duckdb.DuckDBPyConnection:
     """A shard's own in-memory DuckDB (spilling to the shards folder when local); httpfs for object storage."""
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": config.warehouse.memory_limit})
     if "://" in config.shards_dir:
-        con.execute("load httpfs")
+        con.install_extension("httpfs")  # a no-op once installed
+        con.load_extension("httpfs")
     else:
         Path(config.shards_dir).mkdir(parents=True, exist_ok=True)
         con.execute("set temp_directory = ?", [str(Path(config.shards_dir) / ".tmp")])

@@ -25,3 +25,6 @@ def test_bench_harness_at_a_tiny_size(tmp_path):
     assert float(cells[4].replace(",", "")) > 0  # peak memory measured
     assert "| customer_rfm |" in report and "| rfm |" in report
     assert Path(tmp_path / "data" / "20000" / "work" / "published.duckdb").is_file()  # the whole pipeline ran
+    scaling = report.split("## Fit time at a fixed number of distinct triples")[1].split("##")[0]
+    rows = [line for line in scaling.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert len(rows) == 4 and len({r.split("|")[2] for r in rows}) == 1  # four sizes, the same distinct triples

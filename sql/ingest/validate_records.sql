@@ -32,31 +32,32 @@ with checked as (
     from _typed
 ),
 
-ranked as (
+-- Order ids that pass every other check more than once (usually none): one hash aggregate, no
+-- window over every record.
+repeats as (
     select
-        *,
-        case when $has_order_id and check_failed is null then
-            row_number() over (partition by order_id, check_failed is null order by source_file, line_number)
-        end as order_id_rank,
-        case when $has_order_id and check_failed is null then
-            first_value(line_number) over (partition by order_id, check_failed is null order by source_file, line_number)
-        end as order_id_first_line,
-        case when $has_order_id and check_failed is null then
-            first_value(source_file) over (partition by order_id, check_failed is null order by source_file, line_number)
-        end as order_id_first_file
+        order_id,
+        min(source_file) as first_file,
+        arg_min(line_number, struct_pack(f := source_file, l := line_number)) as first_line
     from checked
+    where $has_order_id and check_failed is null
+    group by order_id
+    having count(*) > 1
 ),
 
 final as (
     select
-        *,
+        checked.*,
         case
-            when check_failed is not null then check_failed
-            when order_id_rank > 1
-                then 'order_id ''' || order_id || ''' repeats line ' || order_id_first_line
-                    || ' of ' || order_id_first_file
+            when checked.check_failed is not null then checked.check_failed
+            when repeats.order_id is not null
+                and (checked.source_file <> repeats.first_file or checked.line_number <> repeats.first_line)
+                then 'order_id ''' || checked.order_id || ''' repeats line ' || repeats.first_line
+                    || ' of ' || repeats.first_file
         end as reason
-    from ranked
+    from checked
+    left join repeats
+        on checked.order_id = repeats.order_id and checked.check_failed is null
 )
 
 select * from final

@@ -13,7 +13,7 @@ from models.clv import DAYS_PER_UNIT
 from models import synthetic
 from pipelines import clv as clv_io
 from pipelines import config, ingest
-from pipelines.warehouse import relation, run
+from pipelines.warehouse import run
 from tests.conftest import REPO
 
 
