@@ -29,7 +29,12 @@ def build_defs(config_path: str | os.PathLike) -> dg.Definitions:
         resources={
             "segprof": SegprofConfig(path=str(config.file)),
             "duckdb": WarehouseResource(database=str(config.warehouse_path),
-                                        connection_config={"memory_limit": config.warehouse.memory_limit}),
+                                        connection_config={
+                                            "memory_limit": config.warehouse.memory_limit,
+                                            # a new warehouse file is created in the snapshot's format, so
+                                            # publishing it is a byte copy (pipelines/publish.py)
+                                            "storage_compatibility_version": config.warehouse.published_storage_version,
+                                        }),
         },
         # One DuckDB file takes one writer at a time: run steps in one process. Shards never open the
         # file; they run in parallel as separate runs (one per partition).

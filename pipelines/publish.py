@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import uuid
 from importlib.metadata import version
 from pathlib import Path
@@ -54,16 +55,28 @@ def record_run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, star
 
 
 def publish(con: duckdb.DuckDBPyConnection, published: Path, storage_version: str) -> Path:
-    """Copy the working warehouse (this connection's database) to `published`, atomically."""
+    """Copy the working warehouse (this connection's database) to `published`, atomically.
+
+    When the working file is already in the snapshot's storage format (new warehouses are created
+    in it), the copy is the checkpointed file's bytes; otherwise DuckDB rewrites every table
+    (COPY FROM DATABASE), which takes as long as the tables are large.
+    """
     published.parent.mkdir(parents=True, exist_ok=True)
     for stale in published.parent.glob(f".{published.name}.*.tmp*"):
         stale.unlink(missing_ok=True)  # left by a run that was killed while publishing
     temporary = published.with_name(f".{published.name}.{uuid.uuid4().hex}.tmp")
     working = query(con, "bi/current_database")[0]["name"]
+    same_format = query(con, "bi/working_storage_version")[0]["storage_version"] == f"{storage_version}+"
     try:
-        run(con, "bi/attach_snapshot", {"path": str(temporary), "storage_version": storage_version})
+        if same_format:
+            run(con, "bi/checkpoint_working")
+            shutil.copyfile(query(con, "bi/current_database")[0]["path"], temporary)
+            run(con, "bi/attach_snapshot_copy", {"path": str(temporary)})
+        else:
+            run(con, "bi/attach_snapshot", {"path": str(temporary), "storage_version": storage_version})
         try:
-            run(con, "bi/copy_to_snapshot", working=working)
+            if not same_format:
+                run(con, "bi/copy_to_snapshot", working=working)
             run(con, "bi/drop_internal_tables")
             run(con, "bi/checkpoint_snapshot")
         finally:
