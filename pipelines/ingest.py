@@ -191,6 +191,9 @@ def load_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, 
         "latest_date": latest,
         "latest_date_label": label,
     })
+    if source.columns.order_id is not None:
+        run(con, "ingest/repeated_order_ids")
+        run(con, "ingest/mark_repeated_order_ids")
     counts = query(con, "ingest/source_load_counts")[0]
     params = {"source": source.name, "loaded_at": loaded_at}
     con.begin()
