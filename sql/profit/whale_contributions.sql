@@ -1,19 +1,22 @@
 -- Work table: each customer's contribution per window and scope, ranked most profitable first.
 create or replace temp table _whale as
-with windows as (
-    select distinct 'period' as window_name, period_start, period_end from profit.customer_profit
-    union all
+-- Each period is a window of its own (customer_profit is already one row per customer and period);
+-- the trailing twelve months add up the periods they cover. No range join.
+with last_twelve_months as (
     select
-        'trailing_12_months',
-        greatest((date_trunc('month', $as_of::date) - interval 11 month)::date, (select min(period_start) from profit.customer_profit)),
-        $as_of::date
+        greatest((date_trunc('month', $as_of::date) - interval 11 month)::date, min(period_start)) as period_start,
+        $as_of::date as period_end
+    from profit.customer_profit
 ),
 
 per_window as (
-    select w.window_name, w.period_start, w.period_end, p.customer_id, sum(p.contribution) as contribution
-    from windows as w
-    inner join profit.customer_profit as p
-        on p.period_start >= w.period_start and p.period_end <= w.period_end
+    select 'period' as window_name, period_start, period_end, customer_id, contribution
+    from profit.customer_profit
+    union all
+    select 'trailing_12_months', t.period_start, t.period_end, p.customer_id, sum(p.contribution)
+    from profit.customer_profit as p
+    cross join last_twelve_months as t
+    where p.period_start >= t.period_start and p.period_end <= t.period_end
     group by all
 ),
 

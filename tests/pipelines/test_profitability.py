@@ -2,6 +2,10 @@
 
 from decimal import Decimal
 
+import duckdb
+
+from pipelines.warehouse import query
+
 
 def test_all_profit_tables_are_filled(cdnow_demo):
     con, _ = cdnow_demo
@@ -32,3 +36,15 @@ def test_costs_are_marked_as_assumed(cdnow_demo):
     con, _ = cdnow_demo
     flags = con.execute("select distinct costs_assumed from profit.segment_profitability").fetchall()
     assert flags == [(True,)]
+
+
+def test_segment_check_finds_missing_and_duplicated_customers():
+    with duckdb.connect() as con:
+        con.execute("create schema clv; create schema profit;"
+                    "create table clv.customer_clv as select * from (values ('a', date '2024-03-31'), ('b', date '2024-03-31'), "
+                    "('a', date '2024-06-30')) t(customer_id, as_of_date);"
+                    "create table profit.customer_segments as select * from (values ('a', date '2024-03-31', 'vip'), "
+                    "('a', date '2024-06-30', 'vip'), ('a', date '2024-06-30', 'core')) t(customer_id, as_of_date, segment)")
+        bad = query(con, "profit/check_customer_segments")
+    assert [(r["as_of_date"].isoformat(), r["missing"], r["duplicated"]) for r in bad] == [
+        ("2024-03-31", 1, 0), ("2024-06-30", 0, 1)]
