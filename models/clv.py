@@ -218,6 +218,24 @@ def fit_purchase_model(model: str, rfm: pl.DataFrame, penalizer: float = 0.0, mi
     return fit
 
 
+def _gamma_gamma_objective(log_params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray,
+                           penalizer: float) -> tuple[float, np.ndarray]:
+    """lifetimes' GammaGammaFitter._negative_log_likelihood (Fader, Hardie & Lee 2005b, eq. 1a) with its gradient."""
+    p, q, v = np.exp(log_params)
+    px = p * x
+    log_xm_v = np.log(x * m + v)
+    ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m) + px * np.log(x)
+          - (px + q) * log_xm_v)
+    total = w.sum()
+    value = -(w @ ll) / total + penalizer * (np.exp(log_params) ** 2).sum()
+    psi = digamma(px + q)
+    d_p = x * (psi - digamma(px) + np.log(m) + np.log(x) - log_xm_v)
+    d_q = psi - digamma(q) + np.log(v) - log_xm_v
+    d_v = q / v - (px + q) / (x * m + v)
+    grad = -np.array([w @ d_p, w @ d_q, w @ d_v]) * np.array([p, q, v]) / total + 2 * penalizer * np.exp(log_params) ** 2
+    return float(value), grad
+
+
 def fit_spend_model(rfm: pl.DataFrame, penalizer: float = 0.0, min_repeat_customers: int = 10) -> Fit:
     """Gamma-Gamma on repeat customers with positive mean repeat spend (lifetimes requires m > 0)."""
     spenders = rfm.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
@@ -228,18 +246,19 @@ def fit_spend_model(rfm: pl.DataFrame, penalizer: float = 0.0, min_repeat_custom
             f"at least {min_repeat_customers} are needed"
         )
     pairs = compress(spenders, ("frequency", "monetary_value"))
-    fitter = lifetimes.GammaGammaFitter(penalizer_coef=penalizer)
-    started = time.perf_counter()
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            fitter.fit(pairs["frequency"].to_numpy(), pairs["monetary_value"].to_numpy(), weights=pairs["n"].to_numpy())
-    except (ConvergenceError, ValueError, FloatingPointError) as exc:
-        return Fit("gamma_gamma", {}, float("nan"), False, n_spenders, pairs.height, time.perf_counter() - started,
-                   note=f"did not converge: {str(exc).strip()}")
-    params = {k: float(v) for k, v in fitter.params_.items()}
     f, m, n = (pairs[c].to_numpy().astype(float) for c in ("frequency", "monetary_value", "n"))
-    ll = float(-lifetimes.GammaGammaFitter._negative_log_likelihood(np.log(list(params.values())), f, m, n, 0.0) * n.sum())
-    fit = Fit("gamma_gamma", params, ll, True, n_spenders, pairs.height, time.perf_counter() - started, fitter=fitter)
+    started = time.perf_counter()
+    # As lifetimes' GammaGammaFitter.fit: BFGS from log parameters 0.1, tol 1e-7; the analytic gradient
+    # replaces autograd's and the Hessian for standard errors is not computed.
+    with np.errstate(all="ignore"):
+        out = minimize(_gamma_gamma_objective, x0=0.1 * np.ones(3), args=(f, m, n, penalizer), jac=True, method="BFGS", tol=1e-7)
+    if not out.success:
+        return Fit("gamma_gamma", {}, float("nan"), False, n_spenders, pairs.height, time.perf_counter() - started,
+                   note=f"did not converge: {out.message}")
+    params = dict(zip(("p", "q", "v"), (float(v) for v in np.exp(out.x))))
+    ll = -_gamma_gamma_objective(out.x, f, m, n, 0.0)[0] * n.sum()
+    fit = Fit("gamma_gamma", params, ll, True, n_spenders, pairs.height, time.perf_counter() - started,
+              fitter=_fitter_from_params("gamma_gamma", params))
     if not fit.usable or params["q"] <= 1:
         fit.converged = False
         fit.note = "parameters not finite and positive" if not fit.usable else "q <= 1: the population mean spend is undefined"

@@ -85,7 +85,15 @@ def test_compressed_gamma_gamma_equals_plain(cdnow_summary):
     fit = clv.fit_spend_model(cdnow_summary)
     repeat = cdnow_summary.filter(pl.col("frequency") > 0)
     plain = lifetimes.GammaGammaFitter().fit(repeat["frequency"].to_numpy(), repeat["monetary_value"].to_numpy())
-    _same_to_4_significant_digits(fit.params, dict(plain.params_))
+    np.testing.assert_allclose(list(fit.params.values()), plain.params_.to_numpy(), rtol=1e-5)
+    assert fit.log_likelihood == pytest.approx(-plain._negative_log_likelihood_ * repeat.height, rel=1e-9)
+    x, m = repeat["frequency"].to_numpy().astype(float), repeat["monetary_value"].to_numpy()
+    w, at = np.ones(repeat.height), np.log([3.0, 2.0, 10.0])
+    value, gradient = clv._gamma_gamma_objective(at, x, m, w, 0.0)
+    assert value == pytest.approx(lifetimes.GammaGammaFitter._negative_log_likelihood(at, x, m, w, 0.0), rel=1e-12)
+    numeric = [(clv._gamma_gamma_objective(at + e, x, m, w, 0.0)[0] - clv._gamma_gamma_objective(at - e, x, m, w, 0.0)[0]) / 2e-6
+               for e in np.eye(3) * 1e-6]
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-5)
 
 
 def test_scores_and_clv_equal_lifetimes(cdnow_summary):

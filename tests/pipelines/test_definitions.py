@@ -155,6 +155,7 @@ def test_clv_expectations_fail_on_a_negative_clv(cdnow_demo, tmp_path):
     con.execute("checkpoint")
     shutil.copy(path, copy)
     with duckdb.connect(str(copy)) as broken:
-        broken.execute("update clv.customer_clv set clv = -1 where customer_id = '00001'")
+        # GX sees a sample of this table: 100 customers at every date make sure it includes some
+        broken.execute("update clv.customer_clv set clv = -1 where customer_id <= '00100'")
     result = checks.expectations_check("customer_clv", "clv.customer_clv")(duckdb=WarehouseResource(database=str(copy)))
     assert not result.passed and "clv: expect_column_values_to_be_between failed" in result.description
