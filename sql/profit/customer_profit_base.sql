@@ -37,7 +37,6 @@ activity as (
     select
         customer_id,
         period_start,
-        count(distinct order_id) filter (where amount > 0) as orders,
         count(*) filter (where amount > 0) as sale_lines,
         count(*) filter (where amount < 0) as return_lines,
         sum(sale) as revenue,
@@ -60,6 +59,7 @@ order_costs as (
     select
         customer_id,
         period_start,
+        count(*) as orders,
         sum(coalesce(map($order_keys::varchar[], $order_values::double[])[channel], $order_default)) as order_costs
     from sale_orders
     group by customer_id, period_start
@@ -101,7 +101,7 @@ combined as (
     select
         customer_id,
         period_start,
-        coalesce(a.orders, 0) as orders,
+        coalesce(o.orders, 0) as orders,
         coalesce(a.sale_lines, 0) as sale_lines,
         coalesce(a.return_lines, 0) as return_lines,
         coalesce(a.revenue, 0)::decimal(18, 2) as revenue,
