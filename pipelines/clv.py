@@ -284,8 +284,7 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, dates: list[
     params = {"dates": dates, "purchase_model": purchase.model, "spend_model": "gamma_gamma" if spend else "empirical_mean",
               "horizon_months": settings.horizon_months, "run_id": run_id}
     create_tables(con, "clv/customer_clv")
-    con.begin()
-    run(con, "clv/delete_customer_clv", params)
+    run(con, "clv/staged_customer_clv")
     for as_of in dates:
         scored = clv_models.score(purchase, spend, load_rfm(con, as_of), config.time_unit, settings.horizon_months,
                                   settings.annual_discount_rate, settings.margin_rate, fallback)
@@ -294,7 +293,10 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, dates: list[
                                        settings.inactive_below_p_alive)
         scored = scored.with_columns(value_tier=pl.Series(tiers.tolist(), dtype=pl.String))
         con.register("_customer_clv", scored.to_arrow())
-        run(con, "clv/insert_customer_clv", params)
+        run(con, "clv/stage_customer_clv", params)
         con.unregister("_customer_clv")
+    con.begin()
+    run(con, "clv/delete_customer_clv", params)
+    run(con, "clv/insert_customer_clv")
     con.commit()
     return scored

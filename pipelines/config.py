@@ -40,7 +40,7 @@ class Warehouse(_Strict):
         default=None, description="Where shards write their Parquet (a folder, or an s3:// / gs:// URL with "
                                   "DuckDB's httpfs); default: shards/ beside the working file.")
     memory_limit: str = Field(
-        default="4GB", pattern=r"^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$",
+        default="3GB", pattern=r"^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$",
         description="DuckDB's memory limit per connection (it spills to disk beyond it): keeps a run's peak memory bounded.")
     shard_workers: int = Field(default=2, ge=1, description="Shards `segprof run` runs at once on this machine.")
 

@@ -88,15 +88,20 @@ def customer_dimensions(con: duckdb.DuckDBPyConnection, dates: list[dt.date]) ->
 
 
 def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> pl.DataFrame:
-    customers = customer_dimensions(con, dates)
-    assigned = segment_models.assign(customers, [s.model_dump() for s in config.segments], config.lapsed_segment)
+    """profit.customer_segments at every scoring date, one date at a time (memory holds one date's
+    customers with their dimensions); returns the last date's assignment."""
     create_tables(con, "profit/customer_segments")
-    con.register("_customer_segments", assigned.select("customer_id", "as_of_date", "segment", "value_tier").to_arrow())
+    run(con, "profit/staged_customer_segments")
+    segments = [s.model_dump() for s in config.segments]
+    for as_of in dates:
+        assigned = segment_models.assign(customer_dimensions(con, [as_of]), segments, config.lapsed_segment)
+        con.register("_customer_segments", assigned.select("customer_id", "as_of_date", "segment", "value_tier").to_arrow())
+        run(con, "profit/stage_customer_segments")
+        con.unregister("_customer_segments")
     con.begin()
     run(con, "profit/delete_customer_segments")
     run(con, "profit/insert_customer_segments")
     con.commit()
-    con.unregister("_customer_segments")
     return assigned
 
 

@@ -1,0 +1,15 @@
+-- One scoring date's scores into the work table (sql/clv/staged_customer_clv.sql).
+insert into _staged_customer_clv by name
+select
+    customer_id,
+    as_of_date,
+    p_alive,
+    expected_purchases,
+    expected_order_value::decimal(18, 2) as expected_order_value,
+    clv::decimal(18, 2) as clv,
+    value_tier,
+    $purchase_model as purchase_model,
+    $spend_model as spend_model,
+    $horizon_months as horizon_months,
+    $run_id as run_id
+from _customer_clv
