@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy
 
 from models import synthetic
-from pipelines import cli, docs
+from pipelines import cli, docs, publish
 from tests.conftest import REPO
 
 BIN = Path(sys.executable).parent
@@ -166,3 +166,19 @@ def test_two_runs_at_once_take_turns(small):
     assert sum("waiting for the run that holds" in err for _, err in results) == 1
     with duckdb.connect(str(small.parent / "bi" / "published.duckdb"), read_only=True) as con:
         assert con.execute("select count(distinct run_id) from meta.runs").fetchall() == [(2,)]
+
+
+@pytest.mark.parametrize("working_format", ["v1.2.0", None])
+def test_publish_copies_either_storage_format(tmp_path, working_format):
+    """A working file in the snapshot's format is copied byte for byte; another is copied table by table."""
+    options = {"storage_compatibility_version": working_format} if working_format else {}
+    with duckdb.connect(str(tmp_path / "w.duckdb"), config=options) as con:
+        con.execute("create schema staging; create table staging.customer_attributes as select 1 as a;"
+                    "create schema profit; create table profit.t as select range as x from range(1000)")
+        published = publish.publish(con, tmp_path / "p.duckdb", "v1.2.0")
+    with duckdb.connect(str(published), read_only=True) as snapshot:
+        tags = snapshot.execute("select tags['storage_version'] from duckdb_databases() "
+                                "where database_name = current_database()").fetchone()[0]
+        tables = {r[0] for r in snapshot.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
+        rows = snapshot.execute("select count(*) from profit.t").fetchone()[0]
+    assert (tags, tables, rows) == ("v1.2.0+", {"profit.t"}, 1000)
