@@ -25,6 +25,9 @@ def source_fingerprint(segprof: SegprofConfig) -> str:
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def new_source_files(context: dg.SensorEvaluationContext, segprof: SegprofConfig):
+    if segprof.value.sharded:
+        return dg.SkipReason("warehouse.shards > 1: shards run as partitions; start `segprof run` or a backfill of "
+                             "the shards group instead")
     try:
         fingerprint = source_fingerprint(segprof)
     except SegprofError as exc:
