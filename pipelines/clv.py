@@ -153,9 +153,6 @@ class Statistics:
     final: pl.DataFrame
 
 
-STATISTICS = ("calibration", "final")
-
-
 def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> Statistics:
     """Compressed calibration/holdout and as-of statistics from staging.transactions and clv.customer_rfm."""
     run(con, "clv/rfm")

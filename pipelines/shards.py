@@ -20,10 +20,6 @@ import polars as pl
 
 from pipelines.config import Config
 
-INGEST_OUTPUTS = ("transactions", "rejected_transactions", "source_loads")
-RFM_OUTPUTS = ("customer_rfm", "calibration_statistics", "final_statistics")
-PROFIT_OUTPUTS = ("customer_profit_base",)
-
 
 def shard_keys(count: int) -> list[str]:
     """Dagster partition keys of the shards: 0-padded so that they sort."""
