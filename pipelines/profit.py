@@ -10,7 +10,6 @@ import polars as pl
 from models import segments as segment_models
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
-from pipelines.shards import shard_files
 from pipelines.warehouse import create_tables, frame, run
 
 
@@ -52,10 +51,11 @@ def build_customer_profit_base(con: duckdb.DuckDBPyConnection, config: Config, a
     run(con, "profit/customer_profit_base", cost_parameters(config, as_of))
 
 
-def build_customer_profit(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> None:
-    """profit.customer_profit from _customer_profit_base (built here, or loaded from the shards), overhead allocated."""
-    if config.sharded:
-        run(con, "profit/load_customer_profit_base", {"files": shard_files(config, "customer_profit_base")})
+def build_customer_profit(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date,
+                          base_files: list[str] | None = None) -> None:
+    """profit.customer_profit from _customer_profit_base (built here, or loaded from the shards' files), overhead allocated."""
+    if base_files:
+        run(con, "profit/load_customer_profit_base", {"files": base_files})
     else:
         build_customer_profit_base(con, config, as_of)
     params = cost_parameters(config, as_of)

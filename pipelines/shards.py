@@ -18,7 +18,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines import clv, ingest, profit
 from pipelines.config import Config
+from pipelines.warehouse import create_tables, frame, query, run
 
 
 def shard_keys(count: int) -> list[str]:
@@ -50,27 +52,21 @@ def connect(config: Config) -> duckdb.DuckDBPyConnection:
 
 def write(con: duckdb.DuckDBPyConnection, config: Config, index: int, outputs: dict[str, str | pl.DataFrame]) -> None:
     """Each output (a table name in con, or a frame) to its shard file; a local file is replaced atomically."""
-    from pipelines.warehouse import run
-
     for table, source in outputs.items():
+        if isinstance(source, pl.DataFrame):
+            con.register(f"_{table}", source.to_arrow())
+            source = f"_{table}"
         path = shard_path(config, table, index)
-        target = path if "://" in path else f"{path}.tmp"
-        if not isinstance(source, str):
-            con.register("_shard_output", source.to_arrow())
-            source = "_shard_output"
-        if "://" not in path:
+        local = "://" not in path
+        if local:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        run(con, "shards/write_parquet", {"table": source, "path": target})
-        if target != path:
-            os.replace(target, path)
-        if source == "_shard_output":
-            con.unregister("_shard_output")
+        run(con, "shards/write_parquet", {"table": source, "path": f"{path}.tmp" if local else path})
+        if local:
+            os.replace(f"{path}.tmp", path)
 
 
 def ingest_shard(config: Config, index: int, loaded_at: dt.datetime) -> list:
     """Load one shard's records of every source; write its accepted and rejected rows and per-source counts."""
-    from pipelines import ingest
-
     with connect(config) as con:
         loads = ingest.load_transactions(con, config, loaded_at, ingest.Shard(index, config.warehouse.shards))
         write(con, config, index, {
@@ -82,23 +78,17 @@ def ingest_shard(config: Config, index: int, loaded_at: dt.datetime) -> list:
 
 
 def _load_shard_transactions(con: duckdb.DuckDBPyConnection, config: Config, index: int) -> None:
-    from pipelines.warehouse import create_tables, run
-
     create_tables(con, "ingest/transactions", "ingest/rejected_transactions")
     run(con, "ingest/gather_transactions", {"files": [shard_path(config, "transactions", index)]})
 
 
 def data_window(con: duckdb.DuckDBPyConnection, config: Config) -> tuple[dt.date, dt.date]:
     """First transaction day and as-of date over all shards (what every shard's dates derive from)."""
-    from pipelines.clv import data_window as window
-
-    return window(con, config, "shards/data_window", {"files": shard_files(config, "transactions")})
+    return clv.data_window(con, config, "shards/data_window", {"files": shard_files(config, "transactions")})
 
 
 def rfm_shard(config: Config, index: int) -> int:
     """One shard's RFM at every scoring date, and its compressed statistics for the fits; returns its customers."""
-    from pipelines import clv
-
     with connect(config) as con:
         _load_shard_transactions(con, config, index)
         first, as_of = data_window(con, config)
@@ -111,8 +101,6 @@ def rfm_shard(config: Config, index: int) -> int:
 
 def profit_shard(config: Config, index: int) -> None:
     """One shard's customer x period revenue, costs and contribution, before overhead."""
-    from pipelines import ingest, profit
-
     with connect(config) as con:
         _load_shard_transactions(con, config, index)
         ingest.build_customers(con, config)
@@ -120,20 +108,14 @@ def profit_shard(config: Config, index: int) -> None:
         write(con, config, index, {"customer_profit_base": "_customer_profit_base"})
 
 
-def merged_statistics(con: duckdb.DuckDBPyConnection, config: Config):
+def merged_statistics(con: duckdb.DuckDBPyConnection, config: Config) -> clv.Statistics:
     """The fits' compressed statistics, merged over the shards."""
-    from pipelines.clv import Statistics
-    from pipelines.warehouse import frame
-
-    return Statistics(*(frame(con, "clv/merge_statistics", {"files": shard_files(config, f"{name}_statistics")})
+    return clv.Statistics(*(frame(con, "clv/merge_statistics", {"files": shard_files(config, f"{name}_statistics")})
                         for name in ("calibration", "final")))
 
 
 def gather_transactions(con: duckdb.DuckDBPyConnection, config: Config) -> list:
     """Replace staging.transactions and the quarantine with the shards' rows, in one transaction."""
-    from pipelines.ingest import SourceLoad
-    from pipelines.warehouse import create_tables, query, run
-
     create_tables(con, "ingest/transactions", "ingest/rejected_transactions")
     con.begin()
     try:
@@ -145,12 +127,10 @@ def gather_transactions(con: duckdb.DuckDBPyConnection, config: Config) -> list:
     except BaseException:
         con.rollback()
         raise
-    return [SourceLoad(**row) for row in query(con, "shards/source_loads", {"files": shard_files(config, "source_loads")})]
+    return [ingest.SourceLoad(**row) for row in query(con, "shards/source_loads", {"files": shard_files(config, "source_loads")})]
 
 
 def gather_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
-    from pipelines.warehouse import create_tables, run
-
     create_tables(con, "clv/customer_rfm")
     con.begin()
     run(con, "clv/delete_customer_rfm", {"dates": dates})

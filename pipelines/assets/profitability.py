@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from pipelines import clv as clv_io
-from pipelines import profit
+from pipelines import profit, shards
 from pipelines.assets.clv import customer_clv
 from pipelines.assets.ingest import TRANSACTIONS, customers
 from pipelines.metadata import markdown_table, table_metadata
@@ -23,7 +23,8 @@ def customer_profit(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Mat
     config = segprof.value
     with duckdb.get_connection() as con:
         as_of = clv_io.as_of_date(con, config)
-        profit.build_customer_profit(con, config, as_of)
+        shard_files = shards.shard_files(config, "customer_profit_base") if config.sharded else None
+        profit.build_customer_profit(con, config, as_of, shard_files)
         return dg.MaterializeResult(metadata={**table_metadata(con, "profit.customer_profit"), **_assumptions(config)})
 
 
