@@ -117,8 +117,7 @@ def _run_shard(config_path: str, keys: list[str], partition_key: str, verbose: b
     _quiet_dagster()
     defs = build_defs(config_path)
     result = _materialize(defs, dg.AssetSelection.assets(*keys), verbose, partition_key)
-    lines = _failure_lines(result) or ([] if result.success else ["the run failed; rerun with --verbose for Dagster's log"])
-    return [f"shard {partition_key}: {line}" for line in lines]
+    return _failure_lines(result) or ([] if result.success else ["the run failed; rerun with --verbose for Dagster's log"])
 
 
 def _run_shards(args: argparse.Namespace, defs, selection) -> list[str]:
@@ -138,11 +137,14 @@ def _run_shards(args: argparse.Namespace, defs, selection) -> list[str]:
     with ProcessPoolExecutor(max_workers=config.warehouse.shard_workers, mp_context=context) as pool:
         for phase in filter(None, phases):
             names = [k.to_user_string() for k in phase]
-            futures = [pool.submit(_run_shard, args.config, names, key, args.verbose)
-                       for key in shard_keys(config.warehouse.shards)]
-            failures = [line for future in futures for line in future.result()]
-            if failures:
-                return failures
+            futures = {key: pool.submit(_run_shard, args.config, names, key, args.verbose)
+                       for key in shard_keys(config.warehouse.shards)}
+            shards_by_line: dict[str, list[str]] = {}
+            for key, future in futures.items():
+                for line in future.result():
+                    shards_by_line.setdefault(line, []).append(key)
+            if shards_by_line:  # one line per distinct failure, naming the shards it happened in
+                return [f"shard{'s' if len(keys) > 1 else ''} {', '.join(keys)}: {line}" for line, keys in shards_by_line.items()]
     return []
 
 

@@ -127,3 +127,13 @@ def test_source_sensor_runs_unsharded_and_skips_sharded(tmp_path, shards):
         assert isinstance(again, dg.SkipReason) and "unchanged" in again.skip_message
     else:
         assert isinstance(first, dg.SkipReason) and "shards" in first.skip_message
+
+
+def test_a_failure_in_every_shard_is_one_line_naming_the_shards(tmp_path, capsys):
+    config = {"warehouse": {"path": str(tmp_path / "w.duckdb"), "shards": 2},
+              "sources": [{"name": "shop", "path": str(tmp_path / "missing.csv"), "format": "csv",
+                           "columns": {"customer_id": "customer_id", "order_date": "order_date", "amount": "amount"}}]}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    assert cli.main(["run", "--config", str(tmp_path / "c.yaml")]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[1:] == [f"  shards 0, 1: transaction_shards: {tmp_path / 'missing.csv'}: source 'shop': file not found"]
