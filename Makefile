@@ -57,4 +57,4 @@ dev: $(STAMP)
 	DAGSTER_HOME=$(CURDIR)/.dagster SEGPROF_CONFIG=$(CONFIG) $(BIN)/dagster dev -w workspace.yaml
 
 clean:
-	rm -rf warehouse data scorecards bench/data .dagster .pytest_cache
+	rm -rf out configs/out warehouse data scorecards bench/data .dagster .pytest_cache

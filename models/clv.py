@@ -299,15 +299,17 @@ def expected_order_value(spend: Fit | None, frequency: np.ndarray, monetary_valu
     ), dtype=float)
 
 
-def _evaluation_recency(model: str, recency: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Recency at which to evaluate a model's closed forms.
+def _evaluation_point(model: str, recency: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Recency and age at which to evaluate a model's closed forms.
 
     lifetimes' Pareto/NBD takes log(0) when recency equals t (a purchase on the as-of day) and
-    returns NaN; its functions are continuous there, so they are evaluated a millionth of t earlier.
+    returns NaN, also for a customer whose first purchase is on the as-of day (t = 0); its functions
+    are continuous there, so they are evaluated a millionth of t earlier, and at an age of 1e-6.
     """
     if model != "paretonbd":
-        return recency
-    return np.where((recency >= t) & (t > 0), t * (1 - 1e-6), recency)
+        return recency, t
+    t = np.maximum(t, 1e-6)
+    return np.where(recency >= t, t * (1 - 1e-6), recency), t
 
 
 def expected_purchases(purchase: Fit, horizons: list[float], f: np.ndarray, r: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
@@ -358,7 +360,7 @@ def score(purchase: Fit, spend: Fit | None, rfm: pl.DataFrame, time_unit: str, h
     fitter = purchase.fitter or _fitter_from_params(purchase.model, purchase.params)
     triples = compress(rfm)
     f, r, t = (triples[c].to_numpy().astype(float) for c in ("frequency", "recency", "t"))
-    r = _evaluation_recency(purchase.model, r, t)
+    r, t = _evaluation_point(purchase.model, r, t)
     step = LIFETIMES_UNITS_PER_MONTH[time_unit]
     monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1
     cumulative = [np.zeros_like(f), *expected_purchases(purchase, [month * step for month in range(1, horizon_months + 1)], f, r, t)]
@@ -401,7 +403,7 @@ def holdout_metrics(purchase: Fit, calibration: pl.DataFrame, holdout_duration: 
     """
     triples = compress(calibration)
     f, r, t = (triples[c].to_numpy().astype(float) for c in ("frequency", "recency", "t"))
-    (predicted,) = expected_purchases(purchase, [holdout_duration], f, _evaluation_recency(purchase.model, r, t), t)
+    (predicted,) = expected_purchases(purchase, [holdout_duration], f, *_evaluation_point(purchase.model, r, t))
     joined = _per_triple(calibration, {"predicted": np.asarray(predicted, dtype=float)}, triples)
     actual = joined["frequency_holdout"].to_numpy().astype(float)
     pred = joined["predicted"].to_numpy()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import logging
 import os
 import sys
@@ -52,9 +50,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     _quiet_dagster()
     from pipelines.project import build_defs
 
+    from pipelines import config as config_module
+    from pipelines.files import check_outputs
+    from pipelines.warehouse import writer_lock
+
     started = time.perf_counter()
+    config = config_module.load(args.config)
+    check_outputs(config)  # before anything is written
     defs = build_defs(args.config)
-    with run_lock(defs.resources["segprof"].value.warehouse_path):
+    with writer_lock(config.warehouse_path):
         return _run(args, defs, started)
 
 
@@ -148,34 +152,15 @@ def _run_shards(args: argparse.Namespace, defs, selection) -> list[str]:
     return []
 
 
-@contextlib.contextmanager
-def run_lock(warehouse: Path):
-    """One `segprof run` per warehouse at a time: a second one waits, and says so."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with open(warehouse.with_name(warehouse.name + ".lock"), "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "another process"
-            print(f"segprof run: waiting for the run that holds {lock.name} ({holder}) to finish", file=sys.stderr, flush=True)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        lock.seek(0)
-        lock.truncate()
-        lock.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
-        lock.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     from pipelines import config as config_module
+
+    from pipelines.files import check_outputs
 
     config = config_module.load(args.config)
     for source in config.sources:
         config.source_files(source)
+    check_outputs(config)
     print(f"{args.config}: OK ({len(config.sources)} source(s), warehouse {config.warehouse_path})")
     return 0
 

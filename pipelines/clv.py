@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 
 import duckdb
@@ -179,9 +179,13 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
             fit = _failed(model, exc, clv_models.customers(calibration))
         metrics = {}
         if fit.usable:
-            metrics = clv_models.holdout_metrics(fit, calibration, duration)
-            scores[model] = metrics["holdout_mae"]
-            histograms[model] = clv_models.repeat_purchase_histogram(fit, calibration)
+            try:  # extreme parameters on tiny data can break the backtest's simulation; the others go on
+                metrics = clv_models.holdout_metrics(fit, calibration, duration)
+                histograms[model] = clv_models.repeat_purchase_histogram(fit, calibration)
+                scores[model] = metrics["holdout_mae"]
+            except (ValueError, ArithmeticError) as exc:
+                fit = replace(fit, converged=False, note=f"holdout backtest failed: {exc}")
+                metrics = {}
         rows.append(_row(fit, "calibration", w, config, run_id, False, **metrics))
 
     warnings = []

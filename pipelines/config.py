@@ -16,6 +16,7 @@ from pipelines.errors import ConfigError, SourceError
 from pipelines.kpis import KPI_NAMES
 
 PACKAGE_SCHEME = "package://"
+DEFAULT_OUTPUT_ROOT = "out"  # each config's default outputs: out/<config file name>/, beside the config file
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
@@ -24,10 +25,12 @@ class _Strict(BaseModel):
 
 
 class Warehouse(_Strict):
-    path: str = Field(description="DuckDB file the pipeline writes, relative to the config file.")
+    path: str | None = Field(
+        default=None, description="DuckDB file the pipeline writes, relative to the config file; default: "
+                                  "out/<config file name>/warehouse.duckdb, so every config has its own outputs.")
     published: str | None = Field(
-        default=None, description="Read-only snapshot for BI tools, replaced atomically after a successful run; "
-                                  "default: published.duckdb beside the working file.")
+        default=None, description="Read-only snapshot for BI tools, switched atomically together with the scorecards "
+                                  "after a successful run; default: published.duckdb beside the working file.")
     published_storage_version: str = Field(
         default="v1.2.0", pattern=r"^v\d+\.\d+\.\d+$",
         description="DuckDB storage format of the snapshot; an older one lets older DuckDB-based BI drivers read it.")
@@ -237,7 +240,9 @@ class AtRisk(_Strict):
 
 
 class Scorecards(_Strict):
-    output_dir: str = Field(default="scorecards", description="Folder of the HTML scorecards, relative to the config file.")
+    output_dir: str | None = Field(
+        default=None, description="Folder of the HTML scorecards, relative to the config file; default: scorecards/ "
+                                  "beside the working warehouse file. segprof owns it: a new or empty folder, or its own.")
     top_at_risk: int = Field(default=10, ge=1, le=100)
     default_targets: dict[str, Target] = Field(default_factory=dict, description="Targets for segments that set none for a KPI.")
 
@@ -251,7 +256,7 @@ class Scorecards(_Strict):
 
 
 class Config(_Strict):
-    warehouse: Warehouse
+    warehouse: Warehouse = Warehouse()
     currency: str = "$"
     as_of_date: dt.date | None = Field(
         default=None, description="Date the analysis is as of; default: the last transaction date."
@@ -305,7 +310,17 @@ class Config(_Strict):
 
     @property
     def warehouse_path(self) -> Path:
-        return self.resolve(self.warehouse.path)
+        return self.resolve(self.warehouse.path or f"{DEFAULT_OUTPUT_ROOT}/{self._file.stem}/warehouse.duckdb")
+
+    @property
+    def scorecards_dir(self) -> Path:
+        if self.scorecards.output_dir:
+            return self.resolve(self.scorecards.output_dir)
+        return self.warehouse_path.with_name("scorecards")
+
+    @property
+    def parquet_export_dir(self) -> Path | None:
+        return self.resolve(self.warehouse.parquet_export) if self.warehouse.parquet_export else None
 
     @property
     def published_path(self) -> Path:

@@ -1,9 +1,9 @@
-"""The BI snapshot: a read-only copy of the contract schemas, swapped in atomically after a successful run.
+"""The BI snapshot and the scorecards: published together, atomically, after a successful run.
 
 Readers open the published file, never the working one, so a reader never blocks a run and
-never sees a half-built state: the snapshot is written to a temporary file in the same folder,
-checkpointed and synced, then renamed over the published file. A reader that holds the old file
-open keeps reading the old snapshot until it reopens.
+never sees a half-built state: a run's snapshot and scorecards are written into a new folder,
+checkpointed and synced, then switched in together by one rename. A reader that holds the old
+file open keeps reading the old snapshot until it reopens.
 """
 
 from __future__ import annotations
@@ -13,14 +13,17 @@ import hashlib
 import json
 import os
 import shutil
+import stat
+import time
 import uuid
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 
 from pipelines.config import Config
-from pipelines.files import replaced_folder
+from pipelines import files
 from pipelines.warehouse import create_tables, query, run
 
 MART_TABLES = ("clv.customer_clv", "profit.customer_segments", "profit.segment_profitability", "profit.segment_migration",
@@ -54,46 +57,106 @@ def record_run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, star
     return counts
 
 
-def publish(con: duckdb.DuckDBPyConnection, published: Path, storage_version: str) -> Path:
-    """Copy the working warehouse (this connection's database) to `published`, atomically.
+def write_snapshot(con: duckdb.DuckDBPyConnection, path: Path, storage_version: str) -> Path:
+    """Copy the working warehouse (this connection's database) to the new file `path`, without internal tables.
 
     When the working file is already in the snapshot's storage format (new warehouses are created
     in it), the copy is the checkpointed file's bytes; otherwise DuckDB rewrites every table
     (COPY FROM DATABASE), which takes as long as the tables are large.
     """
-    published.parent.mkdir(parents=True, exist_ok=True)
-    for stale in published.parent.glob(f".{published.name}.*.tmp*"):
-        stale.unlink(missing_ok=True)  # left by a run that was killed while publishing
-    temporary = published.with_name(f".{published.name}.{uuid.uuid4().hex}.tmp")
     working = query(con, "bi/current_database")[0]["name"]
     same_format = query(con, "bi/working_storage_version")[0]["storage_version"] == f"{storage_version}+"
+    if same_format:
+        run(con, "bi/checkpoint_working")
+        shutil.copyfile(query(con, "bi/current_database")[0]["path"], path)
+        run(con, "bi/attach_snapshot_copy", {"path": str(path)})
+    else:
+        run(con, "bi/attach_snapshot", {"path": str(path), "storage_version": storage_version})
     try:
-        if same_format:
-            run(con, "bi/checkpoint_working")
-            shutil.copyfile(query(con, "bi/current_database")[0]["path"], temporary)
-            run(con, "bi/attach_snapshot_copy", {"path": str(temporary)})
-        else:
-            run(con, "bi/attach_snapshot", {"path": str(temporary), "storage_version": storage_version})
-        try:
-            if not same_format:
-                run(con, "bi/copy_to_snapshot", working=working)
-            run(con, "bi/drop_internal_tables")
-            run(con, "bi/checkpoint_snapshot")
-        finally:
-            run(con, "bi/detach_snapshot")
-        _fsync(temporary)
-        os.replace(temporary, published)
-        _fsync(published.parent)
+        if not same_format:
+            run(con, "bi/copy_to_snapshot", working=working)
+        run(con, "bi/drop_internal_tables")
+        run(con, "bi/checkpoint_snapshot")
     finally:
-        temporary.unlink(missing_ok=True)
-        Path(f"{temporary}.wal").unlink(missing_ok=True)
-    return published
+        run(con, "bi/detach_snapshot")
+    Path(f"{path}.wal").unlink(missing_ok=True)
+    _fsync(path)
+    return path
 
 
-def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
+def publish(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, render_scorecards: Callable[[Path], Path]) -> Path:
+    """Publish this run's snapshot and scorecards together: both switch at once, or neither does.
+
+    Each run is built in its own folder of the publication store; the published file and the
+    scorecards folder are links through the store's `current` link, so one atomic rename of that
+    link switches both. A kill or failure before the rename leaves both on the previous run; the
+    next run removes what it left. Returns the new run's folder.
+    """
+    published = config.published_path
+    store = files.claim(files.publication_store(config), config.file)
+    live = (store / "current").resolve() if (store / "current").is_symlink() else None
+    for left in store.iterdir():  # what runs killed before their switch left behind
+        if left.is_symlink() and left.name.startswith(".current-"):
+            left.unlink()
+        elif left.is_dir() and not left.is_symlink() and left != live:
+            shutil.rmtree(left, ignore_errors=True)
+    generation = store / _folder_name(run_id)
+    generation.mkdir()
+    try:
+        files.mark(generation, config.file)
+        snapshot = write_snapshot(con, generation / published.name, config.warehouse.published_storage_version)
+        if published.exists():  # keep the mode a BI administrator gave the snapshot
+            os.chmod(snapshot, stat.S_IMODE(published.stat().st_mode))
+        site = generation / "scorecards"
+        site.mkdir()
+        files.mark(site, config.file)
+        render_scorecards(site)
+        _fsync(generation)
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)  # a kill leaves it to the next run
+        raise
+    _pause_for_tests("switch")
+    switch = store / f".current-{uuid.uuid4().hex}"
+    switch.symlink_to(generation.name)
+    os.replace(switch, store / "current")  # the switch: snapshot and scorecards together
+    _fsync(store)
+    for link, name in ((published, published.name), (config.scorecards_dir, "scorecards")):
+        _link(link, files.publication_link(link, store, name))
+    if live and live != generation:
+        shutil.rmtree(live, ignore_errors=True)  # readers holding the old snapshot open keep reading it
+    return generation
+
+
+def _folder_name(run_id: str) -> str:
+    return f"{dt.datetime.now():%Y%m%dT%H%M%S}-{run_id[:8]}"
+
+
+def _link(path: Path, target: str) -> None:
+    """Make `path` the link `target`; a link, an empty folder or a snapshot of this config there is replaced."""
+    if path.is_symlink() and os.readlink(path) == target:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = path.with_name(f".{path.name}.{uuid.uuid4().hex}.link")
+    fresh.symlink_to(target)
+    if path.is_dir() and not path.is_symlink():
+        # empty, or written by an earlier segprof for this config: output_problems() refused any other folder
+        shutil.rmtree(path) if files.owner(path) else path.rmdir()
+    os.replace(fresh, path)
+
+
+def _pause_for_tests(point: str) -> None:
+    """Wait at a named point while the marker file $SEGPROF_TEST_PAUSE exists (fault tests kill the run there)."""
+    marker = os.environ.get("SEGPROF_TEST_PAUSE")
+    if marker and os.environ.get("SEGPROF_TEST_PAUSE_AT") == point:
+        Path(f"{marker}.reached").touch()
+        while Path(marker).exists():
+            time.sleep(0.05)
+
+
+def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path, config_file: Path) -> list[str]:
     """Write the marts as Parquet under folder/<schema>.<table>/, partitioned by as_of_date where they have one."""
     written = []
-    with replaced_folder(folder) as staging:
+    with files.replaced_folder(folder, config_file) as staging:
         for table in MART_TABLES:
             schema, name = table.split(".")
             columns = {c["column_name"] for c in query(con, "warehouse/table_columns", {"schema": schema, "table": name})}

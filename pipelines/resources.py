@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from pipelines import config as config_module
+from pipelines.warehouse import writer_lock
 
 
 class SegprofConfig(dg.ConfigurableResource):
@@ -21,11 +24,22 @@ class SegprofConfig(dg.ConfigurableResource):
 
 
 class WarehouseResource(DuckDBResource):
-    """DuckDBResource that also closes its connection when the step fails.
+    """DuckDBResource that holds the warehouse's writer lock for the whole run, and closes its connection
+    when a step fails.
 
-    dagster-duckdb closes only after a clean exit; a connection left open by a failed step
-    keeps the file locked for the rest of the process.
+    Every way to start a run (`segprof run`, the Dagster UI, a sensor, `dagster asset materialize`)
+    initialises this resource, so runs on one warehouse take turns instead of interleaving their steps.
+    dagster-duckdb closes only after a clean exit; a connection left open by a failed step keeps the
+    file locked for the rest of the process.
     """
+
+    _lock: ExitStack = PrivateAttr(default_factory=ExitStack)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._lock.enter_context(writer_lock(Path(self.database)))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._lock.close()
 
     @contextmanager
     def get_connection(self):

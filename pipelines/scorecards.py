@@ -14,7 +14,6 @@ import polars as pl
 from models.clv import MODEL_NAMES
 from pipelines import charts
 from pipelines.config import Config
-from pipelines.files import replaced_folder
 from pipelines.kpis import BY_NAME, KPIS
 from pipelines.warehouse import create_tables, query, run
 
@@ -197,6 +196,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "p_alive_threshold": config.clv.inactive_below_p_alive,
         "horizon_months": config.clv.horizon_months,
         "generated": dt.datetime.now().replace(microsecond=0),
+        "run_id": None,  # set by the publication, which writes the same id into meta.runs
     }
 
 
@@ -226,14 +226,17 @@ def _cost_words(config: Config) -> list[str]:
 
 
 def render_site(data: dict, out_dir: Path) -> Path:
-    """Write index.html, one page per segment and print.html into out_dir, all at once; returns the index path."""
+    """Write index.html, one page per segment and print.html into out_dir; returns the index path.
+
+    The run's publication gives it a new folder; pipelines/publish.py switches it in with the snapshot.
+    """
     env = _environment()
     out_dir = Path(out_dir)
-    with replaced_folder(out_dir) as staging:
-        (staging / "index.html").write_text(env.get_template("index.html.j2").render(**data), encoding="utf-8")
-        for page in data["pages"]:
-            (staging / page["file"]).write_text(env.get_template("segment.html.j2").render(page=page, **data), encoding="utf-8")
-        (staging / "print.html").write_text(env.get_template("print.html.j2").render(**data), encoding="utf-8")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "index.html").write_text(env.get_template("index.html.j2").render(**data), encoding="utf-8")
+    for page in data["pages"]:
+        (out_dir / page["file"]).write_text(env.get_template("segment.html.j2").render(page=page, **data), encoding="utf-8")
+    (out_dir / "print.html").write_text(env.get_template("print.html.j2").render(**data), encoding="utf-8")
     return out_dir / "index.html"
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import clv, ingest, profit
+from pipelines import clv, files, ingest, profit
 from pipelines.config import Config
 from pipelines.warehouse import create_tables, frame, query, run
 
@@ -45,7 +45,7 @@ def connect(config: Config) -> duckdb.DuckDBPyConnection:
         con.install_extension("httpfs")  # a no-op once installed
         con.load_extension("httpfs")
     else:
-        Path(config.shards_dir).mkdir(parents=True, exist_ok=True)
+        files.claim(Path(config.shards_dir), config.file)  # segprof's own folder, marked
         con.execute("set temp_directory = ?", [str(Path(config.shards_dir) / ".tmp")])
     return con
 

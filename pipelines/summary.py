@@ -13,7 +13,7 @@ def run_summary(defs: dg.Definitions, seconds: float) -> list[str]:
     config = defs.resources["segprof"].value
     currency = config.currency
     rows: list[tuple[str, str]] = []
-    index = config.resolve(config.scorecards.output_dir) / "index.html"
+    index = config.scorecards_dir / "index.html"
     with duckdb.get_connection() as con:
         tables = {r["table_name"] for r in query(con, "warehouse/tables")}
         if {"staging.customers", "staging.rejected_transactions"} <= tables:

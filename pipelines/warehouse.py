@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
+import sys
+import threading
+import time
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -73,3 +80,51 @@ def create_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     """Create tables from their definition files (sql/<layer>/<table>.sql: DDL and comments, no parameters)."""
     for name in names:
         con.execute(_sql_text(name))
+
+
+_held: dict[str, int] = {}  # lock file -> how many holders in this process
+_held_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def writer_lock(warehouse: Path) -> Iterator[None]:
+    """One writer per warehouse, whatever starts the run (`segprof run`, the Dagster UI, a sensor, the Dagster CLI).
+
+    A second writer waits, and says which process holds the lock. Re-entrant within a process:
+    `segprof run` holds it for the whole run, and the run's warehouse resource takes it again.
+    """
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    key = str(warehouse.with_name(warehouse.name + ".lock"))
+    with _held_guard:
+        if _held.get(key):
+            _held[key] += 1
+            nested = True
+        else:
+            nested = False
+    if nested:
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held[key] -= 1
+        return
+    with open(key, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            print(f"segprof: waiting for the run that holds {key} ({holder}) to finish", file=sys.stderr, flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}, started {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        lock.flush()
+        with _held_guard:
+            _held[key] = 1
+        try:
+            yield
+        finally:
+            with _held_guard:
+                _held.pop(key, None)
+            fcntl.flock(lock, fcntl.LOCK_UN)

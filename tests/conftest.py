@@ -57,7 +57,7 @@ def cdnow_demo(tmp_path_factory):
     """The demo config on CDNOW, run twice into a temporary warehouse: (connection, printed summaries)."""
     folder = tmp_path_factory.mktemp("cdnow_clv")
     config = yaml.safe_load((REPO / "segprof.yaml").read_text())
-    config["warehouse"]["path"] = str(folder / "w.duckdb")
+    config["warehouse"] = {"path": str(folder / "w.duckdb")}
     path = folder / "segprof.yaml"
     path.write_text(yaml.safe_dump(config))
     outputs = []

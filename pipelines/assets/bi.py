@@ -1,30 +1,34 @@
-"""BI layer: the read-only warehouse snapshot that BI tools open, published last and atomically."""
+"""BI layer: the read-only warehouse snapshot and the scorecards, published together, last and atomically."""
 
 import datetime as dt
 
 import dagster as dg
 
 from pipelines import clv as clv_io
-from pipelines import publish
+from pipelines import files, publish, scorecards
 from pipelines.assets.ingest import REJECTED, customers
 from pipelines.assets.scorecards import segment_scorecard
 from pipelines.resources import SegprofConfig, WarehouseResource
 
 
-@dg.asset(deps=[segment_scorecard, customers, REJECTED], kinds={"duckdb"}, group_name="bi")
+@dg.asset(deps=[segment_scorecard, customers, REJECTED], kinds={"duckdb", "html"}, group_name="bi")
 def published_warehouse(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
-    """The published DuckDB snapshot: contract schemas, BI views and meta.runs, replaced atomically."""
+    """The published DuckDB snapshot (contract schemas, BI views, meta.runs) and the HTML scorecards, switched in together."""
     config = segprof.value
+    files.check_outputs(config)  # runs started from the Dagster UI or a sensor skip `segprof run`'s check
     stats = context.instance.get_run_stats(context.run_id)
     started = dt.datetime.fromtimestamp(stats.start_time) if stats and stats.start_time else dt.datetime.now()
     with duckdb.get_connection() as con:
         counts = publish.record_run(con, config, context.run_id, started.replace(microsecond=0), clv_io.as_of_date(con, config))
-        path = publish.publish(con, config.published_path, config.warehouse.published_storage_version)
+        data = {**scorecards.site_data(con, config), "run_id": context.run_id}
+        generation = publish.publish(con, config, context.run_id, lambda folder: scorecards.render_site(data, folder))
         exported = []
-        if config.warehouse.parquet_export:
-            exported = publish.export_parquet(con, config.resolve(config.warehouse.parquet_export))
+        if config.parquet_export_dir:
+            exported = publish.export_parquet(con, config.parquet_export_dir, config.file)
     return dg.MaterializeResult(metadata={
-        "path": dg.MetadataValue.path(str(path)),
+        "path": dg.MetadataValue.path(str(config.published_path)),
+        "scorecards": dg.MetadataValue.path(str(config.scorecards_dir / "index.html")),
+        "run_folder": dg.MetadataValue.path(str(generation)),
         "storage_version": config.warehouse.published_storage_version,
         "tables": len(counts),
         "row_counts": counts,

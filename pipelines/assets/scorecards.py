@@ -1,4 +1,8 @@
-"""Scorecards layer: segment P&L, migration, whale curve and at-risk customers -> segment_scorecard (table + HTML)."""
+"""Scorecards layer: segment P&L, migration, whale curve and at-risk customers -> segment_scorecard (the KPI table).
+
+The HTML pages are rendered from this table when the run publishes (pipelines/assets/bi.py), so that the
+scorecards and the BI snapshot always show the same run.
+"""
 
 import dagster as dg
 
@@ -10,18 +14,16 @@ from pipelines.resources import SegprofConfig, WarehouseResource
 
 
 @dg.asset(deps=[segment_profitability, segment_migration, whale_curve, at_risk_customers, clv_model],
-          kinds={"duckdb", "html"}, group_name="scorecards")
+          kinds={"duckdb"}, group_name="scorecards")
 def segment_scorecard(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
-    """scorecards.segment_scorecard: segment x as-of date x KPI; and the HTML scorecards built from it."""
+    """scorecards.segment_scorecard: segment x as-of date x KPI, with targets and red/amber/green status."""
     config = segprof.value
     with duckdb.get_connection() as con:
         scorecards.build_scorecard_table(con, config)
         data = scorecards.site_data(con, config)
         metadata = table_metadata(con, "scorecards.segment_scorecard")
-    index = scorecards.render_site(data, config.resolve(config.scorecards.output_dir))
     return dg.MaterializeResult(metadata={
         **metadata,
-        "index": dg.MetadataValue.path(str(index)),
         "pages": len(data["pages"]),
         "statuses": scorecards.statuses(data),
     })

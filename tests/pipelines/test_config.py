@@ -21,7 +21,17 @@ def test_default_config_is_the_cdnow_demo():
     assert [f.name for f in files] == ["CDNOW_master.txt"]
     assert files[0].parts[-3:-1] == ("lifetimes", "datasets")
     assert cfg.time_unit == "weeks" and cfg.as_of_date is None
-    assert cfg.warehouse_path == REPO / "warehouse" / "segprof.duckdb"
+    assert cfg.warehouse_path == REPO / "out" / "segprof" / "warehouse.duckdb"
+    assert (cfg.published_path, cfg.scorecards_dir) == (REPO / "out" / "segprof" / "published.duckdb",
+                                                        REPO / "out" / "segprof" / "scorecards")
+
+
+def test_the_demo_and_the_synthetic_config_never_share_an_output():
+    demo, synthetic = config.load(REPO / "segprof.yaml"), config.load(REPO / "configs" / "synthetic.yaml")
+    outputs = [(c.warehouse_path.parent, c.published_path, c.scorecards_dir) for c in (demo, synthetic)]
+    assert outputs[1] == (REPO / "out" / "synthetic", REPO / "out" / "synthetic" / "published.duckdb",
+                          REPO / "out" / "synthetic" / "scorecards")
+    assert not set(outputs[0]) & set(outputs[1])
 
 
 def test_synthetic_config_validates():

@@ -117,13 +117,6 @@ def test_markup_in_names_is_shown_as_text(hand_warehouse, tmp_path):
     assert manager == [(evil,)]
 
 
-def test_rerender_replaces_the_site(site):
-    con, cfg, data, index = site
-    (index.parent / "stale.html").write_text("old")
-    scorecards.render_site(data, index.parent)
-    assert not (index.parent / "stale.html").exists() and index.is_file()
-
-
 def test_cdnow_demo_writes_the_site(cdnow_demo):
     con, outputs = cdnow_demo
     index_line = outputs[0][-1]
