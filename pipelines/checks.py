@@ -39,8 +39,9 @@ def suite_check_result(result: quality.SuiteResult, **extra) -> dg.AssetCheckRes
 def expectations_check(asset: str, table: str) -> dg.AssetChecksDefinition:
     """A blocking check that validates `table` against expectations/<asset>.json.
 
-    GX validates pandas, about 40k rows a second here: above quality.MAX_ROWS it validates a
-    deterministic sample and says so; NOT NULL constraints and the SQL checks cover every row.
+    GX validates pandas, about 40k rows a second here: above quality.MAX_ROWS it validates a sample
+    picked by row values less load timestamps (the same data, the same sample) and says so; NOT NULL
+    constraints and the SQL checks cover every row.
     """
 
     @dg.asset_check(asset=asset, name=f"{asset}_expectations", blocking=True,
@@ -51,7 +52,8 @@ def expectations_check(asset: str, table: str) -> dg.AssetChecksDefinition:
             every = math.ceil(rows / quality.MAX_ROWS)
             sample = relation(con, "warehouse/sample_table", {"table": table, "every": every})
             return suite_check_result(quality.validate_batches(asset, sample.to_arrow_reader(quality.CHUNK_ROWS)),
-                                      validated=f"1 in {every} of {rows:,} rows" if every > 1 else "all rows")
+                                      validated=f"1 in {every} of {rows:,} rows, picked by their values less load times: "
+                                                f"the same rows for the same data" if every > 1 else "all rows")
 
     return _check
 

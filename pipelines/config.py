@@ -6,6 +6,8 @@ import datetime as dt
 import glob
 import importlib.resources
 import os
+import zoneinfo
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -83,8 +85,26 @@ class Source(_Strict):
     date_format: str | None = Field(
         default=None, description="strptime format of order_date; ISO 8601 when absent."
     )
+    timezone: str = Field(
+        default="UTC", description="IANA time zone of order_ts: a timestamp with a UTC offset is converted to it; "
+                                   "one without an offset is taken to be in it already."
+    )
+    max_amount: Decimal | None = Field(
+        default=Decimal("10000000"), gt=0,
+        description="Largest amount, in size, accepted on one line; a line beyond it is quarantined (far more likely "
+                    "a unit or parsing error than a sale). null: anything DECIMAL(18,2) holds."
+    )
     columns: ColumnMap
     defaults: Defaults = Defaults()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{name}'; use an IANA name such as UTC or Europe/Paris") from None
+        return name
 
     @model_validator(mode="after")
     def _names_for_headerless(self) -> Source:

@@ -15,3 +15,14 @@ class SourceError(SegprofError):
 
 class QualityError(SegprofError):
     """A blocking data-quality check failed."""
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """`value` as messages quote it: control characters as \\xNN, cut to `limit` characters.
+
+    Values in messages come from input files: they must not move a terminal's cursor or flood a report.
+    The same rule as the `shown` macro of sql/ingest/create_shown_macro.sql.
+    """
+    text = str(value)
+    escaped = "".join(f"\\x{ord(c):02X}" if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text[:limit])
+    return escaped + ("…" if len(text) > limit else "")

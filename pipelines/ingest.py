@@ -18,10 +18,11 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.config import Config, Source
-from pipelines.errors import SourceError
+from pipelines.errors import SourceError, shown
 from pipelines.warehouse import create_tables, query, run
 
 CHUNK_BYTES = 64 * 1024 * 1024
+MAX_HEADER_BYTES = 1024 * 1024  # a first line longer than this is not a header: don't read a whole binary file
 MAPPED_FIELDS = ("customer_id", "order_id", "order_date", "amount", "quantity", "channel", "region", "category", "unit_cost")
 
 
@@ -73,18 +74,31 @@ def iter_lines(path: Path, first_line: int = 1, chunk_bytes: int = CHUNK_BYTES) 
                 yield pa.table({"line_number": numbers[keep], "raw": raw.filter(pa.array(keep))})
 
 
+def _at(path: Path, source: Source) -> str:
+    """Where a source problem is, for the start of a message."""
+    return f"{shown(path, 500)}: source '{source.name}'"
+
+
 def _header(path: Path, source: Source) -> list[str]:
     with open(path, "rb") as f:
-        first = f.readline()
+        first = f.readline(MAX_HEADER_BYTES + 1)
     if not first:
-        raise SourceError(f"{path}: source '{source.name}': file is empty")
+        raise SourceError(f"{_at(path, source)}: file is empty")
+    where = f"{_at(path, source)}: line 1 (header)"
+    if len(first) > MAX_HEADER_BYTES:
+        raise SourceError(f"{where}: longer than {MAX_HEADER_BYTES:,} bytes; is this a text file?")
     try:
-        line = first.decode("utf-8").rstrip("\r\n")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"{path}: line 1 (header): invalid UTF-8") from exc
+        line = first.decode("utf-8-sig").rstrip("\r\n")  # -sig: a byte order mark is not part of the first name
+    except UnicodeDecodeError:
+        raise SourceError(f"{where}: invalid UTF-8; is this a binary or compressed file?") from None
+    if "\x00" in line:
+        raise SourceError(f"{where}: NUL bytes; is this a binary file?")
     if source.format == "text":
         return line.split()
-    return [c.strip() for c in next(csv.reader([line], delimiter=source.delimiter))]
+    try:
+        return [c.strip() for c in next(csv.reader([line], delimiter=source.delimiter))]
+    except csv.Error as exc:
+        raise SourceError(f"{where}: {exc}") from None
 
 
 def _column_positions(path: Path, source: Source, names: list[str]) -> dict[str, int | None]:
@@ -99,8 +113,8 @@ def _column_positions(path: Path, source: Source, names: list[str]) -> dict[str,
             positions[field] = names.index(column) + 1
         else:
             raise SourceError(
-                f"{path}: source '{source.name}': column '{column}' (mapped to {field}) is not in the file; "
-                f"its columns are: {', '.join(names)}"
+                f"{_at(path, source)}: column '{shown(column)}' (mapped to {field}) is not in the file; "
+                f"its columns are: {shown(', '.join(names), 200)}"
             )
     return positions
 
@@ -114,6 +128,7 @@ def _defaults(source: Source) -> dict:
     return {f"default_{k}": v for k, v in source.defaults.model_dump().items()}
 
 
+
 def _stage_text_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source) -> None:
     names = _header(path, source) if source.header else list(source.names or [])
     positions = _column_positions(path, source, names)
@@ -122,7 +137,6 @@ def _stage_text_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source)
         "delimiter": source.delimiter,
         "csv_field_pattern": _csv_field_pattern(source.delimiter),
         "expected_fields": len(names),
-        "date_format": source.date_format,
         **positions,
         **_defaults(source),
     }
@@ -135,7 +149,7 @@ def _stage_text_file(con: duckdb.DuckDBPyConnection, path: Path, source: Source)
         con.unregister("_raw_lines")
     if not saw_records:
         what = "has a header line but no records" if source.header else "is empty"
-        raise SourceError(f"{path}: source '{source.name}': file {what}")
+        raise SourceError(f"{_at(path, source)}: file {what}")
 
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, files: list[Path], source: Source) -> None:
@@ -148,7 +162,6 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, files: list[Path], source: So
     mapping = source.columns.model_dump()
     params = {
         "files": file_list,
-        "date_format": source.date_format,
         "quantity_mapped": mapping["quantity"] is not None,
         **_defaults(source),
     }
@@ -174,6 +187,8 @@ def load_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, 
     """Read, validate and load one source (one shard's customers of it); replaces its earlier rows in one transaction."""
     files = config.source_files(source)
     run(con, "ingest/create_typed")
+    run(con, "ingest/create_shown_macro")
+    run(con, "ingest/create_money_problem_macro")
     if source.format == "parquet":
         _stage_parquet(con, files, source)  # one read over all files; DuckDB errors become SourceErrors there
     else:
@@ -181,15 +196,18 @@ def load_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, 
             try:
                 _stage_text_file(con, path, source)
             except OSError as exc:
-                raise SourceError(f"{path}: source '{source.name}': cannot read file: {exc.strerror or exc}") from exc
+                raise SourceError(f"{_at(path, source)}: cannot read file: {exc.strerror or exc}") from exc
     if shard is not None:
         run(con, "ingest/keep_shard", {"shard": shard.index, "shards": shard.count})
     latest, label = (config.as_of_date, "the as-of date") if config.as_of_date else (loaded_at.date(), "today")
     run(con, "ingest/validate_records", {
         "has_order_id": source.columns.order_id is not None,
         "date_format": source.date_format,
+        "date_format_zoned": bool(source.date_format and re.search(r"%[zZ]", source.date_format)),
+        "timezone": source.timezone,
         "latest_date": latest,
         "latest_date_label": label,
+        "max_amount": source.max_amount,
     })
     if source.columns.order_id is not None:
         run(con, "ingest/repeated_order_ids")

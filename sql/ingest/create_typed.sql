@@ -1,4 +1,5 @@
--- Work table for one source's records, typed but not yet validated.
+-- Work table for one source's records: the mapped fields as text, typed and validated afterwards
+-- (sql/ingest/validate_records.sql), so text and Parquet sources share one set of rules.
 create or replace temp table _typed (
     source_file    varchar,
     line_number    bigint,
@@ -7,14 +8,10 @@ create or replace temp table _typed (
     customer_id    varchar,
     order_id       varchar,
     order_date_raw varchar,
-    order_ts       timestamp,
     amount_raw     varchar,
-    amount         double,
     quantity_raw   varchar,
-    quantity       integer,
     channel        varchar,
     region         varchar,
     category       varchar,
-    unit_cost_raw  varchar,
-    unit_cost      double
+    unit_cost_raw  varchar
 )

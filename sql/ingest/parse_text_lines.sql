@@ -7,7 +7,11 @@ with decoded as (
         source_file,
         line_number,
         raw,
-        rtrim(try(decode(raw)), chr(13)) as line
+        -- A UTF-8 byte order mark is not part of the first line (headerless files).
+        case
+            when line_number = 1 then ltrim(rtrim(try(decode(raw)), chr(13)), chr(65279))
+            else rtrim(try(decode(raw)), chr(13))
+        end as line
     from _raw_lines
 ),
 
