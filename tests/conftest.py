@@ -129,8 +129,8 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2}
     profit.build_customer_profit(con, cfg, dates[-1])
     profit.build_customer_segments(con, cfg, dates)
     profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
-    profit.build_table(con, "segment_migration", {})
-    profit.build_whale_curve(con, dates[-1])
+    profit.build_table(con, "segment_migration", {"costs_assumed": True})
+    profit.build_whale_curve(con, dates[-1], costs_assumed=True)
     profit.build_table(con, "at_risk_customers", {"tiers": ["gold"], "p_alive_drop": 0.2, "overdue_factor": 2.0})
     yield con, cfg
     con.close()
