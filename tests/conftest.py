@@ -8,8 +8,11 @@ import textwrap
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import polars as pl
 import pytest
 import yaml
+from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
 from pipelines import cli, config, ingest, profit
 from pipelines import clv as clv_io
@@ -50,6 +53,16 @@ def con(tmp_path):
     connection = duckdb.connect(str(tmp_path / "test.duckdb"))
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def cdnow_summary() -> pl.DataFrame:
+    """The 2,357-customer CDNOW sample of the BG/NBD paper, in weeks."""
+    s = load_cdnow_summary_data_with_monetary_value()
+    return pl.DataFrame({
+        "frequency": s["frequency"].to_numpy().astype(np.int64), "recency": s["recency"].to_numpy().astype(float),
+        "t": s["T"].to_numpy().astype(float), "monetary_value": s["monetary_value"].to_numpy().astype(float),
+    })
 
 
 @pytest.fixture(scope="session")
