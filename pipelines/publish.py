@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from importlib.metadata import version
 from pathlib import Path
@@ -34,6 +35,15 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def pause_point(name: str) -> None:
+    """Test-only fault injection: with SEGPROF_TEST_PAUSE_AT=<name>:<marker file>, reaching `name` writes
+    the marker and waits (up to a minute) for the test to kill the run there. Unset, it does nothing."""
+    point, _, marker = os.environ.get("SEGPROF_TEST_PAUSE_AT", "").partition(":")
+    if point == name and marker:
+        Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(60)
 
 
 def config_hash(config: Config) -> str:
@@ -61,6 +71,7 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, storage_version: st
     in it), the copy is the checkpointed file's bytes; otherwise DuckDB rewrites every table
     (COPY FROM DATABASE), which takes as long as the tables are large.
     """
+    pause_point("before_publish")
     published.parent.mkdir(parents=True, exist_ok=True)
     for stale in published.parent.glob(f".{published.name}.*.tmp*"):
         stale.unlink(missing_ok=True)  # left by a run that was killed while publishing
@@ -78,10 +89,12 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, storage_version: st
             if not same_format:
                 run(con, "bi/copy_to_snapshot", working=working)
             run(con, "bi/drop_internal_tables")
+            pause_point("snapshot_half_written")
             run(con, "bi/checkpoint_snapshot")
         finally:
             run(con, "bi/detach_snapshot")
         _fsync(temporary)
+        pause_point("before_rename")
         os.replace(temporary, published)
         _fsync(published.parent)
     finally:

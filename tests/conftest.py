@@ -14,6 +14,7 @@ import pytest
 import yaml
 from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
+from models import synthetic
 from pipelines import cli, config, ingest, profit
 from pipelines import clv as clv_io
 from pipelines.warehouse import create_tables
@@ -53,6 +54,22 @@ def con(tmp_path):
     connection = duckdb.connect(str(tmp_path / "test.duckdb"))
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def small(tmp_path):
+    """A generated data set small enough to run the whole pipeline in seconds."""
+    synthetic.generate(customers=2_000, seed=9, out_dir=tmp_path / "data")
+    path = tmp_path / "segprof.yaml"
+    path.write_text(textwrap.dedent("""
+        warehouse: {path: w/work.duckdb, published: bi/published.duckdb, parquet_export: bi/parquet}
+        sources:
+          - name: syn
+            path: data/transactions/*.parquet
+            format: parquet
+            columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount, channel: channel}
+    """))
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,9 @@
 
 import hashlib
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import duckdb
@@ -15,7 +12,6 @@ import polars as pl
 import pytest
 import sqlalchemy
 
-from models import synthetic
 from pipelines import cli, docs, publish
 from tests.conftest import REPO
 
@@ -24,22 +20,6 @@ BIN = Path(sys.executable).parent
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def small(tmp_path):
-    """A generated data set small enough to run the whole pipeline in seconds."""
-    synthetic.generate(customers=2_000, seed=9, out_dir=tmp_path / "data")
-    path = tmp_path / "segprof.yaml"
-    path.write_text(textwrap.dedent("""
-        warehouse: {path: w/work.duckdb, published: bi/published.duckdb, parquet_export: bi/parquet}
-        sources:
-          - name: syn
-            path: data/transactions/*.parquet
-            format: parquet
-            columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount, channel: channel}
-    """))
-    return path
 
 
 def test_readme_schema_is_generated_from_the_definitions():
@@ -142,20 +122,6 @@ def test_a_failing_blocking_check_leaves_the_published_file_as_it_was(small, tmp
     assert cli.main(["run", "--config", str(small)]) == 1
     assert "check transactions_expectations on transactions: amount: expect_column_values_to_be_between failed for 1 rows" in capsys.readouterr().err
     assert _sha(published) == before
-
-
-def test_a_killed_run_leaves_the_published_file_as_it_was(small):
-    assert cli.main(["run", "--config", str(small)]) == 0
-    published = small.parent / "bi" / "published.duckdb"
-    before = _sha(published)
-    run = subprocess.Popen([str(BIN / "segprof"), "run", "--config", str(small)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, start_new_session=True)
-    time.sleep(6)
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait()
-    assert _sha(published) == before
-    assert cli.main(["run", "--config", str(small)]) == 0  # the next run recovers
-    assert not list(published.parent.glob(".published.duckdb.*"))
 
 
 def test_two_runs_at_once_take_turns(small):
