@@ -26,6 +26,7 @@ SCORECARD = ["tests/pipelines/test_scorecards.py"]
 RFM = ["tests/sql/test_customer_rfm.py"]
 MODELS = ["tests/models/test_clv.py", "tests/models/test_lifetimes_equality.py"]
 CHECKS = ["tests/pipelines/test_checks.py"]
+CLV_RULES = ["tests/pipelines/test_clv_rules.py"]
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,8 @@ MUTANTS = [
            "then unit_cost * quantity", "then unit_cost", PROFIT),
     Mutant("returns credited in COGS", "sql/profit/customer_profit_base.sql",
            "case when amount > 0 then round(", "case when amount <> 0 then round(", PROFIT),
-    Mutant("handling on sale lines", "sql/profit/customer_profit_base.sql",
-           "case when amount < 0 then $handling_per_return", "case when amount <= 0 then $handling_per_return", PROFIT,
-           equivalent="differs only on zero-amount lines, which no rule prices; see the test added for it"),
+    Mutant("handling on zero-amount lines", "sql/profit/customer_profit_base.sql",
+           "case when amount < 0 then $handling_per_return", "case when amount <= 0 then $handling_per_return", PROFIT),
     Mutant("contribution without marketing", "sql/profit/customer_profit_base.sql",
            "- return_handling - marketing_cost as contribution", "- return_handling as contribution", PROFIT),
     Mutant("orders counted per line", "sql/profit/customer_profit_base.sql",
@@ -119,7 +119,7 @@ MUTANTS = [
            "\"holdout_mae\": float((n * np.abs(error)).sum() / total)", "\"holdout_mae\": float((n * error).sum() / total)", MODELS),
     Mutant("correlation among all customers", "models/clv.py",
            "    repeat = rfm.filter(pl.col(\"frequency\") > 0)\n    if customers(repeat) < 3:",
-           "    repeat = rfm\n    if customers(repeat) < 3:", MODELS),
+           "    repeat = rfm\n    if customers(repeat) < 3:", MODELS + CLV_RULES),
     Mutant("Pareto/NBD evaluated at recency = t", "models/clv.py",
            "return np.where((recency >= t) & (t > 0), t * (1 - 1e-6), recency)", "return recency", MODELS),
     Mutant("BG/NBD expected purchases without the dropout term", "models/clv.py",
@@ -127,6 +127,12 @@ MUTANTS = [
     Mutant("Gamma-Gamma fitted on all repeat customers", "models/clv.py",
            "spenders = rfm.filter((pl.col(\"frequency\") > 0) & (pl.col(\"monetary_value\") > 0))",
            "spenders = rfm.filter(pl.col(\"frequency\") > 0)", MODELS),
+    Mutant("correlation flag at 0.5", "pipelines/clv.py",
+           "HIGH_FREQUENCY_MONETARY_CORRELATION = 0.3", "HIGH_FREQUENCY_MONETARY_CORRELATION = 0.5", CLV_RULES),
+    Mutant("failed candidates may be chosen", "pipelines/clv.py",
+           "chosen = min(scores, key=scores.get)", "chosen = settings.candidates[0]", CLV_RULES),
+    Mutant("Gamma-Gamma fallback not recorded", "pipelines/clv.py",
+           "        rows.append(_row(empirical, \"final\", w, config, run_id, True))\n", "", CLV_RULES),
     Mutant("lapsed rule off", "models/segments.py",
            "expression = pl.when(pl.col(\"value_tier\") == \"inactive\").then(pl.lit(lapsed))",
            "expression = pl.when(pl.lit(False)).then(pl.lit(lapsed))", PROFIT),

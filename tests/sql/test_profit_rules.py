@@ -73,6 +73,15 @@ def test_overhead_goes_to_the_largest_remainders_first(build):
                                                      ("C", "2024-01-01"): D("6.97")}
 
 
+def test_a_zero_amount_line_is_neither_a_sale_nor_a_return(build):
+    lines = ["A,a1,2024-01-10,10.00,web,x,1,", "A,a2,2024-01-11,0.00,web,x,1,", "A,a3,2024-01-12,-4.00,web,x,1,"]
+    con, _ = build(lines, "2024-01-31", cost_to_serve={"per_line": {"default": 0.5}},
+                   returns={"handling_per_return": 1.0}, cogs={"rate": {"default": 0.5}})
+    row = con.execute("select sale_lines, return_lines, cogs, cost_to_serve, refunds, return_handling "
+                      "from profit.customer_profit").fetchall()
+    assert row == [(1, 1, D("5.00"), D("0.50"), D("4.00"), D("1.00"))]
+
+
 def test_marketing_runs_active_months_from_each_purchase_month_and_no_longer(build):
     # A buys in January and June; B once in March. active_months 2: the purchase month and the next one.
     lines = ["A,a1,2024-01-10,10.00,web,x,1,", "A,a2,2024-06-03,10.00,web,x,1,", "B,b1,2024-03-31,10.00,store,x,1,"]
