@@ -157,6 +157,13 @@ def test_overdue_customers_are_at_risk_without_a_p_alive_drop(hand_warehouse):
     assert _at_risk(hand_warehouse, 1.05, p_alive_drop=0.2) == [("A", "p_alive drop and overdue", 19, 18.0)]
 
 
+def test_a_p_alive_drop_of_exactly_the_threshold_is_not_flagged(hand_warehouse):
+    con, _ = hand_warehouse
+    con.execute("update clv.customer_clv set p_alive = case as_of_date when '2024-01-31' then 0.75 else 0.5 end where customer_id = 'A'")
+    assert _at_risk(hand_warehouse, 9.0, p_alive_drop=0.25) == []  # 0.75 - 0.5 is exactly 0.25: not more than it
+    assert _at_risk(hand_warehouse, 9.0, p_alive_drop=0.24) == [("A", "p_alive drop", 19, None)]
+
+
 def test_one_repeat_purchase_has_no_rhythm_to_be_overdue_against(hand_warehouse):
     # A has one repeat purchase day in clv.customer_rfm: no typical gap, never overdue.
     assert _at_risk(hand_warehouse, 1.01) == []
@@ -194,3 +201,20 @@ def test_every_profit_table_with_a_cost_figure_says_whether_costs_are_assumed(ha
     assert with_costs == {"customer_profit", "segment_profitability", "segment_migration", "whale_curve", "whale_curve_summary"}
     for table in sorted(with_costs):
         assert con.execute(f"select distinct costs_assumed from profit.{table}").fetchall() == [(True,)], table
+
+
+def test_segment_pnl_boundaries(hand_warehouse):
+    """Lapsed at two dates is not lost again; a first purchase on a period's first day is new; break-even is not unprofitable."""
+    con, cfg = hand_warehouse
+    con.execute("update clv.customer_clv set value_tier = 'inactive', p_alive = 0.05 where customer_id = 'B'")
+    con.execute("update staging.customers set first_purchase = '2024-02-01' where customer_id = 'C'")
+    con.execute("update profit.customer_profit set contribution = 0 where customer_id = 'C'")
+    profit.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
+    profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
+    profit.build_whale_curve(con, dt.date(2024, 2, 29), costs_assumed=True)
+    rows = con.execute("select segment, period_start::varchar, prior_customers, lost_customers, new_customers "
+                       "from profit.segment_profitability where segment in ('lapsed', 'others') order by 2, 1").fetchall()
+    assert rows == [("lapsed", "2024-01-01", 0, 0, 1), ("lapsed", "2024-02-01", 1, 0, 0), ("others", "2024-02-01", 0, 0, 1)]
+    unprofitable = con.execute("select unprofitable_customers from profit.whale_curve_summary "
+                               "where scope = 'all' and window_name = 'period' and period_start = '2024-02-01'").fetchone()[0]
+    assert unprofitable == 1  # B (-0.25); C at exactly 0 is not
