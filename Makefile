@@ -7,7 +7,7 @@ CONFIG ?= segprof.yaml
 CUSTOMERS ?= 100000
 SEED ?= 42
 
-.PHONY: setup demo test test-slow test-all dev synthetic validate clean browser bench bench-50m
+.PHONY: setup demo test test-slow test-all mutate dev synthetic validate clean browser bench bench-50m
 
 setup: $(STAMP)
 
@@ -32,6 +32,11 @@ test-slow: $(STAMP) browser
 
 test-all: $(STAMP) browser
 	$(BIN)/pytest -q
+
+# Deliberate mistakes in the profit and CLV SQL and in models/, one at a time, each against the fast
+# tests that cover it (tests/mutation/mutate.py); prints the mutation score. Not part of make test.
+mutate: $(STAMP)
+	$(BIN)/python tests/mutation/mutate.py
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 browser:

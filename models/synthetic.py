@@ -68,8 +68,10 @@ def repeat_purchases(rng: np.random.Generator, model: str, params: dict, age: np
     max_repeats = np.full(n, np.iinfo(np.int64).max)
     if model in ("bgnbd", "mbgnbd"):
         p = rng.beta(params["a"], params["b"], n)
-        # Repeat purchases survived: geometric number of trials until the first dropout.
-        max_repeats = rng.geometric(p) - (1 if model == "mbgnbd" else 0)
+        # Repeat purchases survived: geometric number of trials until the first dropout. A draw of 0
+        # (a fitted `a` far below 1 underflows) is a customer who never drops out.
+        trials = rng.geometric(np.where(p > 0, p, 1.0))
+        max_repeats = np.where(p > 0, trials - (1 if model == "mbgnbd" else 0), max_repeats)
     elif model == "paretonbd":
         mu = rng.gamma(params["s"], 1.0 / params["beta"], n)
         window = np.minimum(window, rng.exponential(1.0 / mu))

@@ -29,6 +29,8 @@ def _failure_lines(result) -> list[str]:
     for event in result.all_events:
         if event.is_step_failure:
             error = event.step_failure_data.error
+            if error.cls_name == "DagsterAssetCheckFailedError":
+                continue  # a blocking check stopped the step: the check's own line says why
             while error.cause is not None:
                 error = error.cause
             # The message starts "<module>.<Class>: "; our own errors speak for themselves.

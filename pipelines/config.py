@@ -213,6 +213,11 @@ class Profit(_Strict):
     marketing: Marketing = Marketing()
     overhead: Overhead = Overhead()
 
+    @property
+    def costs_assumed(self) -> bool:
+        """Costs are a stated assumption, not from the data: every profit table with a cost figure says so."""
+        return self.assumptions is not None
+
 
 class Manager(_Strict):
     name: str

@@ -32,7 +32,7 @@ def cost_parameters(config: Config, as_of: dt.date) -> dict:
         "active_months": profit.marketing.active_months,
         "overhead_per_period": profit.overhead.amount_per_period,
         "overhead_key": profit.overhead.key,
-        "costs_assumed": profit.assumptions is not None,
+        "costs_assumed": profit.costs_assumed,
     }
 
 
@@ -114,11 +114,11 @@ def build_table(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> Non
     con.commit()
 
 
-def build_whale_curve(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+def build_whale_curve(con: duckdb.DuckDBPyConnection, as_of: dt.date, costs_assumed: bool) -> None:
     run(con, "profit/whale_contributions", {"as_of": as_of})
     create_tables(con, "profit/whale_curve", "profit/whale_curve_summary")
     con.begin()
     for table in ("whale_curve", "whale_curve_summary"):
         run(con, f"profit/delete_{table}")
-        run(con, f"profit/insert_{table}")
+        run(con, f"profit/insert_{table}", {"costs_assumed": costs_assumed})
     con.commit()

@@ -39,15 +39,39 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def pause_point(name: str) -> None:
+    """Test-only fault injection: with SEGPROF_TEST_PAUSE_AT=<name>:<marker file>, reaching `name` writes
+    the marker (this process's id) and waits while it exists, up to ten minutes, for the test to kill the
+    run there or to let it go on by deleting the marker. Unset, it does nothing."""
+    point, _, marker = os.environ.get("SEGPROF_TEST_PAUSE_AT", "").partition(":")
+    if point == name and marker:
+        Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+        deadline = time.monotonic() + 600
+        while Path(marker).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
 def config_hash(config: Config) -> str:
     return hashlib.sha256(config.file.read_bytes()).hexdigest()
 
 
+def published_run_ids(published: Path) -> list[str]:
+    """The runs the live snapshot lists; none when nothing is published yet."""
+    if not published.exists():
+        return []
+    with duckdb.connect(str(published), read_only=True) as snapshot:
+        return [r["run_id"] for r in query(snapshot, "meta/run_ids")]
+
+
 def record_run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, started_at: dt.datetime, as_of: dt.date) -> dict:
-    """Create the BI views and append this run to meta.runs in the working warehouse; returns the row counts."""
+    """Create the BI views and append this run to meta.runs in the working warehouse; returns the row counts.
+
+    Rows of runs that never switched in (killed or failed while publishing) are dropped first.
+    """
     for view in BI_VIEWS:
         create_tables(con, view)
     create_tables(con, "meta/runs")
+    run(con, "meta/forget_unpublished_runs", {"published_run_ids": published_run_ids(config.published_path)})
     counts = {r["table_name"]: r["rows"] for r in query(con, "meta/published_tables")}
     run(con, "meta/insert_run", {
         "run_id": run_id, "started_at": started_at, "finished_at": dt.datetime.now().replace(microsecond=0),
@@ -76,6 +100,7 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, path: Path, storage_version: 
         if not same_format:
             run(con, "bi/copy_to_snapshot", working=working)
         run(con, "bi/drop_internal_tables")
+        pause_point("snapshot_half_written")
         run(con, "bi/checkpoint_snapshot")
     finally:
         run(con, "bi/detach_snapshot")
@@ -92,6 +117,7 @@ def publish(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, render_
     link switches both. A kill or failure before the rename leaves both on the previous run; the
     next run removes what it left. Returns the new run's folder.
     """
+    pause_point("before_publish")
     published = config.published_path
     store = files.claim(files.publication_store(config), config.file)
     live = (store / "current").resolve() if (store / "current").is_symlink() else None
@@ -115,7 +141,7 @@ def publish(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, render_
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)  # a kill leaves it to the next run
         raise
-    _pause_for_tests("switch")
+    pause_point("before_rename")
     switch = store / f".current-{uuid.uuid4().hex}"
     switch.symlink_to(generation.name)
     os.replace(switch, store / "current")  # the switch: snapshot and scorecards together
@@ -142,15 +168,6 @@ def _link(path: Path, target: str) -> None:
         # empty, or written by an earlier segprof for this config: output_problems() refused any other folder
         shutil.rmtree(path) if files.owner(path) else path.rmdir()
     os.replace(fresh, path)
-
-
-def _pause_for_tests(point: str) -> None:
-    """Wait at a named point while the marker file $SEGPROF_TEST_PAUSE exists (fault tests kill the run there)."""
-    marker = os.environ.get("SEGPROF_TEST_PAUSE")
-    if marker and os.environ.get("SEGPROF_TEST_PAUSE_AT") == point:
-        Path(f"{marker}.reached").touch()
-        while Path(marker).exists():
-            time.sleep(0.05)
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path, config_file: Path) -> list[str]:

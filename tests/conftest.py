@@ -8,9 +8,13 @@ import textwrap
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import polars as pl
 import pytest
 import yaml
+from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
+from models import synthetic
 from pipelines import cli, config, ingest, profit
 from pipelines import clv as clv_io
 from pipelines.warehouse import create_tables
@@ -50,6 +54,32 @@ def con(tmp_path):
     connection = duckdb.connect(str(tmp_path / "test.duckdb"))
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def small(tmp_path):
+    """A generated data set small enough to run the whole pipeline in seconds."""
+    synthetic.generate(customers=2_000, seed=9, out_dir=tmp_path / "data")
+    path = tmp_path / "segprof.yaml"
+    path.write_text(textwrap.dedent("""
+        warehouse: {path: w/work.duckdb, published: bi/published.duckdb, parquet_export: bi/parquet}
+        sources:
+          - name: syn
+            path: data/transactions/*.parquet
+            format: parquet
+            columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount, channel: channel}
+    """))
+    return path
+
+
+@pytest.fixture(scope="session")
+def cdnow_summary() -> pl.DataFrame:
+    """The 2,357-customer CDNOW sample of the BG/NBD paper, in weeks."""
+    s = load_cdnow_summary_data_with_monetary_value()
+    return pl.DataFrame({
+        "frequency": s["frequency"].to_numpy().astype(np.int64), "recency": s["recency"].to_numpy().astype(float),
+        "t": s["T"].to_numpy().astype(float), "monetary_value": s["monetary_value"].to_numpy().astype(float),
+    })
 
 
 @pytest.fixture(scope="session")
@@ -129,8 +159,8 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2}
     profit.build_customer_profit(con, cfg, dates[-1])
     profit.build_customer_segments(con, cfg, dates)
     profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
-    profit.build_table(con, "segment_migration", {})
-    profit.build_whale_curve(con, dates[-1])
+    profit.build_table(con, "segment_migration", {"costs_assumed": True})
+    profit.build_whale_curve(con, dates[-1], costs_assumed=True)
     profit.build_table(con, "at_risk_customers", {"tiers": ["gold"], "p_alive_drop": 0.2, "overdue_factor": 2.0})
     yield con, cfg
     con.close()

@@ -48,15 +48,15 @@ def segment_profitability(segprof: SegprofConfig, duckdb: WarehouseResource) -> 
     config = segprof.value
     with duckdb.get_connection() as con:
         profit.build_table(con, "segment_profitability",
-                           {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.assumptions is not None})
+                           {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.costs_assumed})
         return dg.MaterializeResult(metadata={**table_metadata(con, "profit.segment_profitability"), **_assumptions(config)})
 
 
 @dg.asset(deps=[customer_segments, customer_profit], kinds={"duckdb"}, group_name="profitability")
-def segment_migration(duckdb: WarehouseResource) -> dg.MaterializeResult:
+def segment_migration(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """profit.segment_migration: from-segment x to-segment between consecutive scoring dates."""
     with duckdb.get_connection() as con:
-        profit.build_table(con, "segment_migration", {})
+        profit.build_table(con, "segment_migration", {"costs_assumed": segprof.value.profit.costs_assumed})
         return dg.MaterializeResult(metadata=table_metadata(con, "profit.segment_migration"))
 
 
@@ -65,7 +65,7 @@ def whale_curve(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materia
     """profit.whale_curve (+ whale_curve_summary): cumulative contribution by customers ranked by contribution."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        profit.build_whale_curve(con, clv_io.as_of_date(con, config))
+        profit.build_whale_curve(con, clv_io.as_of_date(con, config), config.profit.costs_assumed)
         headline = query(con, "profit/whale_curve_headline")
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "profit.whale_curve"),

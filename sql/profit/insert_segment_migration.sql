@@ -30,7 +30,8 @@ final as (
         to_date,
         count(*) as customers,
         coalesce(sum(clv), 0) as clv_moved,
-        coalesce(sum(contribution), 0) as contribution_moved
+        coalesce(sum(contribution), 0) as contribution_moved,
+        $costs_assumed as costs_assumed
     from moves
     group by from_segment, to_segment, to_date
 )

@@ -19,5 +19,6 @@ origin as (
 
 select
     scope, window_name, period_start, period_end, customer_share, customers, cumulative_contribution,
-    cumulative_contribution / nullif(total, 0) as cumulative_share
+    cumulative_contribution / nullif(total, 0) as cumulative_share,
+    $costs_assumed as costs_assumed
 from (select * from points union all select * from origin)

@@ -12,6 +12,7 @@ select
     case when sum(contribution) > 0 then min(rank) filter (where cumulative >= total) / count(*) end as share_for_all_profit,
     count(*) filter (where contribution < 0) as unprofitable_customers,
     count(*) filter (where contribution < 0) / count(*) as unprofitable_share,
-    coalesce(-sum(contribution) filter (where contribution < 0), 0) as unprofitable_cost
+    coalesce(-sum(contribution) filter (where contribution < 0), 0) as unprofitable_cost,
+    $costs_assumed as costs_assumed
 from _whale
 group by scope, window_name, period_start

@@ -9,8 +9,12 @@ create table if not exists profit.segment_migration (
     customers          bigint         not null,
     clv_moved          decimal(18, 2) not null,
     contribution_moved decimal(18, 2) not null,
+    costs_assumed boolean not null,
     primary key (from_segment, to_segment, to_date)
 );
+
+-- Warehouses made before the column existed get it on the next run.
+alter table profit.segment_migration add column if not exists costs_assumed boolean;
 
 comment on table profit.segment_migration is 'Customers by segment at one scoring date (from) and the next (to), stayers included. from_segment new: acquired in between; to the lapsed segment: p_alive fell below the threshold. For each from_segment other than new, customers add up to that segment''s customers at from_date.';
 comment on column profit.segment_migration.from_segment is 'Segment at from_date, or new for customers acquired after it.';
@@ -20,3 +24,4 @@ comment on column profit.segment_migration.to_date is 'Scoring date (period end,
 comment on column profit.segment_migration.customers is 'Customers who made this move.';
 comment on column profit.segment_migration.clv_moved is 'Their CLV at to_date.';
 comment on column profit.segment_migration.contribution_moved is 'Their contribution in the period ending at to_date.';
+comment on column profit.segment_migration.costs_assumed is 'True when the cost model is a stated assumption (config profit.assumptions), not costs from the data.';

@@ -15,8 +15,12 @@ create table if not exists profit.whale_curve_summary (
     unprofitable_customers       bigint         not null,
     unprofitable_share           double         not null,
     unprofitable_cost            decimal(18, 2) not null,
+    costs_assumed boolean not null,
     primary key (scope, window_name, period_start)
 );
+
+-- Warehouses made before the column existed get it on the next run.
+alter table profit.whale_curve_summary add column if not exists costs_assumed boolean;
 
 comment on table profit.whale_curve_summary is 'Headline figures of each whale curve in profit.whale_curve.';
 comment on column profit.whale_curve_summary.scope is 'all, or a segment name.';
@@ -32,3 +36,4 @@ comment on column profit.whale_curve_summary.share_for_all_profit is 'customers_
 comment on column profit.whale_curve_summary.unprofitable_customers is 'Customers with negative contribution.';
 comment on column profit.whale_curve_summary.unprofitable_share is 'unprofitable_customers / customers.';
 comment on column profit.whale_curve_summary.unprofitable_cost is 'Their summed (negative) contribution, as a positive number: what they cost.';
+comment on column profit.whale_curve_summary.costs_assumed is 'True when the cost model is a stated assumption (config profit.assumptions), not costs from the data.';

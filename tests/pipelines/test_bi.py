@@ -12,7 +12,6 @@ import polars as pl
 import pytest
 import sqlalchemy
 
-from models import synthetic
 from pipelines import cli, docs, publish
 from tests.conftest import REPO
 
@@ -21,22 +20,6 @@ BIN = Path(sys.executable).parent
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture
-def small(tmp_path):
-    """A generated data set small enough to run the whole pipeline in seconds."""
-    synthetic.generate(customers=2_000, seed=9, out_dir=tmp_path / "data")
-    path = tmp_path / "segprof.yaml"
-    path.write_text(textwrap.dedent("""
-        warehouse: {path: w/work.duckdb, published: bi/published.duckdb, parquet_export: bi/parquet}
-        sources:
-          - name: syn
-            path: data/transactions/*.parquet
-            format: parquet
-            columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount, channel: channel}
-    """))
-    return path
 
 
 def test_readme_schema_is_generated_from_the_definitions():

@@ -164,15 +164,15 @@ def _snapshot_run_id(published: Path) -> str:
         return snap.execute("select run_id from meta.runs order by finished_at desc limit 1").fetchone()[0]
 
 
-def _paused_run(config: Path, marker: Path, point: str, *command: str) -> subprocess.Popen:
-    """Start a run that waits at `point` of its publication while `marker` exists; returns once it is there."""
-    marker.write_text("hold")
-    env = {**os.environ, "SEGPROF_TEST_PAUSE": str(marker), "SEGPROF_TEST_PAUSE_AT": point}
-    process = subprocess.Popen(list(command) or [str(BIN / "segprof"), "run", "--config", str(config)], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               cwd=config.parent)
+def _paused_run(config: Path, marker: Path, point: str) -> subprocess.Popen:
+    """Start `segprof run`, paused at `point` of its publication (pipelines.publish.pause_point); returns once it is
+    there. Deleting `marker` lets it go on."""
+    marker.unlink(missing_ok=True)
+    env = {**os.environ, "SEGPROF_TEST_PAUSE_AT": f"{point}:{marker}"}
+    process = subprocess.Popen([str(BIN / "segprof"), "run", "--config", str(config)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 300
-    while not Path(f"{marker}.reached").exists():
+    while not marker.exists():
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the run never reached its pause point"
         time.sleep(0.1)
@@ -192,7 +192,7 @@ def test_scorecards_and_snapshot_show_one_run_even_when_the_next_is_killed_at_th
     os.chmod(published, 0o640)
     (index.parent / "stale.html").write_text("from no run")
 
-    run = _paused_run(config, root / "pause", "switch")  # everything built, nothing switched yet
+    run = _paused_run(config, root / "pause", "before_rename")  # everything built, nothing switched yet
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
     store = root / "w" / ".published.duckdb.runs"
@@ -209,7 +209,7 @@ def test_scorecards_and_snapshot_show_one_run_even_when_the_next_is_killed_at_th
 def test_one_writer_whatever_starts_the_run(project, root):
     """`segprof run` holds the warehouse; a `dagster asset materialize` of the same warehouse waits for it."""
     config = project(warehouse={"path": "w/w.duckdb"})
-    first = _paused_run(config, root / "pause", "switch")
+    first = _paused_run(config, root / "pause", "before_rename")
     env = {**os.environ, "SEGPROF_CONFIG": str(config), "DAGSTER_HOME": str(root / "dagster_home")}
     (root / "dagster_home").mkdir()
     second = subprocess.Popen([str(BIN / "dagster"), "asset", "materialize", "-m", "pipelines.definitions", "--select", "*"],

@@ -71,22 +71,54 @@ def _target(value, better, amber=0.1):
     return Target(target=value, better=better, amber_within=amber)
 
 
-def test_html_shows_exactly_the_table(site):
+# How each KPI must read, written here rather than by the renderer's formatter (values below $1,000).
+EXPECTED_TEXT = {
+    "customers": "{:,.0f}", "active_customers": "{:,.0f}", "revenue": "${:,.2f}", "contribution": "${:,.2f}",
+    "contribution_per_customer": "${:,.2f}", "customer_equity": "${:,.2f}", "average_clv": "${:,.2f}",
+}
+KPIS_FROM_THE_WAREHOUSE = """
+    select customers, active_customers, revenue, contribution, contribution_per_customer, share_of_contribution,
+        customer_equity, customer_equity / customers as average_clv, retention_rate,
+        (select coalesce(sum(customers) filter (where to_segment = $segment), 0)
+              - coalesce(sum(customers) filter (where from_segment = $segment), 0)
+         from profit.segment_migration where to_date = '2024-02-29' and from_segment <> to_segment) as net_migration
+    from profit.segment_profitability where segment = $segment and period_start = '2024-02-01'
+"""
+
+
+def _expected_text(kpi: str, value) -> str:
+    if value is None:
+        return "n/a"
+    if kpi in ("share_of_contribution", "retention_rate"):
+        return f"{float(value) * 100:.1f} %".replace("-", "\u2212")
+    if kpi == "net_migration":
+        return f"{value:+d}".replace("-", "\u2212")
+    return EXPECTED_TEXT[kpi].format(value)
+
+
+def test_html_shows_exactly_the_warehouse_figures(site):
     con, cfg, data, index = site
     assert [p.name for p in sorted(index.parent.iterdir())] == ["index.html", "print.html", "segment-others.html", "segment-vip.html"]
     for segment in ("vip", "others"):
         shown = _parse(index.parent / f"segment-{segment}.html").kpi_values
-        table = con.execute("select kpi, value, unit from scorecards.segment_scorecard "
-                            "where segment = ? and as_of_date = '2024-02-29'", [segment]).fetchall()
-        assert len(shown) == len(table) == 10
-        for kpi, value, unit in table:
-            expected = "n/a" if value is None else scorecards.formatter(unit, "$")(value)
-            assert shown[kpi] == expected, (segment, kpi)
+        cursor = con.execute(KPIS_FROM_THE_WAREHOUSE, {"segment": segment})
+        figures = dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+        assert shown == {kpi: _expected_text(kpi, value) for kpi, value in figures.items()}, segment
     vip = _parse(index.parent / "segment-vip.html")
     assert vip.kpi_values["contribution"] == "$1.25" and vip.kpi_values["customer_equity"] == "$90.00"
+    assert vip.kpi_values["share_of_contribution"] == "29.4 %"  # 1.25 / 4.25
     text = " ".join(vip.text)
     assert "Assumed costs." in text and "hand-made test costs" in text
-    assert "A" in text and "p_alive drop" in text  # the at-risk customer
+
+
+def test_the_at_risk_table_lists_the_flagged_customer(site):
+    _, _, _, index = site
+    html = (index.parent / "segment-vip.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>\s*<td class=\"num\">([^<]*)</td>"
+                      r"<td class=\"num\">(\d+)</td><td class=\"num\">([^<]*)</td></tr>", html)
+    assert rows == [("1", "A", "p_alive drop", "90 % → 60 %", "19", "$100.00")]
+    others = (index.parent / "segment-others.html").read_text(encoding="utf-8")
+    assert "No customer of this segment is flagged." in others
 
 
 def test_pages_make_no_external_request_and_have_no_scripts(site):

@@ -1,0 +1,203 @@
+"""Mutation run (`make mutate`): deliberate mistakes in the profit and CLV SQL and in models/, one at a time.
+
+Each mutant is a textual change to one file, applied to a copy of the repository (the working tree is
+never touched), followed by the fast tests that cover that file. A mutant is killed when those tests
+fail, and survives when they pass. A mutant that cannot change behaviour says why in `equivalent`.
+
+    python tests/mutation/mutate.py            # every mutant
+    python tests/mutation/mutate.py overhead   # mutants whose name contains a word
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+PROFIT = ["tests/sql/test_profit_rules.py", "tests/sql/test_profit.py"]
+SCORECARD = ["tests/pipelines/test_scorecards.py"]
+RFM = ["tests/sql/test_customer_rfm.py"]
+MODELS = ["tests/models/test_clv.py", "tests/models/test_clv_rules.py", "tests/models/test_lifetimes_equality.py"]
+CHECKS = ["tests/pipelines/test_checks.py"]
+CLV_RULES = ["tests/pipelines/test_clv_rules.py"]
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    file: str
+    old: str
+    new: str
+    tests: list[str]
+    equivalent: str = ""  # why no test can tell this mutant from the original, when none can
+
+
+MUTANTS = [
+    # sql/profit: the customer P&L
+    Mutant("overhead by plain rounding", "sql/profit/insert_customer_profit.sql",
+           "((floor_cents + case when remainder_rank <= left_over and exact_cents is not null then 1 else 0 end) / 100)::decimal(18, 2) as overhead_cost",
+           "(round(coalesce(exact_cents, 0)) / 100)::decimal(18, 2) as overhead_cost", PROFIT),
+    Mutant("overhead remainders smallest first", "sql/profit/insert_customer_profit.sql",
+           "- floor(coalesce(exact_cents, 0)) desc, customer_id", "- floor(coalesce(exact_cents, 0)) asc, customer_id", PROFIT),
+    Mutant("period end one day late", "sql/profit/insert_customer_profit.sql",
+           "interval 1 month end - interval 1 day)::date", "interval 1 month end)::date", PROFIT),
+    Mutant("marketing five months past active_months", "sql/profit/customer_profit_base.sql",
+           "to_months($active_months - 1)", "to_months($active_months + 4)", PROFIT),
+    Mutant("marketing past the as-of period", "sql/profit/customer_profit_base.sql",
+           "least(p.period_start + to_months($active_months - 1), date_trunc($period, $as_of::date)::date)",
+           "p.period_start + to_months($active_months - 1)", PROFIT),
+    Mutant("quarters stepped by month", "sql/profit/customer_profit_base.sql",
+           "case when $period = 'quarter' then interval 3 month else interval 1 month end\n    ))",
+           "interval 1 month\n    ))", PROFIT),
+    Mutant("marketing costs file ignored", "sql/profit/customer_profit_base.sql",
+           "end, 0) + coalesce(e.amount, 0) as marketing_cost", "end, 0) as marketing_cost", PROFIT),
+    Mutant("unit cost without quantity", "sql/profit/customer_profit_base.sql",
+           "then unit_cost * quantity", "then unit_cost", PROFIT),
+    Mutant("returns credited in COGS", "sql/profit/customer_profit_base.sql",
+           "case when amount > 0 then round(", "case when amount <> 0 then round(", PROFIT),
+    Mutant("handling on zero-amount lines", "sql/profit/customer_profit_base.sql",
+           "case when amount < 0 then $handling_per_return", "case when amount <= 0 then $handling_per_return", PROFIT),
+    Mutant("contribution without marketing", "sql/profit/customer_profit_base.sql",
+           "- return_handling - marketing_cost as contribution", "- return_handling as contribution", PROFIT),
+    Mutant("orders counted per line", "sql/profit/customer_profit_base.sql",
+           "group by customer_id, period_start, order_id\n", "group by customer_id, period_start, order_id, amount\n", PROFIT,
+           equivalent="order ids are unique per source (a repeat is quarantined), so an order is one line"),
+    # sql/profit: at-risk, segments, migration, whale curve
+    Mutant("overdue rule off", "sql/profit/insert_at_risk_customers.sql",
+           "and current.frequency >= 2, false) as overdue", "and false, false) as overdue", PROFIT),
+    Mutant("overdue against one gap, not the factor", "sql/profit/insert_at_risk_customers.sql",
+           "> $overdue_factor * (current.last_purchase", "> (current.last_purchase", PROFIT),
+    Mutant("p_alive drop at the threshold", "sql/profit/insert_at_risk_customers.sql",
+           "prior.p_alive - current.p_alive > $p_alive_drop", "prior.p_alive - current.p_alive >= $p_alive_drop", PROFIT),
+    Mutant("CLV at stake the lower", "sql/profit/insert_at_risk_customers.sql",
+           "greatest(current.clv, coalesce(prior.clv, current.clv)) as clv_at_stake",
+           "least(current.clv, coalesce(prior.clv, current.clv)) as clv_at_stake", PROFIT),
+    Mutant("lost customers include the lapsed", "sql/profit/insert_segment_profitability.sql",
+           "where segment = $lapsed and prior_segment <> $lapsed", "where segment = $lapsed", PROFIT),
+    Mutant("new customers by period end", "sql/profit/insert_segment_profitability.sql",
+           "filter (where first_purchase >= period_start) as new_customers",
+           "filter (where first_purchase > period_start) as new_customers", PROFIT),
+    Mutant("unprofitable includes break-even", "sql/profit/insert_whale_curve_summary.sql",
+           "count(*) filter (where contribution < 0) as unprofitable_customers",
+           "count(*) filter (where contribution <= 0) as unprofitable_customers", PROFIT),
+    Mutant("cohort by year", "sql/profit/customer_dimensions.sql",
+           "strftime(customers.first_purchase, '%Y') || 'Q' || quarter(customers.first_purchase) as cohort",
+           "strftime(customers.first_purchase, '%Y') as cohort", PROFIT),
+    # sql/clv
+    Mutant("frequency counts the first day", "sql/clv/rfm.sql",
+           "count(*) - 1 as frequency", "count(*) as frequency", RFM),
+    Mutant("recency in days", "sql/clv/rfm.sql",
+           "(per_date.last_purchase - firsts.first_purchase) / days_per_unit as recency",
+           "(per_date.last_purchase - firsts.first_purchase) as recency", RFM),
+    Mutant("monetary value with the first day", "sql/clv/rfm.sql",
+           "((per_date.total_amount - firsts.first_day_amount) / per_date.frequency)::double",
+           "(per_date.total_amount / per_date.frequency)::double", RFM),
+    Mutant("check: p_alive above 1 allowed", "sql/clv/check_customer_clv.sql",
+           "where p_alive < 0 or p_alive > 1 or isnan(p_alive)", "where p_alive < 0 or isnan(p_alive)", CHECKS),
+    Mutant("check: negative CLV allowed", "sql/clv/check_customer_clv.sql",
+           "(select count(*) from scored where clv < 0) as negative_clv", "0 as negative_clv", CHECKS),
+    # models/
+    Mutant("discount rate annual / 12", "models/clv.py",
+           "monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1", "monthly_rate = annual_discount_rate / 12", MODELS),
+    Mutant("CLV without the margin rate", "models/clv.py",
+           "clv=margin_rate * pl.col(\"expected_order_value\")", "clv=pl.col(\"expected_order_value\")", MODELS),
+    Mutant("negative repeat spend not floored", "models/clv.py",
+           "np.maximum(np.asarray(monetary_value, dtype=float), 0.0)", "np.asarray(monetary_value, dtype=float)", MODELS),
+    Mutant("tiers rounded down", "models/clv.py",
+           "end = min(len(ranked), math.ceil(round(cumulative * len(ranked), 9)))",
+           "end = min(len(ranked), math.floor(cumulative * len(ranked)))", MODELS),
+    Mutant("inactive threshold inclusive", "models/clv.py",
+           "result[np.asarray(p_alive) < inactive_below] = \"inactive\"", "result[np.asarray(p_alive) <= inactive_below] = \"inactive\"",
+           MODELS),
+    Mutant("holdout MAE signed", "models/clv.py",
+           "\"holdout_mae\": float((n * np.abs(error)).sum() / total)", "\"holdout_mae\": float((n * error).sum() / total)", MODELS),
+    Mutant("correlation among all customers", "models/clv.py",
+           "    repeat = rfm.filter(pl.col(\"frequency\") > 0)\n    if customers(repeat) < 3:",
+           "    repeat = rfm\n    if customers(repeat) < 3:", MODELS + CLV_RULES),
+    Mutant("Pareto/NBD evaluated at recency = t", "models/clv.py",
+           "return np.where((recency >= t) & (t > 0), t * (1 - 1e-6), recency)", "return recency", MODELS,
+           equivalent="lifetimes 0.11.3's Pareto/NBD scoring functions are finite at recency = t, and the tests compare "
+                      "at the same shifted recency: the shift (1e-6 of t) is a guard, not a behaviour"),
+    Mutant("BG/NBD expected purchases without the dropout term", "models/clv.py",
+           "denominator = 1 + np.where(repeat,", "denominator = 1 + 0 * np.where(repeat,", MODELS),
+    Mutant("Gamma-Gamma fitted on all repeat customers", "models/clv.py",
+           "spenders = rfm.filter((pl.col(\"frequency\") > 0) & (pl.col(\"monetary_value\") > 0))",
+           "spenders = rfm.filter(pl.col(\"frequency\") > 0)", MODELS),
+    Mutant("correlation flag at 0.5", "pipelines/clv.py",
+           "HIGH_FREQUENCY_MONETARY_CORRELATION = 0.3", "HIGH_FREQUENCY_MONETARY_CORRELATION = 0.5", CLV_RULES),
+    Mutant("failed candidates may be chosen", "pipelines/clv.py",
+           "chosen = min(scores, key=scores.get)", "chosen = settings.candidates[0]", CLV_RULES),
+    Mutant("Gamma-Gamma fallback not recorded", "pipelines/clv.py",
+           "        rows.append(_row(empirical, \"final\", w, config, run_id, True))\n", "", CLV_RULES),
+    Mutant("lapsed rule off", "models/segments.py",
+           "expression = pl.when(pl.col(\"value_tier\") == \"inactive\").then(pl.lit(lapsed))",
+           "expression = pl.when(pl.lit(False)).then(pl.lit(lapsed))", PROFIT),
+    Mutant("segment rules: any condition", "models/segments.py",
+           "return pl.all_horizontal(conditions) if conditions", "return pl.any_horizontal(conditions) if conditions", PROFIT),
+]
+
+
+def copy_repository(target: Path) -> None:
+    """The files git tracks, and untracked ones it does not ignore, as they are in the working tree."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def run_tests(copy: Path, tests: list[str]) -> bool:
+    """True when the tests pass. `python -m pytest` in the copy imports the copy's packages, not the installed ones."""
+    done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-m", "not slow", "-p", "no:cacheprovider", *tests],
+                          cwd=copy, capture_output=True, text=True)
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"pytest could not run {tests}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return done.returncode == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_known_args(argv)[1]
+    chosen = [m for m in MUTANTS if not args or any(word in m.name for word in args)]
+    with tempfile.TemporaryDirectory(prefix="segprof-mutants-") as folder:
+        copy = Path(folder)
+        copy_repository(copy)
+        imported = subprocess.run([sys.executable, "-c", "import pipelines, models; print(pipelines.__file__, models.__file__)"],
+                                  cwd=copy, capture_output=True, text=True, check=True).stdout
+        assert imported.count(folder) == 2, f"the copy's packages are not the ones imported: {imported}"
+        baseline = sorted({t for m in chosen for t in m.tests})
+        if not run_tests(copy, baseline):
+            print(f"the unmutated tests fail: {' '.join(baseline)}", file=sys.stderr)
+            return 2
+        killed, survived = [], []
+        for mutant in chosen:
+            path = copy / mutant.file
+            original = path.read_text(encoding="utf-8")
+            if original.count(mutant.old) != 1:
+                raise SystemExit(f"mutant '{mutant.name}': the text to change is not found exactly once in {mutant.file}")
+            path.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
+            started = time.perf_counter()
+            try:
+                passed = run_tests(copy, mutant.tests)
+            finally:
+                path.write_text(original, encoding="utf-8")
+            (survived if passed else killed).append(mutant)
+            verdict = "SURVIVED" if passed else "killed  "
+            print(f"{verdict} {mutant.file:45} {mutant.name} ({time.perf_counter() - started:.0f} s)", flush=True)
+    score = len(killed) / len(chosen)
+    print(f"\nmutation score: {len(killed)} of {len(chosen)} killed ({score:.0%})")
+    for mutant in survived:
+        print(f"  survived: {mutant.name} ({mutant.file}): {mutant.equivalent or 'no test tells it apart'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

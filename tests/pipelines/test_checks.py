@@ -1,0 +1,157 @@
+"""Every blocking check, made to fail: the run stops, says which check and why, and runs nothing after it.
+
+Real input cannot break most of these invariants (ingest quarantines bad records, the profit SQL
+adds up), so each test corrupts the table its asset has just written, as a bug would, by wrapping
+the function the asset calls. The run goes through `segprof run` as a user's would.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import duckdb
+import pytest
+
+from models import synthetic
+from pipelines import cli, ingest, profit
+from pipelines import clv as clv_io
+
+PARAMETERS = '{"r": -0.5, "alpha": 1.0, "s": 1.0, "beta": 1.0}'
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("checks")
+    synthetic.generate(customers=600, seed=13, out_dir=folder / "data")
+    return folder / "data"
+
+
+@pytest.fixture
+def config_path(data, tmp_path):
+    path = tmp_path / "segprof.yaml"
+    path.write_text(textwrap.dedent(f"""
+        warehouse: {{path: w.duckdb}}
+        sources:
+          - name: syn
+            path: {data}/transactions/*.parquet
+            format: parquet
+            columns: {{customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount}}
+        clv: {{model: bgnbd, candidates: [bgnbd]}}
+    """))
+    return path
+
+
+# check, function the asset calls (corrupted after it), corruption, table (of build_table), message
+CASES = [
+    ("transactions_expectations", ingest, "load_transactions",
+     "update staging.transactions set amount = 5e7 where line_number = 2 and source_file like '%part-0%'", None,
+     "check transactions_expectations on transactions: amount: expect_column_values_to_be_between failed for 1 rows e.g. [Decimal('50000000.00')]"),
+    ("transactions_records_accounted", ingest, "load_transactions",
+     "delete from staging.transactions where rowid = (select min(rowid) from staging.transactions)", None,
+     "check transactions_records_accounted on transactions: source syn: {read:,} records in files but {less:,} accepted + 0 rejected"),
+    ("transactions_order_ids_unique", ingest, "load_transactions",
+     "update staging.transactions set order_id = (select min(order_id) from staging.transactions) "
+     "where rowid = (select max(rowid) from staging.transactions)", None,
+     "check transactions_order_ids_unique on transactions: 1+ order ids repeat, e.g. '{order_id}'"),
+    ("clv_model_parameters_valid", clv_io, "fit_models",
+     f"update clv.model_runs set parameters = '{PARAMETERS}' where chosen and model = 'bgnbd'", None,
+     "check clv_model_parameters_valid on clv_model: bgnbd (final): {{'r': -0.5, 'alpha': 1.0, 's': 1.0, 'beta': 1.0}}"),
+    ("customer_clv_valid", clv_io, "score_customers",
+     "update clv.customer_clv set p_alive = 1.5 where customer_id = (select min(customer_id) from clv.customer_clv) "
+     "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
+     "check customer_clv_valid on customer_clv: 1 rows with p_alive outside [0, 1]"),
+    ("customer_clv_valid (negative CLV)", clv_io, "score_customers",
+     "update clv.customer_clv set clv = -1 where customer_id = (select min(customer_id) from clv.customer_clv) "
+     "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
+     "check customer_clv_valid on customer_clv: 1 rows with negative CLV"),
+    ("customer_clv_valid (duplicate)", clv_io, "score_customers",
+     "insert into clv.customer_clv select * from clv.customer_clv where as_of_date = (select max(as_of_date) from clv.customer_clv) "
+     "limit 1", None,
+     "check customer_clv_valid on customer_clv: 1 duplicate customer rows"),
+    ("customer_clv_valid (missing)", clv_io, "score_customers",
+     "delete from clv.customer_clv where customer_id = (select min(customer_id) from clv.customer_clv) "
+     "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
+     "check customer_clv_valid on customer_clv: 1 customers in clv.customer_rfm have no CLV"),
+    ("customer_clv_expectations", clv_io, "score_customers",
+     "update clv.customer_clv set purchase_model = 'guess' where customer_id = (select min(customer_id) from clv.customer_clv) "
+     "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
+     "check customer_clv_expectations on customer_clv: purchase_model: expect_column_values_to_be_in_set failed for 1 rows"),
+    ("customer_profit_reconciles_to_ledger", profit, "build_customer_profit",
+     "update profit.customer_profit set revenue = revenue + 0.01 where rowid = (select min(rowid) from profit.customer_profit)", None,
+     "check customer_profit_reconciles_to_ledger on customer_profit: 1 period(s) where customer totals differ from ledger, first {period}"),
+    ("customer_segments_one_per_customer", profit, "build_customer_segments",
+     "insert into profit.customer_segments select * from profit.customer_segments "
+     "where as_of_date = (select min(as_of_date) from profit.customer_segments) limit 1", None,
+     "check customer_segments_one_per_customer on customer_segments: 1 date(s) with customers missing or duplicated, first {date}"),
+    ("segment_profitability_reconciles_to_ledger", profit, "build_table",
+     "update profit.segment_profitability set contribution = contribution - 1 "
+     "where rowid = (select min(rowid) from profit.segment_profitability)", "segment_profitability",
+     "check segment_profitability_reconciles_to_ledger on segment_profitability: 1 period(s) where segment totals differ from "
+     "customer_profit_by_period, first {period}"),
+    ("segment_profitability_reconciles_to_ledger (revenue)", profit, "build_table",
+     "update profit.segment_profitability set revenue = revenue + 0.01 "
+     "where rowid = (select min(rowid) from profit.segment_profitability)", "segment_profitability",
+     "check segment_profitability_reconciles_to_ledger on segment_profitability: 1 period(s) where segment revenue totals differ "
+     "from ledger, first {period}"),
+    ("segment_profitability_expectations", profit, "build_table",
+     "update profit.segment_profitability set active_customers = customers + 1 "
+     "where rowid = (select min(rowid) from profit.segment_profitability)", "segment_profitability",
+     "check segment_profitability_expectations on segment_profitability: "
+     "expect_column_pair_values_a_to_be_greater_than_b failed for 1 rows"),
+    ("segment_migration_rows_add_up", profit, "build_table",
+     "update profit.segment_migration set customers = customers + 1 "
+     "where rowid = (select min(rowid) from profit.segment_migration where from_segment <> 'new')", "segment_migration",
+     "check segment_migration_rows_add_up on segment_migration: {segment} at {date}: {moved} moved vs {customers} customers"),
+]
+
+# The checked asset -> an asset after it, which must not run, and its table.
+DOWNSTREAM = {"transactions": ("customers", "staging.customers"), "clv_model": ("customer_clv", "clv.customer_clv"),
+              "customer_clv": ("customer_segments", "profit.customer_segments"),
+              "customer_profit": ("segment_profitability", "profit.segment_profitability"),
+              "customer_segments": ("segment_profitability", "profit.segment_profitability"),
+              "segment_profitability": ("segment_scorecard", "scorecards.segment_scorecard"),
+              "segment_migration": ("segment_scorecard", "scorecards.segment_scorecard")}
+
+
+@pytest.mark.parametrize(("check", "module", "function", "sql", "table", "message"), CASES, ids=[c[0] for c in CASES])
+def test_a_failing_blocking_check_stops_the_run_with_its_message(config_path, capsys, monkeypatch, check, module,
+                                                                 function, sql, table, message):
+    facts = {}
+
+    def remember(con):
+        """What the message must name, read from the warehouse before the check runs."""
+        if "{read" in message:
+            facts["read"] = con.execute("select count(*) from staging.transactions").fetchone()[0] + 1
+            facts["less"] = facts["read"] - 1
+        if "{order_id" in message:
+            facts["order_id"] = con.execute("select min(order_id) from staging.transactions").fetchone()[0]
+        if "{period" in message:
+            source = "profit.customer_profit" if table is None else f"profit.{table}"
+            facts["period"] = con.execute(f"select period_start from {source} where rowid = (select min(rowid) from {source})").fetchone()[0]
+        if "{date" in message and table is None:
+            facts["date"] = con.execute("select min(as_of_date) from profit.customer_segments").fetchone()[0]
+        if "{moved" in message:
+            row = con.execute("select from_segment, from_date, customers from profit.segment_migration "
+                              "where rowid = (select min(rowid) from profit.segment_migration where from_segment <> 'new')").fetchone()
+            moved = con.execute("select sum(customers) from profit.segment_migration where from_segment = ? and from_date = ?",
+                                [row[0], row[1]]).fetchone()[0]
+            facts.update(segment=row[0], date=row[1], moved=moved, customers=moved - 1)
+
+    original = getattr(module, function)
+
+    def corrupt(con, *args, **kwargs):
+        result = original(con, *args, **kwargs)
+        if table is None or args[0] == table:
+            con.execute(sql)
+            remember(con)
+        return result
+
+    monkeypatch.setattr(module, function, corrupt)
+    asset = message.split(" on ")[1].split(":")[0]
+    after, after_table = DOWNSTREAM[asset]
+    assert cli.main(["run", "--config", str(config_path), "--select", f"*{after}"]) == 1  # the asset after it and all upstream
+    lines = capsys.readouterr().err.splitlines()[1:]
+    assert all(line.startswith("  check ") for line in lines), lines  # only failed checks, no traceback
+    assert any(line.startswith(f"  {message.format(**facts)}") for line in lines), lines  # GX adds examples
+    with duckdb.connect(str(config_path.parent / "w.duckdb"), read_only=True) as con:
+        assert not con.execute("select * from duckdb_tables() where schema_name || '.' || table_name = ?", [after_table]).fetchall()

@@ -1,0 +1,103 @@
+"""The demo's headline figures on CDNOW, pinned: a change to any of them is a visible decision.
+
+When a deliberate change moves them, update this file and the README's figures in the same commit.
+"""
+
+import hashlib
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import lifetimes
+import numpy as np
+import pandas as pd
+import pytest
+
+from models import clv
+
+SUMMARY = [
+    "records read       69,659",
+    "accepted           69,659",
+    "rejected           0",
+    "customers          23,570",
+    "transactions from  1997-01-01 to 1998-06-30",
+    "CLV model          Pareto/NBD + Gamma-Gamma",
+    "customer equity    $245,194 (12 months, as of 1998-06-30)",
+]
+
+# segment, customers, June revenue, June contribution, customer equity (the README's table)
+SEGMENTS_JUNE_1998 = [
+    ("core", 3_413, D("26432"), D("9362"), D("81932")),
+    ("lapsed", 817, D("0"), D("-31"), D("841")),
+    ("occasional", 18_202, D("4691"), D("589"), D("43981")),
+    ("vip", 1_138, D("44985"), D("18256"), D("118439")),
+]
+
+
+def test_the_printed_summary(cdnow_demo):
+    _, (first, _) = cdnow_demo
+    assert first[:7] == SUMMARY
+
+
+def test_the_chosen_models_and_their_parameters(cdnow_demo):
+    con, _ = cdnow_demo
+    rows = con.execute("select model, parameters::varchar from clv.model_runs where stage = 'final' and chosen "
+                       "and run_id = (select max_by(run_id, fitted_at) from clv.model_runs) order by model").fetchall()
+    rounded = {model: {k: float(f"{v:.3g}") for k, v in json.loads(p).items()} for model, p in rows}
+    assert rounded == {"gamma_gamma": {"p": 5.09, "q": 4.0, "v": 21.3},
+                       "paretonbd": {"r": 0.611, "alpha": 13.6, "s": 0.313, "beta": 6.15}}
+
+
+def test_segment_figures_and_equity(cdnow_demo):
+    con, _ = cdnow_demo
+    rows = con.execute("select segment, customers, round(revenue), round(contribution), round(customer_equity) "
+                       "from profit.segment_profitability where period_start = '1998-06-01' order by segment").fetchall()
+    assert rows == SEGMENTS_JUNE_1998
+    equity = con.execute("select round(sum(clv)) from clv.customer_clv where as_of_date = '1998-06-30'").fetchone()[0]
+    assert equity == D("245194")  # the segments' rounded equities add up to 245,193
+
+
+def test_the_whale_curve_headline(cdnow_demo):
+    con, _ = cdnow_demo
+    row = con.execute("select round(share_for_all_profit, 3), round(peak_share, 2), round(unprofitable_share, 2), "
+                      "round(unprofitable_cost) from profit.whale_curve_summary "
+                      "where scope = 'all' and window_name = 'trailing_12_months'").fetchone()
+    assert row == (0.176, 1.09, 0.66, D("33729"))
+
+
+def test_the_chosen_pareto_nbd_scores_every_cdnow_customer_as_lifetimes_does(cdnow_demo):
+    """The demo's own choice, on the full CDNOW log: clv.customer_clv against lifetimes at the stored parameters."""
+    con, _ = cdnow_demo
+    params = dict(con.execute(
+        "select model, parameters::varchar from clv.model_runs where stage = 'final' and chosen "
+        "and run_id = (select max_by(run_id, fitted_at) from clv.model_runs)").fetchall())
+    frame = con.sql(
+        "select r.frequency, r.recency, r.t, r.monetary_value, c.p_alive, c.expected_purchases, "
+        "c.expected_order_value::double as aov, c.clv::double as clv from clv.customer_clv as c "
+        "join clv.customer_rfm as r using (customer_id, as_of_date) where c.as_of_date = '1998-06-30'").pl()
+    assert frame.height == 23_570
+    pareto = lifetimes.ParetoNBDFitter()
+    pareto.params_ = pd.Series(json.loads(params["paretonbd"]))
+    pareto.predict = pareto.conditional_expected_number_of_purchases_up_to_time
+    gamma = lifetimes.GammaGammaFitter()
+    gamma.params_ = pd.Series(json.loads(params["gamma_gamma"]))
+    f, r, t, m = (pd.Series(frame[c].to_numpy().astype(float)) for c in ("frequency", "recency", "t", "monetary_value"))
+    at = pd.Series(clv._evaluation_recency("paretonbd", r.to_numpy(), t.to_numpy()))
+    np.testing.assert_allclose(frame["p_alive"].to_numpy(), pareto.conditional_probability_alive(f, at, t), rtol=1e-12)
+    np.testing.assert_allclose(frame["expected_purchases"].to_numpy(),
+                               pareto.conditional_expected_number_of_purchases_up_to_time(12 * 4.345, f, at, t), rtol=1e-12)
+    # money is stored to the cent
+    aov = gamma.conditional_expected_average_profit(f, m.clip(lower=0))
+    np.testing.assert_allclose(frame["aov"].to_numpy(), aov, atol=0.005 + 1e-9)
+    expected = 0.3 * gamma.customer_lifetime_value(pareto, f, at, t, m.clip(lower=0), time=12,
+                                                   discount_rate=1.1 ** (1 / 12) - 1, freq="W")
+    np.testing.assert_allclose(frame["clv"].to_numpy(), expected.to_numpy(), atol=0.005 + 1e-9)
+
+
+def test_meta_runs_names_the_config_and_the_data_window(cdnow_demo):
+    con, _ = cdnow_demo
+    file, digest, first, last, as_of = con.execute(
+        "select config_file, config_hash, first_transaction::varchar, last_transaction::varchar, as_of_date::varchar "
+        "from meta.runs order by finished_at desc limit 1").fetchone()
+    assert digest == hashlib.sha256(Path(file).read_bytes()).hexdigest()
+    assert (first, last, as_of) == ("1997-01-01", "1998-06-30", "1998-06-30")
