@@ -190,16 +190,21 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
 
     warnings = []
     if settings.model != "auto":
-        chosen = settings.model
+        ranked = [settings.model]
     elif scores:
-        chosen = min(scores, key=scores.get)
+        ranked = sorted(scores, key=scores.get)
     else:
-        chosen = settings.candidates[0]
-        warnings.append(f"no candidate could be tested on the holdout; {chosen} chosen without a backtest")
+        ranked = list(settings.candidates)
+        warnings.append(f"no candidate could be tested on the holdout; {ranked[0]} chosen without a backtest")
 
     rfm = stats.final
-    purchase = clv_models.fit_purchase_model(chosen, rfm, settings.penalizer, settings.min_repeat_customers)
-    if not purchase.usable:
+    for chosen in ranked:  # the best on the holdout whose fit on all data is usable; the others are recorded
+        purchase = clv_models.fit_purchase_model(chosen, rfm, settings.penalizer, settings.min_repeat_customers)
+        if purchase.usable:
+            break
+        rows.append(_row(purchase, "final", w, config, run_id, False))
+        warnings.append(f"{clv_models.MODEL_NAMES[chosen]} on all data up to {w.as_of} not chosen: {purchase.note}")
+    else:
         raise clv_models.ModelError(f"{clv_models.MODEL_NAMES[chosen]} on all data up to {w.as_of}: {purchase.note}")
     rows.append(_row(purchase, "final", w, config, run_id, True, note="; ".join(warnings) or None))
 
