@@ -20,7 +20,7 @@ import polars as pl
 
 from pipelines import clv, files, ingest, profit
 from pipelines.config import Config
-from pipelines.warehouse import create_tables, frame, query, run
+from pipelines.warehouse import Rows, create_tables, frame, query, replace_rows, run, scope, write_tables
 
 
 def shard_keys(count: int) -> list[str]:
@@ -79,7 +79,7 @@ def ingest_shard(config: Config, index: int, loaded_at: dt.datetime) -> list:
 
 def _load_shard_transactions(con: duckdb.DuckDBPyConnection, config: Config, index: int) -> None:
     create_tables(con, "ingest/transactions", "ingest/rejected_transactions")
-    run(con, "ingest/gather_transactions", {"files": [shard_path(config, "transactions", index)]})
+    replace_rows(con, "staging.transactions", "ingest/gather_transactions", {"files": [shard_path(config, "transactions", index)]})
 
 
 def data_window(con: duckdb.DuckDBPyConnection, config: Config) -> tuple[dt.date, dt.date]:
@@ -117,22 +117,13 @@ def merged_statistics(con: duckdb.DuckDBPyConnection, config: Config) -> clv.Sta
 def gather_transactions(con: duckdb.DuckDBPyConnection, config: Config) -> list:
     """Replace staging.transactions and the quarantine with the shards' rows, in one transaction."""
     create_tables(con, "ingest/transactions", "ingest/rejected_transactions")
-    con.begin()
-    try:
-        run(con, "ingest/clear_transactions")
-        run(con, "ingest/gather_transactions", {"files": shard_files(config, "transactions")})
-        run(con, "ingest/clear_rejected_transactions")
-        run(con, "ingest/gather_rejected_transactions", {"files": shard_files(config, "rejected_transactions")})
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    write_tables(con, Rows("staging.transactions", "ingest/gather_transactions", {"files": shard_files(config, "transactions")}),
+          Rows("staging.rejected_transactions", "ingest/gather_rejected_transactions",
+               {"files": shard_files(config, "rejected_transactions")}))
     return [ingest.SourceLoad(**row) for row in query(con, "shards/source_loads", {"files": shard_files(config, "source_loads")})]
 
 
 def gather_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
     create_tables(con, "clv/customer_rfm")
-    con.begin()
-    run(con, "clv/delete_customer_rfm", {"dates": dates})
-    run(con, "clv/gather_customer_rfm", {"files": shard_files(config, "customer_rfm")})
-    con.commit()
+    replace_rows(con, "clv.customer_rfm", "clv/gather_customer_rfm", {"files": shard_files(config, "customer_rfm")},
+                 scope("as_of_date", *dates))

@@ -5,6 +5,7 @@ import duckdb
 import lifetimes
 import pytest
 
+from models.clv import selection
 from pipelines import cli, config
 from pipelines import clv as clv_io
 
@@ -69,7 +70,7 @@ def test_a_frequency_monetary_correlation_above_0_3_is_flagged(write_config, csv
 
 @pytest.mark.parametrize(("correlation", "flagged"), [(0.31, True), (-0.31, True), (0.29, False)])
 def test_the_flag_is_at_0_3_either_way(write_config, csv_source, monkeypatch, correlation, flagged):
-    monkeypatch.setattr(clv_io.clv_models, "frequency_monetary_correlation", lambda rfm: correlation)
+    monkeypatch.setattr(selection, "frequency_monetary_correlation", lambda rfm: correlation)
     path = write_config([csv_source(_lines(lambda k: 15.0 + k))], as_of_date="2024-12-31", clv={"model": "bgnbd", "candidates": ["bgnbd"]})
     assert cli.main(["run", "--config", str(path), "--select", "*customer_rfm"]) == 0
     cfg = config.load(path)
