@@ -12,51 +12,12 @@ import duckdb
 import polars as pl
 
 from models import clv as clv_models
+from pipelines.calendar import Windows
 from pipelines.config import Config
 from pipelines.errors import SegprofError
 from pipelines.warehouse import Rows, create_tables, frame, query, replace_rows, run, scope, write_tables
 
 LIFETIMES_VERSION = version("lifetimes")
-
-
-@dataclass(frozen=True)
-class Windows:
-    as_of: dt.date
-    first_date: dt.date
-    calibration_end: dt.date
-    holdout_end: dt.date
-
-    @property
-    def holdout_days(self) -> int:
-        return (self.holdout_end - self.calibration_end).days
-
-
-def period_start(day: dt.date, period: str) -> dt.date:
-    month = day.month if period == "month" else 3 * ((day.month - 1) // 3) + 1
-    return dt.date(day.year, month, 1)
-
-
-def next_period_start(day: dt.date, period: str) -> dt.date:
-    start = period_start(day, period)
-    months = 1 if period == "month" else 3
-    year, month = divmod(start.month - 1 + months, 12)
-    return dt.date(start.year + year, month + 1, 1)
-
-
-def scoring_dates(con: duckdb.DuckDBPyConnection, config: Config) -> list[dt.date]:
-    """Every period end from the first transaction's period up to the as-of date, and the as-of date itself.
-
-    Customers are scored at each so that segments, migration and trends have history.
-    """
-    return period_ends(*data_window(con, config), config.profit.period)
-
-
-def period_ends(first: dt.date, as_of: dt.date, period: str) -> list[dt.date]:
-    dates, day = [], first
-    while (end := next_period_start(day, period) - dt.timedelta(days=1)) < as_of:
-        dates.append(end)
-        day = end + dt.timedelta(days=1)
-    return [*dates, as_of]
 
 
 @dataclass
@@ -69,34 +30,6 @@ class ModelRun:
     fallback_order_value: float
     histograms: dict[str, pl.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-
-
-def data_window(con: duckdb.DuckDBPyConnection, config: Config, name: str = "clv/as_of_date",
-                params: dict | None = None) -> tuple[dt.date, dt.date]:
-    """The first transaction day and the as-of date (configured, or the last transaction day)."""
-    row = query(con, name, {"as_of": config.as_of_date, **(params or {})})[0]
-    if row["as_of_date"] is None:
-        raise SegprofError("no accepted transactions: nothing to compute CLV from")
-    return row["first_date"], row["as_of_date"]
-
-
-def as_of_date(con: duckdb.DuckDBPyConnection, config: Config) -> dt.date:
-    return data_window(con, config)[1]
-
-
-def windows(con: duckdb.DuckDBPyConnection, config: Config) -> Windows:
-    return windows_for(*data_window(con, config), config)
-
-
-def windows_for(first: dt.date, as_of: dt.date, config: Config) -> Windows:
-    """As-of date, calibration end and holdout end: configured, or the defaults the README states."""
-    holdout_end = config.clv.holdout_end or as_of
-    calibration_end = config.clv.calibration_end or first + (holdout_end - first) / 2
-    if not first < calibration_end < holdout_end:
-        raise SegprofError(
-            f"clv: calibration_end {calibration_end} must fall after the first transaction {first} and before holdout_end {holdout_end}"
-        )
-    return Windows(as_of, first, calibration_end, holdout_end)
 
 
 def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
