@@ -29,6 +29,12 @@ def next_period_start(day: dt.date, period: str) -> dt.date:
     return dt.date(start.year + year, month + 1, 1)
 
 
+def trailing_year_start(as_of: dt.date) -> dt.date:
+    """The first day of the month eleven months before the as-of date's: the trailing twelve months start there."""
+    year, month = divmod(as_of.year * 12 + as_of.month - 1 - 11, 12)
+    return dt.date(year, month + 1, 1)
+
+
 def period_ends(first: dt.date, as_of: dt.date, period: str) -> list[dt.date]:
     """Every period end from the first day's period up to (not including) the as-of date, then the as-of date."""
     dates, day = [], first

@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 
 from models import segments as segment_models
+from pipelines import calendar
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
 from pipelines.warehouse import Rows, create_tables, frame, replace_rows, run, write_tables
@@ -106,7 +107,7 @@ def build_table(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> Non
 
 
 def build_whale_curve(con: duckdb.DuckDBPyConnection, as_of: dt.date, costs_assumed: bool) -> None:
-    run(con, "profit/whale_contributions", {"as_of": as_of})
+    run(con, "profit/whale_contributions", {"as_of": as_of, "trailing_start": calendar.trailing_year_start(as_of)})
     create_tables(con, "profit/whale_curve", "profit/whale_curve_summary")
     write_tables(con, *(Rows(f"profit.{table}", f"profit/insert_{table}", {"costs_assumed": costs_assumed})
                  for table in ("whale_curve", "whale_curve_summary")))
