@@ -6,8 +6,7 @@ import math
 import dagster as dg
 import polars as pl
 
-from pipelines import clv as clv_io
-from pipelines import ingest, profit, quality
+from pipelines import calendar, ingest, profit, quality
 from pipelines.assets.ingest import TRANSACTIONS
 from pipelines.metadata import markdown_table
 from pipelines.resources import SegprofConfig, WarehouseResource
@@ -106,7 +105,7 @@ CHECKS = [transactions_expectations, transactions_records_accounted, transaction
 @dg.asset_check(asset="clv_model", blocking=True, description="Chosen fits have finite, positive parameters.")
 def clv_model_parameters_valid(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
-        rows = query(con, "clv/chosen_parameters", {"as_of": clv_io.as_of_date(con, segprof.value)})
+        rows = query(con, "clv/chosen_parameters", {"as_of": calendar.read(con, segprof.value).as_of})
     bad = []
     for r in rows:
         if not r["chosen"]:
@@ -128,7 +127,7 @@ def clv_model_parameters_valid(segprof: SegprofConfig, duckdb: WarehouseResource
 )
 def customer_clv_valid(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
-        stats = query(con, "clv/check_customer_clv", {"as_of": clv_io.as_of_date(con, segprof.value)})[0]
+        stats = query(con, "clv/check_customer_clv", {"as_of": calendar.read(con, segprof.value).as_of})[0]
     problems = []
     if stats["rows"] != stats["distinct_customers"]:
         problems.append(f"{stats['rows'] - stats['distinct_customers']:,} duplicate customer rows")
@@ -148,7 +147,7 @@ def _reconciliation(segprof: SegprofConfig, duckdb: WarehouseResource, expected:
                     what: str) -> dg.AssetCheckResult:
     config = segprof.value
     with duckdb.get_connection() as con:
-        as_of = clv_io.as_of_date(con, config)
+        as_of = calendar.read(con, config).as_of
         mismatches = profit.reconcile(con, config, as_of, expected, actual, columns)
     return dg.AssetCheckResult(
         passed=mismatches.is_empty(),

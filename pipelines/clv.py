@@ -5,60 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib.metadata import version
 
 import duckdb
-import numpy as np
 import polars as pl
 
 from models import clv as clv_models
+from pipelines.calendar import Windows
 from pipelines.config import Config
 from pipelines.errors import SegprofError
-from pipelines.warehouse import create_tables, frame, query, run
+from pipelines.warehouse import Rows, create_tables, frame, query, replace_rows, run, scope, write_tables
 
 LIFETIMES_VERSION = version("lifetimes")
-HIGH_FREQUENCY_MONETARY_CORRELATION = 0.3
-
-
-@dataclass(frozen=True)
-class Windows:
-    as_of: dt.date
-    first_date: dt.date
-    calibration_end: dt.date
-    holdout_end: dt.date
-
-    @property
-    def holdout_days(self) -> int:
-        return (self.holdout_end - self.calibration_end).days
-
-
-def period_start(day: dt.date, period: str) -> dt.date:
-    month = day.month if period == "month" else 3 * ((day.month - 1) // 3) + 1
-    return dt.date(day.year, month, 1)
-
-
-def next_period_start(day: dt.date, period: str) -> dt.date:
-    start = period_start(day, period)
-    months = 1 if period == "month" else 3
-    year, month = divmod(start.month - 1 + months, 12)
-    return dt.date(start.year + year, month + 1, 1)
-
-
-def scoring_dates(con: duckdb.DuckDBPyConnection, config: Config) -> list[dt.date]:
-    """Every period end from the first transaction's period up to the as-of date, and the as-of date itself.
-
-    Customers are scored at each so that segments, migration and trends have history.
-    """
-    return period_ends(*data_window(con, config), config.profit.period)
-
-
-def period_ends(first: dt.date, as_of: dt.date, period: str) -> list[dt.date]:
-    dates, day = [], first
-    while (end := next_period_start(day, period) - dt.timedelta(days=1)) < as_of:
-        dates.append(end)
-        day = end + dt.timedelta(days=1)
-    return [*dates, as_of]
 
 
 @dataclass
@@ -73,43 +32,12 @@ class ModelRun:
     warnings: list[str] = field(default_factory=list)
 
 
-def data_window(con: duckdb.DuckDBPyConnection, config: Config, name: str = "clv/as_of_date",
-                params: dict | None = None) -> tuple[dt.date, dt.date]:
-    """The first transaction day and the as-of date (configured, or the last transaction day)."""
-    row = query(con, name, {"as_of": config.as_of_date, **(params or {})})[0]
-    if row["as_of_date"] is None:
-        raise SegprofError("no accepted transactions: nothing to compute CLV from")
-    return row["first_date"], row["as_of_date"]
-
-
-def as_of_date(con: duckdb.DuckDBPyConnection, config: Config) -> dt.date:
-    return data_window(con, config)[1]
-
-
-def windows(con: duckdb.DuckDBPyConnection, config: Config) -> Windows:
-    return windows_for(*data_window(con, config), config)
-
-
-def windows_for(first: dt.date, as_of: dt.date, config: Config) -> Windows:
-    """As-of date, calibration end and holdout end: configured, or the defaults the README states."""
-    holdout_end = config.clv.holdout_end or as_of
-    calibration_end = config.clv.calibration_end or first + (holdout_end - first) / 2
-    if not first < calibration_end < holdout_end:
-        raise SegprofError(
-            f"clv: calibration_end {calibration_end} must fall after the first transaction {first} and before holdout_end {holdout_end}"
-        )
-    return Windows(as_of, first, calibration_end, holdout_end)
-
-
 def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
     """RFM at every scoring date, replacing what clv.customer_rfm held for those dates, in one transaction."""
     create_tables(con, "clv/customer_rfm")
     run(con, "clv/rfm")
     params = {"dates": dates, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit}
-    con.begin()
-    run(con, "clv/delete_customer_rfm", params)
-    run(con, "clv/insert_customer_rfm", params)
-    con.commit()
+    replace_rows(con, "clv.customer_rfm", "clv/insert_customer_rfm", params, scope("as_of_date", *dates))
 
 
 def load_rfm(con: duckdb.DuckDBPyConnection, dates: dt.date | list[dt.date]) -> pl.DataFrame:
@@ -141,10 +69,6 @@ def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: st
     }
 
 
-def _failed(model: str, exc: Exception, n_customers: int) -> clv_models.Fit:
-    return clv_models.Fit(model, {}, float("nan"), False, n_customers, 0, 0.0, note=str(exc))
-
-
 @dataclass(frozen=True)
 class Statistics:
     """What the fits need, compressed (rows with a customer count n): see sql/clv/*_statistics.sql."""
@@ -167,98 +91,25 @@ def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> St
 
 
 def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics) -> ModelRun:
-    """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the as-of date."""
+    """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the as-of date
+    (models.clv.selection decides); every fit is recorded in clv.model_runs."""
     settings = config.clv
-    calibration = stats.calibration
-    duration = w.holdout_days / clv_models.DAYS_PER_UNIT[config.time_unit]
-    rows, histograms, scores = [], {}, {}
-    for model in settings.candidates:
-        try:
-            fit = clv_models.fit_purchase_model(model, calibration, settings.penalizer, settings.min_repeat_customers)
-        except clv_models.ModelError as exc:
-            fit = _failed(model, exc, clv_models.customers(calibration))
-        metrics = {}
-        if fit.usable:
-            try:  # extreme parameters on tiny data can break the backtest's simulation; the others go on
-                metrics = clv_models.holdout_metrics(fit, calibration, duration)
-                histograms[model] = clv_models.repeat_purchase_histogram(fit, calibration)
-                scores[model] = metrics["holdout_mae"]
-            except (ValueError, ArithmeticError) as exc:
-                fit = replace(fit, converged=False, note=f"holdout backtest failed: {exc}")
-                metrics = {}
-        rows.append(_row(fit, "calibration", w, config, run_id, False, **metrics))
-
-    warnings = []
-    if settings.model != "auto":
-        ranked = [settings.model]
-    elif scores:
-        ranked = sorted(scores, key=scores.get)
-    else:
-        ranked = list(settings.candidates)
-        warnings.append(f"no candidate could be tested on the holdout; {ranked[0]} chosen without a backtest")
-
-    rfm = stats.final
-    for chosen in ranked:  # the best on the holdout whose fit on all data is usable; the others are recorded
-        purchase = clv_models.fit_purchase_model(chosen, rfm, settings.penalizer, settings.min_repeat_customers)
-        if purchase.usable:
-            break
-        rows.append(_row(purchase, "final", w, config, run_id, False))
-        warnings.append(f"{clv_models.MODEL_NAMES[chosen]} on all data up to {w.as_of} not chosen: {purchase.note}")
-    else:
-        raise clv_models.ModelError(f"{clv_models.MODEL_NAMES[chosen]} on all data up to {w.as_of}: {purchase.note}")
-    rows.append(_row(purchase, "final", w, config, run_id, True, note="; ".join(warnings) or None))
-
-    correlation = clv_models.frequency_monetary_correlation(rfm)
-    if math.isfinite(correlation) and abs(correlation) > HIGH_FREQUENCY_MONETARY_CORRELATION:
-        warnings.append(f"frequency and monetary value correlate at {correlation:.2f}: the Gamma-Gamma independence assumption is doubtful")
-    rows.extend(_spend_calibration_rows(calibration, settings, w, config, run_id))
     fallback = query(con, "clv/mean_purchase_day_value", {"as_of": w.as_of})[0]["mean_value"] or 0.0
-    try:
-        spend = clv_models.fit_spend_model(rfm, settings.penalizer, settings.min_repeat_customers)
-    except clv_models.ModelError as exc:
-        spend = _failed("gamma_gamma", exc, clv_models.customers(rfm))
-    if spend.converged:
-        rows.append(_row(spend, "final", w, config, run_id, True, frequency_monetary_correlation=correlation))
-    else:
-        rows.append(_row(spend, "final", w, config, run_id, False, frequency_monetary_correlation=correlation))
-        empirical = clv_models.Fit("empirical_mean", {"mean": fallback}, float("nan"), True, clv_models.customers(rfm), 0, 0.0,
-                                   note=f"Gamma-Gamma unusable ({spend.note}); every customer gets the mean purchase-day value")
-        rows.append(_row(empirical, "final", w, config, run_id, True))
-        warnings.append(empirical.note)
-        spend = None
-    _insert_rows(con, rows)
-    return ModelRun(rows, purchase, spend, fallback, histograms, warnings)
+    selection = clv_models.select_models(
+        stats.calibration, stats.final, model=settings.model, candidates=settings.candidates,
+        holdout_duration=w.holdout_days / clv_models.DAYS_PER_UNIT[config.time_unit], fallback_order_value=fallback,
+        penalizer=settings.penalizer, min_repeat_customers=settings.min_repeat_customers, as_of=w.as_of,
+    )
+    rows = [_row(r.fit, r.stage, w, config, run_id, r.chosen, **r.metrics) for r in selection.records]
+    _insert_rows(con, run_id, rows)
+    return ModelRun(rows, selection.purchase, selection.spend, fallback, selection.histograms, selection.warnings)
 
 
-def _spend_calibration_rows(calibration: pl.DataFrame, settings, w: Windows, config: Config, run_id: str) -> list[dict]:
-    """Gamma-Gamma fitted on calibration, scored on the mean spend of customers who bought in the holdout."""
-    try:
-        fit = clv_models.fit_spend_model(calibration, settings.penalizer, settings.min_repeat_customers)
-    except clv_models.ModelError as exc:
-        return [_row(_failed("gamma_gamma", exc, clv_models.customers(calibration)), "calibration", w, config, run_id, False)]
-    metrics = {}
-    bought = calibration.filter(pl.col("frequency_holdout") > 0)
-    if fit.converged and bought.height:
-        predicted = clv_models.expected_order_value(fit, bought["frequency"].to_numpy(), bought["monetary_value"].to_numpy(), 0.0)
-        actual = bought["monetary_value_holdout"].to_numpy()
-        n = bought["n"].to_numpy().astype(float)
-        error = predicted - actual
-        metrics = {
-            "holdout_customers": int(n.sum()),
-            "holdout_actual": float((n * actual).sum() / n.sum()),
-            "holdout_predicted": float((n * predicted).sum() / n.sum()),
-            "holdout_mae": float((n * np.abs(error)).sum() / n.sum()),
-            "holdout_rmse": float(np.sqrt((n * error**2).sum() / n.sum())),
-            "holdout_correlation": clv_models.weighted_correlation(predicted, actual, n) if n.sum() > 2 else None,
-        }
-    return [_row(fit, "calibration", w, config, run_id, False,
-                 frequency_monetary_correlation=clv_models.frequency_monetary_correlation(calibration), **metrics)]
-
-
-def _insert_rows(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+def _insert_rows(con: duckdb.DuckDBPyConnection, run_id: str, rows: list[dict]) -> None:
+    """This run's fits into clv.model_runs (a metric no fit has is null)."""
     create_tables(con, "clv/model_runs")
     con.register("_model_runs", pl.DataFrame(rows, infer_schema_length=None).to_arrow())
-    run(con, "clv/insert_model_runs")
+    write_tables(con, Rows("clv.model_runs", source="_model_runs", scope=scope("run_id", run_id), partial=True))
     con.unregister("_model_runs")
 
 
@@ -301,8 +152,5 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, dates: list[
         con.register("_customer_clv", scored.to_arrow())
         run(con, "clv/stage_customer_clv", params)
         con.unregister("_customer_clv")
-    con.begin()
-    run(con, "clv/delete_customer_clv", params)
-    run(con, "clv/insert_customer_clv")
-    con.commit()
+    replace_rows(con, "clv.customer_clv", source="_staged_customer_clv", scope=scope("as_of_date", *dates))
     return scored

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from pipelines.config import Config, Source
 from pipelines.errors import SourceError, shown
-from pipelines.warehouse import create_tables, query, run
+from pipelines.warehouse import Rows, create_tables, query, run, scope, write_tables
 
 CHUNK_BYTES = 64 * 1024 * 1024
 MAX_HEADER_BYTES = 1024 * 1024  # a first line longer than this is not a header: don't read a whole binary file
@@ -214,16 +214,8 @@ def load_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, 
         run(con, "ingest/mark_repeated_order_ids")
     counts = query(con, "ingest/source_load_counts")[0]
     params = {"source": source.name, "loaded_at": loaded_at}
-    con.begin()
-    try:
-        run(con, "ingest/delete_source_transactions", params)
-        run(con, "ingest/insert_transactions", params)
-        run(con, "ingest/delete_source_rejected_transactions", params)
-        run(con, "ingest/insert_rejected_transactions", params)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    write_tables(con, Rows("staging.transactions", "ingest/insert_transactions", params, scope("source", source.name)),
+          Rows("staging.rejected_transactions", "ingest/insert_rejected_transactions", params, scope("source", source.name)))
     return SourceLoad(source.name, len(files), counts["records_read"], counts["accepted"], counts["rejected"])
 
 

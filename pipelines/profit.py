@@ -8,9 +8,10 @@ import duckdb
 import polars as pl
 
 from models import segments as segment_models
+from pipelines import calendar
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
-from pipelines.warehouse import create_tables, frame, run
+from pipelines.warehouse import Rows, create_tables, frame, replace_rows, run, write_tables
 
 
 def _rates(prefix: str, table: RateTable) -> dict:
@@ -60,10 +61,7 @@ def build_customer_profit(con: duckdb.DuckDBPyConnection, config: Config, as_of:
         build_customer_profit_base(con, config, as_of)
     params = cost_parameters(config, as_of)
     create_tables(con, "profit/customer_profit")
-    con.begin()
-    run(con, "profit/delete_customer_profit")
-    run(con, "profit/insert_customer_profit", params)
-    con.commit()
+    replace_rows(con, "profit.customer_profit", "profit/insert_customer_profit", params)
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date, expected: str, actual: str,
@@ -98,27 +96,18 @@ def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, date
         con.register("_customer_segments", assigned.select("customer_id", "as_of_date", "segment", "value_tier").to_arrow())
         run(con, "profit/stage_customer_segments")
         con.unregister("_customer_segments")
-    con.begin()
-    run(con, "profit/delete_customer_segments")
-    run(con, "profit/insert_customer_segments")
-    con.commit()
+    replace_rows(con, "profit.customer_segments", source="_staged_customer_segments")
     return assigned
 
 
 def build_table(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> None:
-    """Rebuild a profit table: its definition, then delete and insert in one transaction."""
+    """Rebuild a profit table: its definition, then its rows replaced in one transaction."""
     create_tables(con, f"profit/{table}")
-    con.begin()
-    run(con, f"profit/delete_{table}")
-    run(con, f"profit/insert_{table}", params)
-    con.commit()
+    replace_rows(con, f"profit.{table}", f"profit/insert_{table}", params)
 
 
 def build_whale_curve(con: duckdb.DuckDBPyConnection, as_of: dt.date, costs_assumed: bool) -> None:
-    run(con, "profit/whale_contributions", {"as_of": as_of})
+    run(con, "profit/whale_contributions", {"as_of": as_of, "trailing_start": calendar.trailing_year_start(as_of)})
     create_tables(con, "profit/whale_curve", "profit/whale_curve_summary")
-    con.begin()
-    for table in ("whale_curve", "whale_curve_summary"):
-        run(con, f"profit/delete_{table}")
-        run(con, f"profit/insert_{table}", {"costs_assumed": costs_assumed})
-    con.commit()
+    write_tables(con, *(Rows(f"profit.{table}", f"profit/insert_{table}", {"costs_assumed": costs_assumed})
+                 for table in ("whale_curve", "whale_curve_summary")))

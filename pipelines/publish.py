@@ -24,7 +24,7 @@ import duckdb
 
 from pipelines.config import Config
 from pipelines import files
-from pipelines.warehouse import create_tables, query, run
+from pipelines.warehouse import create_tables, query, replace_rows, run, scope
 
 MART_TABLES = ("clv.customer_clv", "profit.customer_segments", "profit.segment_profitability", "profit.segment_migration",
                "profit.whale_curve", "profit.at_risk_customers", "scorecards.segment_scorecard")
@@ -73,7 +73,7 @@ def record_run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, star
     create_tables(con, "meta/runs")
     run(con, "meta/forget_unpublished_runs", {"published_run_ids": published_run_ids(config.published_path)})
     counts = {r["table_name"]: r["rows"] for r in query(con, "meta/published_tables")}
-    run(con, "meta/insert_run", {
+    replace_rows(con, "meta.runs", "meta/insert_run", scope=scope("run_id", run_id), params={
         "run_id": run_id, "started_at": started_at, "finished_at": dt.datetime.now().replace(microsecond=0),
         "config_file": str(config.file), "config_hash": config_hash(config), "as_of": as_of,
         "row_counts": json.dumps(counts), "segprof_version": version("segprof"),

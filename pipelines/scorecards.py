@@ -15,7 +15,7 @@ from models.clv import MODEL_NAMES
 from pipelines import charts
 from pipelines.config import Config
 from pipelines.kpis import BY_NAME, KPIS
-from pipelines.warehouse import create_tables, query, run
+from pipelines.warehouse import create_tables, query, replace_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_TEXT = {"green": ("✓", "On target"), "amber": ("!", "Near target"), "red": ("✕", "Off target"), None: ("–", "No target")}
@@ -46,10 +46,7 @@ def build_scorecard_table(con: duckdb.DuckDBPyConnection, config: Config) -> Non
     con.register("_kpi_settings", settings.to_arrow())
     con.register("_segment_info", info.to_arrow())
     create_tables(con, "scorecards/segment_scorecard")
-    con.begin()
-    run(con, "scorecards/delete_segment_scorecard")
-    run(con, "scorecards/insert_segment_scorecard")
-    con.commit()
+    replace_rows(con, "scorecards.segment_scorecard", "scorecards/insert_segment_scorecard")
     con.unregister("_kpi_settings")
     con.unregister("_segment_info")
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import clv, files, ingest, profit
+from pipelines import calendar, clv, files, ingest, profit
 from pipelines.config import Config
-from pipelines.warehouse import create_tables, frame, query, run
+from pipelines.warehouse import Rows, create_tables, frame, query, replace_rows, run, scope, write_tables
 
 
 def shard_keys(count: int) -> list[str]:
@@ -79,21 +79,21 @@ def ingest_shard(config: Config, index: int, loaded_at: dt.datetime) -> list:
 
 def _load_shard_transactions(con: duckdb.DuckDBPyConnection, config: Config, index: int) -> None:
     create_tables(con, "ingest/transactions", "ingest/rejected_transactions")
-    run(con, "ingest/gather_transactions", {"files": [shard_path(config, "transactions", index)]})
+    replace_rows(con, "staging.transactions", "ingest/gather_transactions", {"files": [shard_path(config, "transactions", index)]})
 
 
-def data_window(con: duckdb.DuckDBPyConnection, config: Config) -> tuple[dt.date, dt.date]:
-    """First transaction day and as-of date over all shards (what every shard's dates derive from)."""
-    return clv.data_window(con, config, "shards/data_window", {"files": shard_files(config, "transactions")})
+def shards_calendar(con: duckdb.DuckDBPyConnection, config: Config) -> calendar.Calendar:
+    """The calendar over all shards (what every shard's dates derive from)."""
+    return calendar.read(con, config, "shards/data_window", {"files": shard_files(config, "transactions")})
 
 
 def rfm_shard(config: Config, index: int) -> int:
     """One shard's RFM at every scoring date, and its compressed statistics for the fits; returns its customers."""
     with connect(config) as con:
         _load_shard_transactions(con, config, index)
-        first, as_of = data_window(con, config)
-        clv.build_customer_rfm(con, config, clv.period_ends(first, as_of, config.profit.period))
-        stats = clv.statistics(con, config, clv.windows_for(first, as_of, config))
+        dates = shards_calendar(con, config)
+        clv.build_customer_rfm(con, config, dates.scoring_dates)
+        stats = clv.statistics(con, config, dates.windows(config))
         write(con, config, index, {"customer_rfm": "clv.customer_rfm", "calibration_statistics": stats.calibration,
                                    "final_statistics": stats.final})
         return int(stats.final["n"].sum())
@@ -104,7 +104,7 @@ def profit_shard(config: Config, index: int) -> None:
     with connect(config) as con:
         _load_shard_transactions(con, config, index)
         ingest.build_customers(con, config)
-        profit.build_customer_profit_base(con, config, data_window(con, config)[1])
+        profit.build_customer_profit_base(con, config, shards_calendar(con, config).as_of)
         write(con, config, index, {"customer_profit_base": "_customer_profit_base"})
 
 
@@ -117,22 +117,13 @@ def merged_statistics(con: duckdb.DuckDBPyConnection, config: Config) -> clv.Sta
 def gather_transactions(con: duckdb.DuckDBPyConnection, config: Config) -> list:
     """Replace staging.transactions and the quarantine with the shards' rows, in one transaction."""
     create_tables(con, "ingest/transactions", "ingest/rejected_transactions")
-    con.begin()
-    try:
-        run(con, "ingest/clear_transactions")
-        run(con, "ingest/gather_transactions", {"files": shard_files(config, "transactions")})
-        run(con, "ingest/clear_rejected_transactions")
-        run(con, "ingest/gather_rejected_transactions", {"files": shard_files(config, "rejected_transactions")})
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    write_tables(con, Rows("staging.transactions", "ingest/gather_transactions", {"files": shard_files(config, "transactions")}),
+          Rows("staging.rejected_transactions", "ingest/gather_rejected_transactions",
+               {"files": shard_files(config, "rejected_transactions")}))
     return [ingest.SourceLoad(**row) for row in query(con, "shards/source_loads", {"files": shard_files(config, "source_loads")})]
 
 
 def gather_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
     create_tables(con, "clv/customer_rfm")
-    con.begin()
-    run(con, "clv/delete_customer_rfm", {"dates": dates})
-    run(con, "clv/gather_customer_rfm", {"files": shard_files(config, "customer_rfm")})
-    con.commit()
+    replace_rows(con, "clv.customer_rfm", "clv/gather_customer_rfm", {"files": shard_files(config, "customer_rfm")},
+                 scope("as_of_date", *dates))

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -80,6 +81,84 @@ def create_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     """Create tables from their definition files (sql/<layer>/<table>.sql: DDL and comments, no parameters)."""
     for name in names:
         con.execute(_sql_text(name))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows of a table a write replaces: all of them, or those whose `column` is in `values` (a date, a partition)."""
+
+    column: str | None = None
+    values: tuple = ()
+
+    def where(self) -> tuple[str, dict]:
+        if self.column is None:
+            return "", {}
+        return f" where {quote_ident(self.column)} in (select unnest($_scope))", {"_scope": list(self.values)}
+
+
+ALL = Scope()
+
+
+def scope(column: str, *values) -> Scope:
+    """The rows whose `column` is one of `values`: `scope("as_of_date", *dates)`, `scope("source", name)`."""
+    return Scope(column, tuple(values))
+
+
+@dataclass(frozen=True)
+class Rows:
+    """New rows for `table`: the select in sql/<sql>.sql (bound to params), or every row of the relation `source`."""
+
+    table: str
+    sql: str | None = None
+    params: dict | None = None
+    scope: Scope = ALL
+    source: str | None = None
+    identifiers: dict = field(default_factory=dict)
+    partial: bool = False  # columns the rows do not name are null (a registry row without some metrics)
+
+    def select(self) -> tuple[str, dict | None]:
+        if self.source is not None:
+            return "select * from query_table($_source)", {"_source": self.source}
+        text = read_sql(self.sql, **self.identifiers)
+        return text, _used(text, self.params)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None) -> list[str]:
+    return [row[0] for row in con.execute(f"describe {sql}", params).fetchall()]
+
+
+def write_tables(con: duckdb.DuckDBPyConnection, *writes: Rows) -> None:
+    """The one way to write a table: each write's scope deleted and its rows inserted by name, all in one transaction.
+
+    A select must name exactly the table's columns (a missing one would silently be null); on any
+    error every write is rolled back and the tables keep their old rows.
+    """
+    planned = []
+    for rows in writes:
+        sql, params = rows.select()
+        table_columns = _columns(con, f"select * from {rows.table}", None)
+        columns = _columns(con, sql, params)
+        missing_allowed = rows.partial and set(columns) <= set(table_columns)
+        if sorted(columns) != sorted(table_columns) and not missing_allowed:
+            missing, extra = sorted(set(table_columns) - set(columns)), sorted(set(columns) - set(table_columns))
+            raise KeyError(f"rows for {rows.table} ({rows.sql or rows.source}): missing columns {missing}, unknown columns {extra}")
+        planned.append((rows, sql, params))
+    con.begin()
+    try:
+        for rows, sql, params in planned:
+            where, scope_params = rows.scope.where()
+            con.execute(f"delete from {rows.table}{where}", scope_params or None)
+            con.execute(f"insert into {rows.table} by name {sql}", params)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def replace_rows(con: duckdb.DuckDBPyConnection, table: str, sql: str | None = None, params: dict | None = None,
+                 scope: Scope = ALL, source: str | None = None) -> None:
+    """Replace the rows of `table` in `scope` with those of sql/<sql>.sql (or the relation `source`), in one transaction."""
+    write_tables(con, Rows(table, sql, params, scope, source))
 
 
 _held: dict[str, int] = {}  # lock file -> how many holders in this process

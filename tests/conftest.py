@@ -15,8 +15,7 @@ import yaml
 from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
 from models import synthetic
-from pipelines import cli, config, ingest, profit
-from pipelines import clv as clv_io
+from pipelines import calendar, cli, config, ingest, profit
 from pipelines.warehouse import create_tables
 
 REPO = Path(__file__).resolve().parents[1]
@@ -154,7 +153,7 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2}
         con.execute("insert into clv.customer_clv values (?, ?, ?, 1, 10, ?, ?, 'bgnbd', 'gamma_gamma', 12, 'r')",
                     [customer, as_of, p_alive, value, tier])
     con.execute("insert into clv.customer_rfm values ('A', '2024-02-29', 1, 5.14, 7.86, 50, '2024-01-05', '2024-02-10', 'weeks')")
-    dates = clv_io.scoring_dates(con, cfg)
+    dates = calendar.read(con, cfg).scoring_dates
     assert [str(d) for d in dates] == ["2024-01-31", "2024-02-29"]
     profit.build_customer_profit(con, cfg, dates[-1])
     profit.build_customer_segments(con, cfg, dates)

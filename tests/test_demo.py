@@ -82,7 +82,7 @@ def test_the_chosen_pareto_nbd_scores_every_cdnow_customer_as_lifetimes_does(cdn
     gamma = lifetimes.GammaGammaFitter()
     gamma.params_ = pd.Series(json.loads(params["gamma_gamma"]))
     f, r, t, m = (pd.Series(frame[c].to_numpy().astype(float)) for c in ("frequency", "recency", "t", "monetary_value"))
-    at, t = map(pd.Series, clv._evaluation_point("paretonbd", r.to_numpy(), t.to_numpy()))
+    at, t = map(pd.Series, clv.evaluation_point("paretonbd", r.to_numpy(), t.to_numpy()))
     np.testing.assert_allclose(frame["p_alive"].to_numpy(), pareto.conditional_probability_alive(f, at, t), rtol=1e-12)
     np.testing.assert_allclose(frame["expected_purchases"].to_numpy(),
                                pareto.conditional_expected_number_of_purchases_up_to_time(12 * 4.345, f, at, t), rtol=1e-12)

@@ -4,8 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
-from pipelines import clv as clv_io
-from pipelines import files, publish, scorecards
+from pipelines import calendar, files, publish, scorecards
 from pipelines.assets.ingest import REJECTED, customers
 from pipelines.assets.scorecards import segment_scorecard
 from pipelines.resources import SegprofConfig, WarehouseResource
@@ -19,7 +18,7 @@ def published_warehouse(context: dg.AssetExecutionContext, segprof: SegprofConfi
     stats = context.instance.get_run_stats(context.run_id)
     started = dt.datetime.fromtimestamp(stats.start_time) if stats and stats.start_time else dt.datetime.now()
     with duckdb.get_connection() as con:
-        counts = publish.record_run(con, config, context.run_id, started.replace(microsecond=0), clv_io.as_of_date(con, config))
+        counts = publish.record_run(con, config, context.run_id, started.replace(microsecond=0), calendar.read(con, config).as_of)
         data = {**scorecards.site_data(con, config), "run_id": context.run_id}
         generation = publish.publish(con, config, context.run_id, lambda folder: scorecards.render_site(data, folder))
         exported = []

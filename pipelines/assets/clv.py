@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from models.clv import MODEL_NAMES
-from pipelines import charts, shards
+from pipelines import calendar, charts, shards
 from pipelines import clv as clv_io
 from pipelines.assets.ingest import TRANSACTIONS
 from pipelines.metadata import markdown_table, table_metadata
@@ -16,7 +16,7 @@ def customer_rfm(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materi
     """clv.customer_rfm: customer x as-of date (every period end and the as-of date) RFM statistics."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        dates = clv_io.scoring_dates(con, config)
+        dates = calendar.read(con, config).scoring_dates
         if config.sharded:
             shards.gather_customer_rfm(con, config, dates)
         else:
@@ -34,7 +34,7 @@ def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb:
     """clv.model_runs: one row per fit; candidates backtested on the holdout, the chosen one refitted up to the as-of date."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        w = clv_io.windows(con, config)
+        w = calendar.read(con, config).windows(config)
         stats = shards.merged_statistics(con, config) if config.sharded else clv_io.statistics(con, config, w)
         result = clv_io.fit_models(con, config, context.run_id, w, stats)
     for warning in result.warnings:
@@ -73,7 +73,7 @@ def customer_clv(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materi
     """clv.customer_clv: customer x as-of date (every period end) p_alive, expected purchases, CLV and value tier."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        dates = clv_io.scoring_dates(con, config)
+        dates = calendar.read(con, config).scoring_dates
         scored = clv_io.score_customers(con, config, dates)
         scored = scored.filter(pl.col("as_of_date") == dates[-1])
         tiers = scored.group_by("value_tier").agg(customers=pl.len(), clv=pl.col("clv").sum().round(0)).sort("clv", descending=True)

@@ -3,8 +3,7 @@
 import dagster as dg
 import polars as pl
 
-from pipelines import clv as clv_io
-from pipelines import profit, shards
+from pipelines import calendar, profit, shards
 from pipelines.assets.clv import customer_clv
 from pipelines.assets.ingest import TRANSACTIONS, customers
 from pipelines.metadata import markdown_table, table_metadata
@@ -22,7 +21,7 @@ def customer_profit(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Mat
     """profit.customer_profit: customer x period revenue, each cost and contribution."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        as_of = clv_io.as_of_date(con, config)
+        as_of = calendar.read(con, config).as_of
         shard_files = shards.shard_files(config, "customer_profit_base") if config.sharded else None
         profit.build_customer_profit(con, config, as_of, shard_files)
         return dg.MaterializeResult(metadata={**table_metadata(con, "profit.customer_profit"), **_assumptions(config)})
@@ -33,7 +32,7 @@ def customer_segments(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
     """profit.customer_segments: customer x scoring date, exactly one segment."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        dates = clv_io.scoring_dates(con, config)
+        dates = calendar.read(con, config).scoring_dates
         assigned = profit.build_customer_segments(con, config, dates)
         latest = assigned.filter(pl.col("as_of_date") == dates[-1]).group_by("segment").agg(customers=pl.len()).sort("segment")
         return dg.MaterializeResult(metadata={
@@ -65,7 +64,7 @@ def whale_curve(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materia
     """profit.whale_curve (+ whale_curve_summary): cumulative contribution by customers ranked by contribution."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        profit.build_whale_curve(con, clv_io.as_of_date(con, config), config.profit.costs_assumed)
+        profit.build_whale_curve(con, calendar.read(con, config).as_of, config.profit.costs_assumed)
         headline = query(con, "profit/whale_curve_headline")
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "profit.whale_curve"),

@@ -1,4 +1,3 @@
--- The shards' RFM rows into clv.customer_rfm (after delete_customer_rfm for the same dates).
-insert into clv.customer_rfm
+-- The shards' RFM rows into clv.customer_rfm (replacing the same dates).
 select * from read_parquet($files::varchar[])
 order by as_of_date, customer_id

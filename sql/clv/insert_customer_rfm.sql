@@ -1,3 +1,3 @@
-insert into clv.customer_rfm
+-- The rows of clv.customer_rfm, written by name by the table writer (pipelines/warehouse.py: write).
 select *, $time_unit as time_unit
 from rfm($dates::date[], $days_per_unit::double)

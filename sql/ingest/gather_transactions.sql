@@ -1,4 +1,3 @@
--- The shards' accepted transactions into staging.transactions (after clear_transactions, in one transaction).
-insert into staging.transactions
+-- The shards' accepted transactions into staging.transactions (replacing every source, with the quarantine, in one transaction).
 select * from read_parquet($files::varchar[])
 order by source, source_file, line_number

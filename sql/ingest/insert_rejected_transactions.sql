@@ -1,5 +1,4 @@
 -- Rejected records of one source into the quarantine, with their reason.
-insert into staging.rejected_transactions
 select
     $source as source,
     source_file,

@@ -1,5 +1,4 @@
 -- Accepted records of one source into staging.transactions.
-insert into staging.transactions
 select
     $source as source,
     source_file,

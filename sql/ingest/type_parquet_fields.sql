@@ -2,7 +2,7 @@
 -- null when not mapped) as text: they are typed by the same rules as text sources
 -- (sql/ingest/validate_records.sql), so a DOUBLE 1.5 quantity is rejected, not rounded, and a
 -- TIMESTAMPTZ keeps its offset.
-insert into _typed
+insert into _typed by name
 select
     filename as source_file,
     file_row_number + 1 as line_number,

@@ -1,6 +1,6 @@
 -- Pick the mapped fields of parsed text/csv records by position ($<field> = 1-based index,
 -- null when the source does not map the field); they are typed in sql/ingest/validate_records.sql.
-insert into _typed
+insert into _typed by name
 select
     source_file,
     line_number,

@@ -1,8 +1,12 @@
-insert into meta.runs
+-- This run's row of meta.runs, written by name by the table writer (pipelines/warehouse.py: write).
 select
-    $run_id, $started_at, $finished_at, $config_file, $config_hash,
-    (select min(order_date) from staging.transactions),
-    (select max(order_date) from staging.transactions),
-    $as_of::date,
-    $row_counts::json,
-    $segprof_version
+    $run_id as run_id,
+    $started_at as started_at,
+    $finished_at as finished_at,
+    $config_file as config_file,
+    $config_hash as config_hash,
+    (select min(order_date) from staging.transactions) as first_transaction,
+    (select max(order_date) from staging.transactions) as last_transaction,
+    $as_of::date as as_of_date,
+    $row_counts::json as row_counts,
+    $segprof_version as segprof_version

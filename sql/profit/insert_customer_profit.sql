@@ -1,6 +1,5 @@
 -- Customer x period P&L: _customer_profit_base (sql/profit/customer_profit_base.sql, one or all shards) with the
 -- period overhead allocated across all customers.
-insert into profit.customer_profit
 with with_weight as (
     select
         *,

@@ -1,5 +1,4 @@
 -- Segment x period P&L: customer P&L and CLV summed by the segment each customer is in at the period end.
-insert into profit.segment_profitability
 with periods as (
     select distinct period_start, period_end from profit.customer_profit
 ),

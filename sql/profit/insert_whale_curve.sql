@@ -1,5 +1,4 @@
 -- One point per percent of customers (the last customer within each percent), plus the origin.
-insert into profit.whale_curve
 with points as (
     select
         scope, window_name, period_start, period_end,

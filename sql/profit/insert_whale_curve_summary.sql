@@ -1,4 +1,4 @@
-insert into profit.whale_curve_summary
+-- The rows of profit.whale_curve_summary, written by name by the table writer (pipelines/warehouse.py: write).
 select
     scope,
     window_name,

@@ -4,7 +4,7 @@ create or replace temp table _whale as
 -- the trailing twelve months add up the periods they cover. No range join.
 with last_twelve_months as (
     select
-        greatest((date_trunc('month', $as_of::date) - interval 11 month)::date, min(period_start)) as period_start,
+        greatest($trailing_start::date, min(period_start)) as period_start,
         $as_of::date as period_end
     from profit.customer_profit
 ),

@@ -1,7 +1,6 @@
 -- KPIs of every segment at every period end from the segment P&L and migration, with targets
 -- and definitions from _kpi_settings (segment, kpi, label, unit, better, definition, target, amber_within)
 -- and managers from _segment_info (segment, manager, manager_email).
-insert into scorecards.segment_scorecard
 with migration as (
     select segment, to_date, sum(joined) - sum(left_segment) as net_migration
     from (

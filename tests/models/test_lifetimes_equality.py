@@ -52,7 +52,7 @@ def test_purchase_model_equals_lifetimes(cdnow_summary, spend, model):
     ours = {c: scored[c].to_numpy() for c in ("p_alive", "expected_purchases", "expected_order_value", "clv")}
     # lifetimes' functions at segprof's parameters (Pareto/NBD at recency just below t where they are equal: see score)
     theirs_model, theirs_spend = _lifetimes_fitter(model, fit.params), _lifetimes_fitter("gamma_gamma", spend.params)
-    at, t = clv._evaluation_point(model, r, t)
+    at, t = clv.evaluation_point(model, r, t)
     theirs = {
         "p_alive": theirs_model.conditional_probability_alive(f, at, t),
         "expected_purchases": theirs_model.conditional_expected_number_of_purchases_up_to_time(HORIZON * 4.345, f, at, t),

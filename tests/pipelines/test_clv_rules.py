@@ -5,7 +5,8 @@ import duckdb
 import lifetimes
 import pytest
 
-from pipelines import cli, config
+from models.clv import selection
+from pipelines import calendar, cli, config
 from pipelines import clv as clv_io
 
 
@@ -57,7 +58,7 @@ def test_a_frequency_monetary_correlation_above_0_3_is_flagged(write_config, csv
     assert cli.main(["run", "--config", str(path), "--select", "*customer_rfm"]) == 0
     cfg = config.load(path)
     with duckdb.connect(str(path.parent / "warehouse.duckdb")) as con:
-        w = clv_io.windows(con, cfg)
+        w = calendar.read(con, cfg).windows(cfg)
         result = clv_io.fit_models(con, cfg, "r", w, clv_io.statistics(con, cfg, w))
         correlation = con.execute("select frequency_monetary_correlation from clv.model_runs "
                                   "where stage = 'final' and model = 'gamma_gamma'").fetchone()[0]
@@ -69,11 +70,11 @@ def test_a_frequency_monetary_correlation_above_0_3_is_flagged(write_config, csv
 
 @pytest.mark.parametrize(("correlation", "flagged"), [(0.31, True), (-0.31, True), (0.29, False)])
 def test_the_flag_is_at_0_3_either_way(write_config, csv_source, monkeypatch, correlation, flagged):
-    monkeypatch.setattr(clv_io.clv_models, "frequency_monetary_correlation", lambda rfm: correlation)
+    monkeypatch.setattr(selection, "frequency_monetary_correlation", lambda rfm: correlation)
     path = write_config([csv_source(_lines(lambda k: 15.0 + k))], as_of_date="2024-12-31", clv={"model": "bgnbd", "candidates": ["bgnbd"]})
     assert cli.main(["run", "--config", str(path), "--select", "*customer_rfm"]) == 0
     cfg = config.load(path)
     with duckdb.connect(str(path.parent / "warehouse.duckdb")) as con:
-        w = clv_io.windows(con, cfg)
+        w = calendar.read(con, cfg).windows(cfg)
         warnings = clv_io.fit_models(con, cfg, "r", w, clv_io.statistics(con, cfg, w)).warnings
     assert any(w.startswith(f"frequency and monetary value correlate at {correlation:.2f}") for w in warnings) == flagged

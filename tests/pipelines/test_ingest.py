@@ -146,20 +146,24 @@ def test_a_failed_load_leaves_earlier_data_intact(con, write_config, csv_source,
     assert con.execute("select * from staging.transactions order by all").fetchall() == before
 
 
-def test_a_failure_inside_the_replace_rolls_back(con, write_config, csv_source, monkeypatch):
+def test_a_failure_inside_the_replace_rolls_back(con, write_config, csv_source):
     path = write_config([csv_source(["1,a,2024-01-01,5"])])
     _load(con, path)
     csv_source(["1,a,2024-01-01,5", "2,b,2024-01-02,6"])
-    real_run = ingest.run
 
-    def failing(con_, name, *args, **kwargs):
-        if name == "ingest/insert_rejected_transactions":
-            raise RuntimeError("disk full")
-        return real_run(con_, name, *args, **kwargs)
+    class FailingInsert:
+        """The connection, except that inserting the quarantine's rows fails (after the accepted rows are in)."""
 
-    monkeypatch.setattr(ingest, "run", failing)
+        def __getattr__(self, name):
+            return getattr(con, name)
+
+        def execute(self, sql, *args, **kwargs):
+            if sql.startswith("insert into staging.rejected_transactions"):
+                raise RuntimeError("disk full")
+            return con.execute(sql, *args, **kwargs)
+
     with pytest.raises(RuntimeError):
-        _load(con, path)
+        _load(FailingInsert(), path)
     assert con.execute("select count(*) from staging.transactions").fetchone()[0] == 1
 
 

@@ -11,8 +11,7 @@ from lifetimes.utils import calibration_and_holdout_data, summary_data_from_tran
 
 from models.clv import DAYS_PER_UNIT
 from models import synthetic
-from pipelines import clv as clv_io
-from pipelines import config, ingest
+from pipelines import calendar, config, ingest
 from pipelines.warehouse import run
 from tests.conftest import REPO
 
@@ -98,7 +97,7 @@ def test_calibration_holdout_equals_lifetimes(cdnow_con):
 
 def test_windows_default_to_halves_of_the_history(cdnow_con):
     cfg = config.load(REPO / "segprof.yaml")
-    w = clv_io.windows(cdnow_con, cfg)
+    w = calendar.read(cdnow_con, cfg).windows(cfg)
     assert (w.first_date, w.calibration_end, w.holdout_end, w.as_of) == (
         dt.date(1997, 1, 1), dt.date(1997, 9, 30), dt.date(1998, 6, 30), dt.date(1998, 6, 30))
 

@@ -11,8 +11,7 @@ CLV (hand-set): Jan: A gold 100, B bronze 10. Feb: A gold 90 (p_alive 0.9 -> 0.6
 
 from decimal import Decimal as D
 
-from pipelines import clv as clv_io
-from pipelines import profit
+from pipelines import calendar, profit
 from pipelines.warehouse import query
 
 def test_customer_profit(hand_warehouse):
@@ -87,7 +86,7 @@ def test_at_risk(hand_warehouse):
 
 def test_reconciliation_passes_and_fails_on_one_corrupted_row(hand_warehouse):
     con, cfg = hand_warehouse
-    as_of = clv_io.as_of_date(con, cfg)
+    as_of = calendar.read(con, cfg).as_of
     assert profit.reconcile(con, cfg, as_of, "profit/ledger", "profit/customer_profit_by_period",
                             ["revenue", "refunds", "net_amount"]).is_empty()
     assert profit.reconcile(con, cfg, as_of, "profit/customer_profit_by_period", "profit/segment_profitability_by_period",

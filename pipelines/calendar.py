@@ -1,0 +1,94 @@
+"""The one calendar: the data window, the as-of date, the period grain, period ends and the CLV calibration windows.
+
+Every layer takes its dates from here: read once from the data (sql/clv/as_of_date.sql, or the shards'
+files) and passed to SQL as parameters. Periods are calendar months or quarters (config profit.period).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines.config import Config
+from pipelines.errors import SegprofError
+from pipelines.warehouse import query
+
+
+def period_start(day: dt.date, period: str) -> dt.date:
+    """The first day of the month or quarter `day` is in."""
+    month = day.month if period == "month" else 3 * ((day.month - 1) // 3) + 1
+    return dt.date(day.year, month, 1)
+
+
+def next_period_start(day: dt.date, period: str) -> dt.date:
+    start = period_start(day, period)
+    months = 1 if period == "month" else 3
+    year, month = divmod(start.month - 1 + months, 12)
+    return dt.date(start.year + year, month + 1, 1)
+
+
+def trailing_year_start(as_of: dt.date) -> dt.date:
+    """The first day of the month eleven months before the as-of date's: the trailing twelve months start there."""
+    year, month = divmod(as_of.year * 12 + as_of.month - 1 - 11, 12)
+    return dt.date(year, month + 1, 1)
+
+
+def period_ends(first: dt.date, as_of: dt.date, period: str) -> list[dt.date]:
+    """Every period end from the first day's period up to (not including) the as-of date, then the as-of date."""
+    dates, day = [], first
+    while (end := next_period_start(day, period) - dt.timedelta(days=1)) < as_of:
+        dates.append(end)
+        day = end + dt.timedelta(days=1)
+    return [*dates, as_of]
+
+
+@dataclass(frozen=True)
+class Windows:
+    """The CLV model's windows: calibration from the first day to calibration_end, holdout to holdout_end."""
+
+    as_of: dt.date
+    first_date: dt.date
+    calibration_end: dt.date
+    holdout_end: dt.date
+
+    @property
+    def holdout_days(self) -> int:
+        return (self.holdout_end - self.calibration_end).days
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The data window (first transaction day to the as-of date) at the configured period grain."""
+
+    first_date: dt.date
+    as_of: dt.date
+    period: str
+
+    @property
+    def scoring_dates(self) -> list[dt.date]:
+        """Every period end up to the as-of date, and the as-of date itself.
+
+        Customers are scored at each so that segments, migration and trends have history.
+        """
+        return period_ends(self.first_date, self.as_of, self.period)
+
+    def windows(self, config: Config) -> Windows:
+        """As-of date, calibration end and holdout end: configured, or the defaults the README states."""
+        first, as_of = self.first_date, self.as_of
+        holdout_end = config.clv.holdout_end or as_of
+        calibration_end = config.clv.calibration_end or first + (holdout_end - first) / 2
+        if not first < calibration_end < holdout_end:
+            raise SegprofError(
+                f"clv: calibration_end {calibration_end} must fall after the first transaction {first} and before holdout_end {holdout_end}"
+            )
+        return Windows(as_of, first, calibration_end, holdout_end)
+
+
+def read(con: duckdb.DuckDBPyConnection, config: Config, name: str = "clv/as_of_date", params: dict | None = None) -> Calendar:
+    """The calendar of the accepted transactions (sql/<name>.sql): first day, and the configured or last day as of."""
+    row = query(con, name, {"as_of": config.as_of_date, **(params or {})})[0]
+    if row["as_of_date"] is None:
+        raise SegprofError("no accepted transactions: nothing to compute CLV from")
+    return Calendar(row["first_date"], row["as_of_date"], config.profit.period)

@@ -1,2 +1,0 @@
-insert into clv.customer_clv
-select * from _staged_customer_clv

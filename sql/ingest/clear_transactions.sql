@@ -1,2 +1,0 @@
--- Before the shards' rows are gathered: every accepted transaction goes (the shards hold every source).
-delete from staging.transactions

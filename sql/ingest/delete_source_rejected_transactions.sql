@@ -1,1 +1,0 @@
-delete from staging.rejected_transactions where source = $source

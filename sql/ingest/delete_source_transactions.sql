@@ -1,1 +1,0 @@
-delete from staging.transactions where source = $source

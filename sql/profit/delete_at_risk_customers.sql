@@ -1,1 +1,0 @@
-delete from profit.at_risk_customers

@@ -1,1 +1,0 @@
-delete from profit.customer_segments

@@ -1,1 +1,0 @@
-delete from profit.whale_curve

@@ -1,1 +1,0 @@
-delete from scorecards.segment_scorecard
