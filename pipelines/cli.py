@@ -91,10 +91,11 @@ def _run(args: argparse.Namespace, defs, started: float) -> int:
         for line in failures or ["the run failed; rerun with --verbose for Dagster's log"]:
             print(f"  {line}", file=sys.stderr)
         return EXIT_FAILED
+    ran = None
     if args.select:
-        done = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
-        print(f"materialised: {', '.join(done)}")
-    for line in run_summary(defs, seconds=time.perf_counter() - started):
+        ran = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        print(f"materialised: {', '.join(sorted(ran))}")
+    for line in run_summary(defs, seconds=time.perf_counter() - started, ran=ran):
         print(line)
     return 0
 
@@ -197,6 +198,26 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="segprof", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -214,9 +235,9 @@ def parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     gen = sub.add_parser("generate", help="write a seeded synthetic transaction log as Parquet")
-    gen.add_argument("--customers", type=int, required=True)
+    gen.add_argument("--customers", type=_at_least_one, required=True, help="how many customers (1 or more)")
     gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--years", type=float, default=3.0, help="length of the observed history")
+    gen.add_argument("--years", type=_positive, default=3.0, help="length of the observed history, in years")
     gen.add_argument("--out", required=True, help="output folder")
     gen.set_defaults(func=cmd_generate)
     documentation = sub.add_parser("docs", help="write the warehouse schema into the README from the table definitions")
@@ -231,13 +252,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except SegprofError as exc:
-        lines = str(exc).splitlines()
-        if len(lines) == 1:
-            print(f"segprof {args.command}: {lines[0]}", file=sys.stderr)
+        problems = exc.problems or [str(exc)]
+        if len(problems) == 1:
+            first, *rest = problems[0].splitlines()
+            print(f"segprof {args.command}: {first}", *(f"  {line}" for line in rest), sep="\n", file=sys.stderr)
         else:
-            print(f"segprof {args.command}: {len(lines)} problems:", file=sys.stderr)
-            for line in lines:
-                print(f"  {line}", file=sys.stderr)
+            print(f"segprof {args.command}: {len(problems)} problems:", file=sys.stderr)
+            for problem in problems:
+                first, *rest = problem.splitlines()
+                print(f"  {first}", *(f"    {line}" for line in rest), sep="\n", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import glob
 import importlib.resources
 import os
+import types
+import typing
 import zoneinfo
 from decimal import Decimal
 from pathlib import Path
@@ -382,7 +385,7 @@ class Config(_Strict):
         if glob.has_magic(str(resolved)):
             files = sorted(Path(p) for p in glob.glob(str(resolved), recursive=True) if Path(p).is_file())
             if not files:
-                raise SourceError(f"{resolved}: source '{source.name}': no file matches this pattern")
+                raise SourceError(f"{resolved}: source '{source.name}': no file matches this pattern" + _generate_hint(resolved))
             return files
         if not resolved.is_file():
             raise SourceError(f"{resolved}: source '{source.name}': file not found")
@@ -396,6 +399,58 @@ def _key_path(loc: tuple) -> str:
     return out or "(top level)"
 
 
+def _generate_hint(pattern: Path) -> str:
+    """How to create the synthetic data set, when a source names where `segprof generate` writes it."""
+    folder = pattern.parent.parent
+    if pattern.parent.name != "transactions" or "synthetic" not in folder.name:
+        return ""
+    return ("\nthe synthetic data set is generated, not shipped: create it with `make synthetic` (generates and runs), "
+            f"or `.venv/bin/segprof generate --customers 100000 --out {os.path.relpath(folder)}`")
+
+
+def _yaml_problem(file: Path, exc: yaml.YAMLError) -> str:
+    """One line: file, line and column (1-based) of a YAML syntax error, and what the parser expected."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{file}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(file)
+    what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and start:
+        what += f" ({context} started at line {start.line + 1}, column {start.column + 1})"
+    return f"{where}: not valid YAML: {what}"
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The settings model at a key path (list indexes and mapping keys pass through to their values' model)."""
+    annotation: object = Config
+    for part in loc:
+        models = _models_in(annotation)
+        fields = {name: f for m in models for name, f in m.model_fields.items()}
+        if isinstance(part, str) and part in fields:
+            annotation = fields[part].annotation
+        elif not models:  # a list item or a mapping value: the same annotation's arguments
+            annotation = typing.get_args(annotation)[-1] if typing.get_args(annotation) else None
+        else:
+            return None
+    models = _models_in(annotation)
+    return models[0] if models else None
+
+
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []
+
+
+def _did_you_mean(loc: tuple) -> str:
+    model = _model_at(loc[:-1])
+    if model is None or not isinstance(loc[-1], str):
+        return ""
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 def load(path: str | os.PathLike) -> Config:
     """Read and validate a config file; every problem is reported with the file and key path."""
     file = Path(path)
@@ -404,7 +459,7 @@ def load(path: str | os.PathLike) -> Config:
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}".replace("\n", " ")) from exc
+        raise ConfigError(_yaml_problem(file, exc)) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: expected a mapping of settings at the top level")
     try:
@@ -412,11 +467,15 @@ def load(path: str | os.PathLike) -> Config:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            if err["type"] == "missing":
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key" + _did_you_mean(err["loc"])
+            elif err["type"] == "missing":
                 msg = "required key is missing"
+            elif err["type"] in ("value_error", "assertion_error") and "error" in err.get("ctx", {}):
+                msg = str(err["ctx"]["error"])  # our validators' own words, without pydantic's "Value error, "
             lines.append(f"{file}: {_key_path(err['loc'])}: {msg}")
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError(*lines) from None
     config._file = file.resolve()
     config._base_dir = config._file.parent
     return config
