@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import sys
@@ -84,7 +85,7 @@ def _run(args: argparse.Namespace, defs, started: float) -> int:
         failures = _run_shards(args, defs, selection)
         selection = selection - dg.AssetSelection.groups("shards")
     if not failures:
-        result = _materialize(defs, selection, args.verbose)
+        result = _materialize(defs, selection, args.verbose, progress=sys.stderr.isatty() and not args.quiet)
         failures = _failure_lines(result)
     if failures or not result.success:
         print(f"segprof run failed ({args.config}):", file=sys.stderr)
@@ -100,19 +101,80 @@ def _run(args: argparse.Namespace, defs, started: float) -> int:
     return 0
 
 
-def _materialize(defs, selection, verbose: bool, partition_key: str | None = None):
+def _materialize(defs, selection, verbose: bool, partition_key: str | None = None, progress: bool = False):
+    """One in-process run, recorded in the project's Dagster instance (`.dagster/`, as `make dev` shows it)."""
     import dagster as dg
 
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    return dg.materialize(
-        [*defs.assets, *defs.asset_checks],
-        resources=defs.resources,
-        selection=selection,
-        partition_key=partition_key,
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
-    )
+    from pipelines.project import dagster_home
+
+    config = defs.resources["segprof"].value
+    home = dagster_home(config.file)
+    with (dg.DagsterInstance.from_config(str(home)) if home else dg.DagsterInstance.ephemeral()) as instance:
+        with _Progress(instance, enabled=progress):
+            return dg.materialize(
+                [*defs.assets, *defs.asset_checks],
+                resources=defs.resources,
+                selection=selection,
+                partition_key=partition_key,
+                instance=instance,
+                raise_on_error=False,
+                tags={"segprof/config": str(config.file)},
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+            )
+
+
+class _Progress:
+    """While a run goes on, a line per finished step on stderr: step, seconds, rows written, time since the start.
+
+    Reads the run's event log every half second from a thread (the run itself is in this thread)."""
+
+    def __init__(self, instance, enabled: bool):
+        import threading
+
+        self.instance, self.enabled = instance, enabled
+        self.started, self.stop = time.perf_counter(), threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self):
+        if self.enabled:
+            self.created_after = dt.datetime.now().astimezone()
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.stop.set()
+            self.thread.join()
+
+    def _watch(self) -> None:
+        import dagster as dg
+
+        run_id, shown, rows = None, 0, {}
+        while True:
+            last = self.stop.wait(0.5)
+            if run_id is None:
+                records = self.instance.get_run_records(dg.RunsFilter(created_after=self.created_after), limit=1)
+                run_id = records[0].dagster_run.run_id if records else None
+            if run_id is not None:
+                events = self.instance.all_logs(run_id)
+                for entry in events[shown:]:
+                    event = entry.dagster_event
+                    if event is None:
+                        continue
+                    elapsed = f"[{time.perf_counter() - self.started:6.1f} s]"
+                    if event.is_step_materialization:
+                        count = event.step_materialization_data.materialization.metadata.get("dagster/row_count")
+                        rows.setdefault(event.step_key, []).extend([f"{count.value:,}"] if count is not None else [])
+                    elif event.is_step_success and event.step_key in rows:  # an asset's step (checks: below)
+                        seconds = event.event_specific_data.duration_ms / 1000
+                        written = f"{' + '.join(rows[event.step_key])} rows" if rows[event.step_key] else ""
+                        print(f"  {event.step_key:<24} {seconds:7.1f} s  {written:<20} {elapsed}", file=sys.stderr, flush=True)
+                    elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+                        check = event.asset_check_evaluation_data
+                        print(f"    check {check.check_name}: {'passed' if check.passed else 'FAILED'}", file=sys.stderr, flush=True)
+                shown = len(events)
+            if last:
+                return
 
 
 def _run_shard(config_path: str, keys: list[str], partition_key: str, verbose: bool) -> list[str]:
@@ -228,6 +290,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--config", default=default_config, help=config_help)
     run.add_argument("--select", help="Dagster asset selection, e.g. 'transactions' or 'key:customers+' (default: all)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's event log")
+    run.add_argument("--quiet", action="store_true", help="no line per finished step (shown on a terminal)")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a config file and its source files")
