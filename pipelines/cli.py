@@ -248,15 +248,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from pipelines import docs
 
-    readme = Path(args.readme)
-    if args.check:
-        if docs.readme_section(readme) != docs.render():
-            print(f"{readme}: the schema section is out of date; run `segprof docs`", file=sys.stderr)
-            return EXIT_FAILED
-        print(f"{readme}: schema section is up to date")
-        return 0
-    changed = docs.write(readme)
-    print(f"{readme}: schema section {'rewritten' if changed else 'already up to date'}")
+    stale = []
+    for path, start, end, body in docs.generated(Path(args.dir)):
+        if args.check:
+            if docs.section(path, start, end) != body:
+                stale.append(path)
+            else:
+                print(f"{path}: up to date")
+        else:
+            print(f"{path}: {'rewritten' if docs.write_section(path, body, start, end) else 'already up to date'}")
+    if stale:
+        raise SegprofError(*(f"{path}: out of date; run `segprof docs`" for path in stale))
     return 0
 
 
@@ -303,9 +305,9 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--years", type=_positive, default=3.0, help="length of the observed history, in years")
     gen.add_argument("--out", required=True, help="output folder")
     gen.set_defaults(func=cmd_generate)
-    documentation = sub.add_parser("docs", help="write the warehouse schema into the README from the table definitions")
-    documentation.add_argument("--readme", default="README.md")
-    documentation.add_argument("--check", action="store_true", help="only check; exit 1 when the README is out of date")
+    documentation = sub.add_parser("docs", help="regenerate docs/schema.md and docs/configuration.md from the code")
+    documentation.add_argument("--dir", default="docs", help="the documentation folder (default: docs)")
+    documentation.add_argument("--check", action="store_true", help="only check; exit 1 when a document is out of date")
     documentation.set_defaults(func=cmd_docs)
     return p
 

@@ -91,7 +91,7 @@ def windows(con: duckdb.DuckDBPyConnection, config: Config) -> Windows:
 
 
 def windows_for(first: dt.date, as_of: dt.date, config: Config) -> Windows:
-    """As-of date, calibration end and holdout end: configured, or the defaults the README states."""
+    """As-of date, calibration end and holdout end: configured, or the defaults docs/configuration.md states."""
     holdout_end = config.clv.holdout_end or as_of
     calibration_end = config.clv.calibration_end or first + (holdout_end - first) / 2
     if not first < calibration_end < holdout_end:

@@ -25,8 +25,37 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_readme_schema_is_generated_from_the_definitions():
-    assert docs.readme_section(REPO / "README.md") == docs.render()
+def test_the_generated_docs_are_current(capsys):
+    """docs/schema.md from the table definitions, docs/configuration.md from the config schema."""
+    for path, start, end, body in docs.generated(REPO / "docs"):
+        assert docs.section(path, start, end) == body, f"{path}: run `segprof docs`"
+    assert cli.main(["docs", "--check", "--dir", str(REPO / "docs")]) == 0
+
+
+def test_the_configuration_reference_has_every_key_with_a_description():
+    rows = [line.split(" | ") for line in docs.render_config().splitlines()[2:]]
+    keys = {row[0].strip("| `") for row in rows}
+    assert {"warehouse.path", "sources[].columns.customer_id", "profit.cogs.rate.by", "segments[].targets.<name>.amber_within",
+            "scorecards.default_targets.<name>.target", "lapsed_segment"} <= keys
+    assert [row[0] for row in rows if not row[3].strip(" |")] == []  # every key described
+
+
+def test_segprof_docs_check_names_a_stale_document(tmp_path, capsys):
+    for path, start, end, _ in docs.generated(REPO / "docs"):
+        (tmp_path / path.name).write_text(f"# {path.name}\n{start}\nold\n{end}\n")
+    assert cli.main(["docs", "--check", "--dir", str(tmp_path)]) == 1
+    assert "schema.md: out of date; run `segprof docs`" in capsys.readouterr().err
+    assert cli.main(["docs", "--dir", str(tmp_path)]) == 0
+    assert cli.main(["docs", "--check", "--dir", str(tmp_path)]) == 0
+
+
+def test_the_readme_is_a_first_hour_page():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 400
+    first_screen = "\n".join(text.splitlines()[:60])
+    assert "make demo" in first_screen and "make test" in first_screen and ".venv/bin" in first_screen
+    for link in re.findall(r"\]\((docs/[^)#]+)", text):
+        assert (REPO / link).is_file(), link
 
 
 def test_every_contract_column_is_documented():
