@@ -55,10 +55,9 @@ bench: $(STAMP)
 bench-50m: $(STAMP)
 	$(BIN)/python bench/run.py --sizes 1000000 10000000 50000000
 
-# The Dagster UI on http://localhost:3000, runs kept in .dagster/
+# The Dagster UI on http://localhost:3000, with the runs of `segprof run` and `make demo`: all kept in .dagster/
 dev: $(STAMP)
-	mkdir -p .dagster
-	test -f .dagster/dagster.yaml || printf 'concurrency:\n  runs:\n    max_concurrent_runs: 1  # one writer per DuckDB warehouse\n' > .dagster/dagster.yaml
+	$(BIN)/python -c 'from pipelines.project import dagster_home; dagster_home("$(CONFIG)")'
 	DAGSTER_HOME=$(CURDIR)/.dagster SEGPROF_CONFIG=$(CONFIG) $(BIN)/dagster dev -w workspace.yaml
 
 clean:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import sys
@@ -84,34 +85,96 @@ def _run(args: argparse.Namespace, defs, started: float) -> int:
         failures = _run_shards(args, defs, selection)
         selection = selection - dg.AssetSelection.groups("shards")
     if not failures:
-        result = _materialize(defs, selection, args.verbose)
+        result = _materialize(defs, selection, args.verbose, progress=sys.stderr.isatty() and not args.quiet)
         failures = _failure_lines(result)
     if failures or not result.success:
         print(f"segprof run failed ({args.config}):", file=sys.stderr)
         for line in failures or ["the run failed; rerun with --verbose for Dagster's log"]:
             print(f"  {line}", file=sys.stderr)
         return EXIT_FAILED
+    ran = None
     if args.select:
-        done = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events())
-        print(f"materialised: {', '.join(done)}")
-    for line in run_summary(defs, seconds=time.perf_counter() - started):
+        ran = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        print(f"materialised: {', '.join(sorted(ran))}")
+    for line in run_summary(defs, seconds=time.perf_counter() - started, ran=ran):
         print(line)
     return 0
 
 
-def _materialize(defs, selection, verbose: bool, partition_key: str | None = None):
+def _materialize(defs, selection, verbose: bool, partition_key: str | None = None, progress: bool = False):
+    """One in-process run, recorded in the project's Dagster instance (`.dagster/`, as `make dev` shows it)."""
     import dagster as dg
 
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    return dg.materialize(
-        [*defs.assets, *defs.asset_checks],
-        resources=defs.resources,
-        selection=selection,
-        partition_key=partition_key,
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
-    )
+    from pipelines.project import dagster_home
+
+    config = defs.resources["segprof"].value
+    home = dagster_home(config.file)
+    with (dg.DagsterInstance.from_config(str(home)) if home else dg.DagsterInstance.ephemeral()) as instance:
+        with _Progress(instance, enabled=progress):
+            return dg.materialize(
+                [*defs.assets, *defs.asset_checks],
+                resources=defs.resources,
+                selection=selection,
+                partition_key=partition_key,
+                instance=instance,
+                raise_on_error=False,
+                tags={"segprof/config": str(config.file)},
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+            )
+
+
+class _Progress:
+    """While a run goes on, a line per finished step on stderr: step, seconds, rows written, time since the start.
+
+    Reads the run's event log every half second from a thread (the run itself is in this thread)."""
+
+    def __init__(self, instance, enabled: bool):
+        import threading
+
+        self.instance, self.enabled = instance, enabled
+        self.started, self.stop = time.perf_counter(), threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self):
+        if self.enabled:
+            self.created_after = dt.datetime.now().astimezone()
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.stop.set()
+            self.thread.join()
+
+    def _watch(self) -> None:
+        import dagster as dg
+
+        run_id, shown, rows = None, 0, {}
+        while True:
+            last = self.stop.wait(0.5)
+            if run_id is None:
+                records = self.instance.get_run_records(dg.RunsFilter(created_after=self.created_after), limit=1)
+                run_id = records[0].dagster_run.run_id if records else None
+            if run_id is not None:
+                events = self.instance.all_logs(run_id)
+                for entry in events[shown:]:
+                    event = entry.dagster_event
+                    if event is None:
+                        continue
+                    elapsed = f"[{time.perf_counter() - self.started:6.1f} s]"
+                    if event.is_step_materialization:
+                        count = event.step_materialization_data.materialization.metadata.get("dagster/row_count")
+                        rows.setdefault(event.step_key, []).extend([f"{count.value:,}"] if count is not None else [])
+                    elif event.is_step_success and event.step_key in rows:  # an asset's step (checks: below)
+                        seconds = event.event_specific_data.duration_ms / 1000
+                        written = f"{' + '.join(rows[event.step_key])} rows" if rows[event.step_key] else ""
+                        print(f"  {event.step_key:<24} {seconds:7.1f} s  {written:<20} {elapsed}", file=sys.stderr, flush=True)
+                    elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+                        check = event.asset_check_evaluation_data
+                        print(f"    check {check.check_name}: {'passed' if check.passed else 'FAILED'}", file=sys.stderr, flush=True)
+                shown = len(events)
+            if last:
+                return
 
 
 def _run_shard(config_path: str, keys: list[str], partition_key: str, verbose: bool) -> list[str]:
@@ -185,16 +248,38 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from pipelines import docs
 
-    readme = Path(args.readme)
-    if args.check:
-        if docs.readme_section(readme) != docs.render():
-            print(f"{readme}: the schema section is out of date; run `segprof docs`", file=sys.stderr)
-            return EXIT_FAILED
-        print(f"{readme}: schema section is up to date")
-        return 0
-    changed = docs.write(readme)
-    print(f"{readme}: schema section {'rewritten' if changed else 'already up to date'}")
+    stale = []
+    for path, start, end, body in docs.generated(Path(args.dir)):
+        if args.check:
+            if docs.section(path, start, end) != body:
+                stale.append(path)
+            else:
+                print(f"{path}: up to date")
+        else:
+            print(f"{path}: {'rewritten' if docs.write_section(path, body, start, end) else 'already up to date'}")
+    if stale:
+        raise SegprofError(*(f"{path}: out of date; run `segprof docs`" for path in stale))
     return 0
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -207,6 +292,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--config", default=default_config, help=config_help)
     run.add_argument("--select", help="Dagster asset selection, e.g. 'transactions' or 'key:customers+' (default: all)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's event log")
+    run.add_argument("--quiet", action="store_true", help="no line per finished step (shown on a terminal)")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a config file and its source files")
@@ -214,14 +300,14 @@ def parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     gen = sub.add_parser("generate", help="write a seeded synthetic transaction log as Parquet")
-    gen.add_argument("--customers", type=int, required=True)
+    gen.add_argument("--customers", type=_at_least_one, required=True, help="how many customers (1 or more)")
     gen.add_argument("--seed", type=int, default=42)
-    gen.add_argument("--years", type=float, default=3.0, help="length of the observed history")
+    gen.add_argument("--years", type=_positive, default=3.0, help="length of the observed history, in years")
     gen.add_argument("--out", required=True, help="output folder")
     gen.set_defaults(func=cmd_generate)
-    documentation = sub.add_parser("docs", help="write the warehouse schema into the README from the table definitions")
-    documentation.add_argument("--readme", default="README.md")
-    documentation.add_argument("--check", action="store_true", help="only check; exit 1 when the README is out of date")
+    documentation = sub.add_parser("docs", help="regenerate docs/schema.md and docs/configuration.md from the code")
+    documentation.add_argument("--dir", default="docs", help="the documentation folder (default: docs)")
+    documentation.add_argument("--check", action="store_true", help="only check; exit 1 when a document is out of date")
     documentation.set_defaults(func=cmd_docs)
     return p
 
@@ -231,13 +317,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except SegprofError as exc:
-        lines = str(exc).splitlines()
-        if len(lines) == 1:
-            print(f"segprof {args.command}: {lines[0]}", file=sys.stderr)
+        problems = exc.problems or [str(exc)]
+        if len(problems) == 1:
+            first, *rest = problems[0].splitlines()
+            print(f"segprof {args.command}: {first}", *(f"  {line}" for line in rest), sep="\n", file=sys.stderr)
         else:
-            print(f"segprof {args.command}: {len(lines)} problems:", file=sys.stderr)
-            for line in lines:
-                print(f"  {line}", file=sys.stderr)
+            print(f"segprof {args.command}: {len(problems)} problems:", file=sys.stderr)
+            for problem in problems:
+                first, *rest = problem.splitlines()
+                print(f"  {first}", *(f"    {line}" for line in rest), sep="\n", file=sys.stderr)
         return EXIT_FAILED
 
 

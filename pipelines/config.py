@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import glob
 import importlib.resources
 import os
+import types
+import typing
 import zoneinfo
 from decimal import Decimal
 from pathlib import Path
@@ -23,10 +26,13 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # A field's docstring is its description (docs/configuration.md is generated from them).
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Warehouse(_Strict):
+    """Where the warehouse, the BI snapshot and the shards are written, and DuckDB's memory."""
+
     path: str | None = Field(
         default=None, description="DuckDB file the pipeline writes, relative to the config file; default: "
                                   "out/<config file name>/warehouse.duckdb, so every config has its own outputs.")
@@ -54,34 +60,53 @@ class ColumnMap(_Strict):
     """Contract field -> source column. Unmapped optional fields take the source's defaults."""
 
     customer_id: str
+    """Source column of the customer identifier."""
     order_date: str
+    """Source column of the order date or timestamp."""
     amount: str
+    """Source column of the line amount; returns are negative."""
     order_id: str | None = None
+    """Source column of the order id; without one every line is its own order."""
     quantity: str | None = None
+    """Source column of the quantity; default: defaults.quantity."""
     channel: str | None = None
+    """Source column of the sales channel; default: defaults.channel."""
     region: str | None = None
+    """Source column of the region; default: defaults.region."""
     category: str | None = None
+    """Source column of the product category; default: defaults.category."""
     unit_cost: str | None = None
+    """Source column of the unit cost, for profit.cogs.method unit_cost."""
 
 
 class Defaults(_Strict):
     """Values for contract fields the source does not map."""
 
     quantity: int = 1
+    """Quantity of every line when the source maps none."""
     channel: str = "unknown"
+    """Channel of every line when the source maps none."""
     region: str = "unknown"
+    """Region of every line when the source maps none."""
     category: str = "unknown"
+    """Category of every line when the source maps none."""
 
 
 class Source(_Strict):
+    """One transaction source: its files, format and column mapping."""
+
     name: str = Field(pattern=NAME_PATTERN)
+    """Lower_snake_case name, unique among sources; the warehouse's source column."""
     path: str = Field(description="File, glob, or package://<package>/<file> for data shipped in a package.")
     format: Literal["csv", "parquet", "text"]
+    """csv; parquet; or text (fields separated by runs of white space)."""
     header: bool = True
+    """The first line names the columns (csv, text)."""
     names: list[str] | None = Field(
         default=None, description="Column names, in order, for files without a header line."
     )
     delimiter: str = Field(default=",", min_length=1, max_length=1)
+    """Field separator of a csv source."""
     date_format: str | None = Field(
         default=None, description="strptime format of order_date; ISO 8601 when absent."
     )
@@ -119,11 +144,16 @@ class CustomerAttributes(_Strict):
     """Optional Parquet or CSV file with one row per customer; its other columns join staging.customers."""
 
     path: str
+    """The file, relative to the config file."""
     customer_id: str = "customer_id"
+    """Its column holding the customer id."""
 
 
 class ValueTier(_Strict):
+    """One tier of the CLV pyramid."""
+
     name: str = Field(pattern=NAME_PATTERN)
+    """Tier name (lower_snake_case, not inactive)."""
     share: float = Field(gt=0, lt=1, description="Share of active customers, taken from the top by CLV.")
 
 
@@ -136,21 +166,29 @@ class Clv(_Strict):
     candidates: list[Literal["bgnbd", "paretonbd", "mbgnbd"]] = Field(
         default=["bgnbd", "paretonbd", "mbgnbd"], min_length=1
     )
+    """Purchase models fitted on the calibration period and compared on the holdout."""
     calibration_end: dt.date | None = Field(
         default=None, description="Last day of the calibration period; default: halfway from the first transaction to holdout_end."
     )
     holdout_end: dt.date | None = Field(default=None, description="Last day of the holdout period; default: the as-of date.")
     horizon_months: int = Field(default=12, ge=1, le=120)
+    """How far CLV and expected purchases look ahead."""
     annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
+    """Discount rate of future margin, applied monthly at (1 + rate)^(1/12) - 1."""
     margin_rate: float = Field(default=0.30, gt=0, le=1, description="Share of revenue kept as margin.")
     penalizer: float = Field(default=0.0, ge=0)
+    """lifetimes' L2 penalizer on the model parameters; 0 = plain maximum likelihood."""
     min_repeat_customers: int = Field(default=10, ge=1)
+    """Fewer repeat customers than this is a clear error rather than a fit."""
     inactive_below_p_alive: float = Field(default=0.1, ge=0, lt=1)
+    """Below this probability alive a customer's value tier is inactive."""
     value_tiers: list[ValueTier] = Field(
         default=[ValueTier(name="platinum", share=0.01), ValueTier(name="gold", share=0.04), ValueTier(name="silver", share=0.15)],
         min_length=1,
     )
+    """The CLV pyramid of active customers, from the top; the rest are rest_tier."""
     rest_tier: str = Field(default="bronze", pattern=NAME_PATTERN)
+    """Tier of the active customers below the listed tiers."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Clv:
@@ -170,10 +208,13 @@ class RateTable(_Strict):
     """A rate or amount with optional overrides by a dimension value (category or channel)."""
 
     default: float = Field(ge=0)
+    """The rate or amount where no override applies."""
     by: dict[str, float] = Field(default_factory=dict, description="Overrides keyed by category or channel.")
 
 
 class Cogs(_Strict):
+    """Cost of goods sold: a rate of revenue (by category) or the lines' unit costs."""
+
     method: Literal["rate", "unit_cost"] = Field(
         default="rate", description="rate: share of the sale amount by category; unit_cost: the source's unit_cost x quantity."
     )
@@ -181,15 +222,23 @@ class Cogs(_Strict):
 
 
 class CostToServe(_Strict):
+    """Cost of serving: an amount per order and per line, by channel."""
+
     per_order: RateTable = RateTable(default=0.0)
+    """Amount per order, by channel."""
     per_line: RateTable = RateTable(default=0.0)
+    """Amount per line, by channel."""
 
 
 class Returns(_Strict):
+    """Cost of returns beyond the refund."""
+
     handling_per_return: float = Field(default=0.0, ge=0, description="Cost per returned line, on top of the refund.")
 
 
 class Marketing(_Strict):
+    """Marketing cost per customer and period while the customer is marketed to."""
+
     per_customer_per_period: RateTable = Field(
         default=RateTable(default=0.0), description="Cost per customer in the marketed base per period, by acquisition channel."
     )
@@ -198,20 +247,30 @@ class Marketing(_Strict):
 
 
 class Overhead(_Strict):
+    """Fixed overhead, allocated to customers."""
+
     amount_per_period: float = Field(default=0.0, ge=0)
+    """Overhead of a period, shared among customers by key."""
     key: Literal["revenue", "orders", "customers"] = "revenue"
+    """What overhead is allocated by: revenue, orders or customers."""
 
 
 class Profit(_Strict):
     """The cost model. Every cost is its own column in profit.customer_profit."""
 
     period: Literal["month", "quarter"] = "month"
+    """Period of the P&L and the scorecards."""
     assumptions: str | None = Field(default=None, description="Plain-words statement of assumed costs, shown wherever they are used.")
     cogs: Cogs = Cogs()
+    """Cost of goods sold."""
     cost_to_serve: CostToServe = CostToServe()
+    """Cost of serving orders and lines."""
     returns: Returns = Returns()
+    """Cost of handling returns."""
     marketing: Marketing = Marketing()
+    """Marketing cost per customer."""
     overhead: Overhead = Overhead()
+    """Fixed overhead per period, allocated to customers."""
 
     @property
     def costs_assumed(self) -> bool:
@@ -220,12 +279,19 @@ class Profit(_Strict):
 
 
 class Manager(_Strict):
+    """The segment's manager."""
+
     name: str
+    """The manager's name."""
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    """The manager's email address."""
 
 
 class Target(_Strict):
+    """A KPI target: the value, which direction is better, and the amber band."""
+
     target: float
+    """The KPI's target value."""
     better: Literal["higher", "lower"] | None = Field(default=None, description="Default: the KPI's own direction.")
     amber_within: float = Field(default=0.1, ge=0, description="Relative shortfall still shown amber rather than red.")
 
@@ -234,19 +300,29 @@ class SegmentRule(_Strict):
     """Conditions, all of which must hold; each lists the allowed values."""
 
     value_tier: list[str] | None = None
+    """Allowed value tiers."""
     region: list[str] | None = None
+    """Allowed main regions."""
     channel: list[str] | None = None
+    """Allowed acquisition channels."""
     cohort: list[str] | None = Field(default=None, description="Acquisition quarters, e.g. 1997Q1.")
     attribute: dict[str, list] | None = Field(default=None, description="staging.customers column -> allowed values.")
 
 
 class Segment(_Strict):
+    """One segment: a rule or catch_all, its manager and targets."""
+
     name: str = Field(pattern=NAME_PATTERN)
+    """Segment name (lower_snake_case, unique, not the lapsed segment)."""
     description: str = ""
+    """One line shown on the scorecard."""
     manager: Manager | None = None
+    """Who owns the segment; shown on its scorecard."""
     rule: SegmentRule | None = None
     catch_all: bool = False
+    """Takes every customer no earlier rule took; exactly one segment, the last."""
     targets: dict[str, Target] = Field(default_factory=dict)
+    """KPI targets for this segment, by KPI name; default: scorecards.default_targets."""
 
     @model_validator(mode="after")
     def _rule_or_catch_all(self) -> Segment:
@@ -259,16 +335,22 @@ class Segment(_Strict):
 
 
 class AtRisk(_Strict):
+    """Valuable customers slipping away."""
+
     tiers: list[str] = Field(default=["platinum", "gold"], min_length=1)
+    """Value tiers watched (now or at the prior as-of date)."""
     p_alive_drop: float = Field(default=0.2, gt=0, le=1, description="Flag a fall in p_alive of more than this since the prior as-of date.")
     overdue_factor: float = Field(default=2.0, gt=1, description="Flag customers whose time since last purchase exceeds this many of their typical gaps.")
 
 
 class Scorecards(_Strict):
+    """Where the scorecards are written and what they list."""
+
     output_dir: str | None = Field(
         default=None, description="Folder of the HTML scorecards, relative to the config file; default: scorecards/ "
                                   "beside the working warehouse file. segprof owns it: a new or empty folder, or its own.")
     top_at_risk: int = Field(default=10, ge=1, le=100)
+    """Customers at risk listed on each segment's page."""
     default_targets: dict[str, Target] = Field(default_factory=dict, description="Targets for segments that set none for a KPI.")
 
     @field_validator("default_targets")
@@ -283,21 +365,27 @@ class Scorecards(_Strict):
 class Config(_Strict):
     warehouse: Warehouse = Warehouse()
     currency: str = "$"
+    """Currency symbol shown before money on the scorecards (one currency per warehouse)."""
     as_of_date: dt.date | None = Field(
         default=None, description="Date the analysis is as of; default: the last transaction date."
     )
     time_unit: Literal["days", "weeks", "months"] = "weeks"
+    """Time unit of RFM and the CLV models: recency and age are days / 1, 7 or 30.4375, as fractions."""
     sources: list[Source] = Field(min_length=1)
+    """The transaction files: one or more, each loaded and replaced as a unit."""
     customer_attributes: CustomerAttributes | None = None
     clv: Clv = Clv()
     profit: Profit = Profit()
     segments: list[Segment] = Field(
         default=[Segment(name="all_customers", description="Every active customer.", catch_all=True)], min_length=1
     )
+    """Segment rules, first match wins; the last is catch_all."""
     lapsed_segment: str = Field(default="lapsed", pattern=NAME_PATTERN,
                                 description="Segment of customers whose p_alive is below clv.inactive_below_p_alive.")
     at_risk: AtRisk = AtRisk()
+    """Which valuable customers are listed as at risk."""
     scorecards: Scorecards = Scorecards()
+    """The HTML scorecards."""
 
     # Set by load(); relative paths resolve against the config file's folder.
     _base_dir: Path = PrivateAttr(default=Path("."))
@@ -382,7 +470,7 @@ class Config(_Strict):
         if glob.has_magic(str(resolved)):
             files = sorted(Path(p) for p in glob.glob(str(resolved), recursive=True) if Path(p).is_file())
             if not files:
-                raise SourceError(f"{resolved}: source '{source.name}': no file matches this pattern")
+                raise SourceError(f"{resolved}: source '{source.name}': no file matches this pattern" + _generate_hint(resolved))
             return files
         if not resolved.is_file():
             raise SourceError(f"{resolved}: source '{source.name}': file not found")
@@ -396,6 +484,58 @@ def _key_path(loc: tuple) -> str:
     return out or "(top level)"
 
 
+def _generate_hint(pattern: Path) -> str:
+    """How to create the synthetic data set, when a source names where `segprof generate` writes it."""
+    folder = pattern.parent.parent
+    if pattern.parent.name != "transactions" or "synthetic" not in folder.name:
+        return ""
+    return ("\nthe synthetic data set is generated, not shipped: create it with `make synthetic` (generates and runs), "
+            f"or `.venv/bin/segprof generate --customers 100000 --out {os.path.relpath(folder)}`")
+
+
+def _yaml_problem(file: Path, exc: yaml.YAMLError) -> str:
+    """One line: file, line and column (1-based) of a YAML syntax error, and what the parser expected."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f"{file}, line {mark.line + 1}, column {mark.column + 1}" if mark else str(file)
+    what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and start:
+        what += f" ({context} started at line {start.line + 1}, column {start.column + 1})"
+    return f"{where}: not valid YAML: {what}"
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The settings model at a key path (list indexes and mapping keys pass through to their values' model)."""
+    annotation: object = Config
+    for part in loc:
+        models = _models_in(annotation)
+        fields = {name: f for m in models for name, f in m.model_fields.items()}
+        if isinstance(part, str) and part in fields:
+            annotation = fields[part].annotation
+        elif not models:  # a list item or a mapping value: the same annotation's arguments
+            annotation = typing.get_args(annotation)[-1] if typing.get_args(annotation) else None
+        else:
+            return None
+    models = _models_in(annotation)
+    return models[0] if models else None
+
+
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []
+
+
+def _did_you_mean(loc: tuple) -> str:
+    model = _model_at(loc[:-1])
+    if model is None or not isinstance(loc[-1], str):
+        return ""
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 def load(path: str | os.PathLike) -> Config:
     """Read and validate a config file; every problem is reported with the file and key path."""
     file = Path(path)
@@ -404,7 +544,7 @@ def load(path: str | os.PathLike) -> Config:
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{file}: not valid YAML: {exc}".replace("\n", " ")) from exc
+        raise ConfigError(_yaml_problem(file, exc)) from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: expected a mapping of settings at the top level")
     try:
@@ -412,11 +552,15 @@ def load(path: str | os.PathLike) -> Config:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            if err["type"] == "missing":
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key" + _did_you_mean(err["loc"])
+            elif err["type"] == "missing":
                 msg = "required key is missing"
+            elif err["type"] in ("value_error", "assertion_error") and "error" in err.get("ctx", {}):
+                msg = str(err["ctx"]["error"])  # our validators' own words, without pydantic's "Value error, "
             lines.append(f"{file}: {_key_path(err['loc'])}: {msg}")
-        raise ConfigError("\n".join(lines)) from None
+        raise ConfigError(*lines) from None
     config._file = file.resolve()
     config._base_dir = config._file.parent
     return config

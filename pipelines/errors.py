@@ -2,7 +2,14 @@
 
 
 class SegprofError(Exception):
-    """An expected failure whose message says what is wrong and where."""
+    """An expected failure whose message says what is wrong and where.
+
+    Several problems found at once are separate arguments (`problems`); one problem may span lines.
+    """
+
+    def __init__(self, *problems: str):
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
 class ConfigError(SegprofError):

@@ -266,4 +266,4 @@ def check_outputs(config: Config) -> None:
     """Raise ConfigError naming every unsafe output setting, before anything is written."""
     problems = output_problems(config)
     if problems:
-        raise ConfigError("\n".join(problems))
+        raise ConfigError(*problems)

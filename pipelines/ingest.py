@@ -240,7 +240,12 @@ def build_customers(con: duckdb.DuckDBPyConnection, config: Config) -> int:
             run(con, "ingest/customer_attributes", {"path": str(path)}, customer_id=attrs.customer_id)
         except duckdb.Error as exc:
             raise SourceError(f"{path}: customer attributes: {exc}") from exc
-    create_tables(con, "ingest/customers")
+    try:
+        create_tables(con, "ingest/customers")
+    except duckdb.ConstraintException as exc:  # the attributes file has a customer twice
+        raise SourceError(f"{config.resolve(attrs.path)}: customer attributes: a customer_id appears more than once ({exc})") from exc
+    for column in query(con, "warehouse/table_columns", {"schema": "staging", "table": "customer_attributes"})[1:]:
+        run(con, "ingest/comment_customer_attribute", column=column["column_name"])
     return query(con, "ingest/customers_summary")[0]["customers"]
 
 

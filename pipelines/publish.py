@@ -70,9 +70,10 @@ def record_run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, star
     """
     for view in BI_VIEWS:
         create_tables(con, view)
-    create_tables(con, "meta/runs")
+    create_tables(con, "meta/runs", "meta/schemas", "meta/relationships")
     run(con, "meta/forget_unpublished_runs", {"published_run_ids": published_run_ids(config.published_path)})
-    counts = {r["table_name"]: r["rows"] for r in query(con, "meta/published_tables")}
+    counts = {t: query(con, "warehouse/table_row_count", {"table": t})[0]["row_count"]
+              for t in (r["table_name"] for r in query(con, "meta/published_tables"))}
     replace_rows(con, "meta.runs", "meta/insert_run", scope=scope("run_id", run_id), params={
         "run_id": run_id, "started_at": started_at, "finished_at": dt.datetime.now().replace(microsecond=0),
         "config_file": str(config.file), "config_hash": config_hash(config), "as_of": as_of,

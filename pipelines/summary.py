@@ -8,7 +8,11 @@ from models.clv import MODEL_NAMES
 from pipelines.warehouse import query
 
 
-def run_summary(defs: dg.Definitions, seconds: float) -> list[str]:
+def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = None) -> list[str]:
+    """Lines of `name  value`; with `ran` (the asset keys a partial run materialised), only what those built."""
+    def built(*keys: str) -> bool:
+        return ran is None or bool(ran.intersection(keys))
+
     duckdb = defs.resources["duckdb"]
     config = defs.resources["segprof"].value
     currency = config.currency
@@ -16,7 +20,7 @@ def run_summary(defs: dg.Definitions, seconds: float) -> list[str]:
     index = config.scorecards_dir / "index.html"
     with duckdb.get_connection() as con:
         tables = {r["table_name"] for r in query(con, "warehouse/tables")}
-        if {"staging.customers", "staging.rejected_transactions"} <= tables:
+        if {"staging.customers", "staging.rejected_transactions"} <= tables and built("transactions", "customers"):
             counts = query(con, "ingest/customers_summary")[0]
             rows += [
                 ("records read", f"{counts['accepted'] + counts['rejected']:,}"),
@@ -25,7 +29,7 @@ def run_summary(defs: dg.Definitions, seconds: float) -> list[str]:
                 ("customers", f"{counts['customers']:,}"),
                 ("transactions from", f"{counts['first_date']} to {counts['last_date']}"),
             ]
-        if "clv.customer_clv" in tables:
+        if "clv.customer_clv" in tables and built("customer_clv"):
             clv = query(con, "clv/clv_summary")[0]
             if clv["customers"]:
                 rows += [
@@ -33,9 +37,9 @@ def run_summary(defs: dg.Definitions, seconds: float) -> list[str]:
                     ("customer equity", f"{currency}{clv['customer_equity']:,.0f} ({clv['horizon_months']} months, as of {clv['as_of_date']})"),
                 ]
     rows += [("seconds", f"{seconds:.1f}"), ("warehouse", duckdb.database)]
-    if config.published_path.is_file():
+    if config.published_path.is_file() and built("published_warehouse"):
         rows.append(("published for BI", f"{config.published_path} (read-only snapshot)"))
-    if index.is_file():
+    if index.is_file() and built("published_warehouse"):
         rows.append(("scorecards", str(index)))
     width = max(len(k) for k, _ in rows)
     return [f"{k:<{width}}  {v}" for k, v in rows]

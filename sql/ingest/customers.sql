@@ -29,6 +29,9 @@ final as (
 
 select * from final order by customer_id;
 
+-- The grain, enforced (a customer attributes file with a customer twice fails here).
+alter table staging.customers add primary key (customer_id);
+
 comment on table staging.customers is 'One row per customer with at least one accepted transaction, with attributes from the customer attributes file when configured.';
 comment on column staging.customers.customer_id is 'Customer identifier as in staging.transactions.';
 comment on column staging.customers.first_purchase is 'Day of the first accepted transaction.';

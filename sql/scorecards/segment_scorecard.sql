@@ -17,7 +17,8 @@ create table if not exists scorecards.segment_scorecard (
     prior_value   double,
     change        double,
     definition    varchar not null,
-    costs_assumed boolean not null
+    costs_assumed boolean not null,
+    primary key (segment, as_of_date, kpi)
 );
 
 comment on table scorecards.segment_scorecard is 'One row per segment, period end (as_of_date) and KPI: the figures of the HTML scorecards, with targets from the config and red/amber/green status.';

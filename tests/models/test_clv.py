@@ -18,7 +18,7 @@ def _plain(model: str, rfm: pl.DataFrame) -> dict:
 
 
 def _same_to_1e6(a: dict, b: dict):
-    """Equal to 1e-6 relative, the tolerance the README states."""
+    """Equal to 1e-6 relative, the tolerance docs/clv.md states."""
     assert a.keys() == b.keys()
     np.testing.assert_allclose(list(a.values()), list(b.values()), rtol=1e-6)
 

@@ -1,6 +1,6 @@
 """Every model that can be chosen equals lifetimes on CDNOW: parameters, p_alive, expected purchases, order value and CLV.
 
-Tolerances are the README's: parameters 1e-6 relative to a plain lifetimes fit (one row per customer,
+Tolerances are docs/clv.md's: parameters 1e-6 relative to a plain lifetimes fit (one row per customer,
 no compression); scores 1e-12 relative to lifetimes' own functions at the same parameters (CLV 1e-10:
 it sums twelve discounted differences). The CDNOW sample is the BG/NBD paper's 2,357 customers; the
 full CDNOW log is compared in tests/pipelines/test_cdnow.py through the demo's warehouse.

@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -12,6 +14,7 @@ import polars as pl
 import pytest
 import sqlalchemy
 
+from models import synthetic
 from pipelines import cli, docs, publish
 from tests.conftest import REPO
 
@@ -22,8 +25,37 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_readme_schema_is_generated_from_the_definitions():
-    assert docs.readme_section(REPO / "README.md") == docs.render()
+def test_the_generated_docs_are_current(capsys):
+    """docs/schema.md from the table definitions, docs/configuration.md from the config schema."""
+    for path, start, end, body in docs.generated(REPO / "docs"):
+        assert docs.section(path, start, end) == body, f"{path}: run `segprof docs`"
+    assert cli.main(["docs", "--check", "--dir", str(REPO / "docs")]) == 0
+
+
+def test_the_configuration_reference_has_every_key_with_a_description():
+    rows = [line.split(" | ") for line in docs.render_config().splitlines()[2:]]
+    keys = {row[0].strip("| `") for row in rows}
+    assert {"warehouse.path", "sources[].columns.customer_id", "profit.cogs.rate.by", "segments[].targets.<name>.amber_within",
+            "scorecards.default_targets.<name>.target", "lapsed_segment"} <= keys
+    assert [row[0] for row in rows if not row[3].strip(" |")] == []  # every key described
+
+
+def test_segprof_docs_check_names_a_stale_document(tmp_path, capsys):
+    for path, start, end, _ in docs.generated(REPO / "docs"):
+        (tmp_path / path.name).write_text(f"# {path.name}\n{start}\nold\n{end}\n")
+    assert cli.main(["docs", "--check", "--dir", str(tmp_path)]) == 1
+    assert "schema.md: out of date; run `segprof docs`" in capsys.readouterr().err
+    assert cli.main(["docs", "--dir", str(tmp_path)]) == 0
+    assert cli.main(["docs", "--check", "--dir", str(tmp_path)]) == 0
+
+
+def test_the_readme_is_a_first_hour_page():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(text.splitlines()) < 400
+    first_screen = "\n".join(text.splitlines()[:60])
+    assert "make demo" in first_screen and "make test" in first_screen and ".venv/bin" in first_screen
+    for link in re.findall(r"\]\((docs/[^)#]+)", text):
+        assert (REPO / link).is_file(), link
 
 
 def test_every_contract_column_is_documented():
@@ -149,3 +181,125 @@ def test_publish_copies_either_storage_format(tmp_path, working_format):
         tables = {r[0] for r in snapshot.execute("select schema_name || '.' || table_name from duckdb_tables()").fetchall()}
         rows = snapshot.execute("select count(*) from profit.t").fetchone()[0]
     assert (tags, tables, rows) == ("v1.2.0+", {"profit.t"}, 1000)
+
+
+def _published(con) -> Path:
+    working = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()[0][0]
+    return Path(working).with_name("published.duckdb")
+
+
+def test_meta_runs_counts_rows_exactly(cdnow_demo):
+    con, _ = cdnow_demo
+    with duckdb.connect(str(_published(con)), read_only=True) as snap:
+        counts = json.loads(snap.execute("select row_counts from meta.runs order by finished_at desc limit 1").fetchone()[0])
+        for table, rows in counts.items():
+            if table != "meta.runs":  # counted before this run's own row went in
+                assert snap.execute(f"select count(*) from {table}").fetchone()[0] == rows, table
+    assert counts["clv.customer_rfm"] == 401_288  # exact, where the estimate is rounded to row groups
+
+
+def test_every_schema_and_bi_column_is_documented_and_kpis_are_typed():
+    from pipelines.kpis import KPIS
+    from pipelines.warehouse import create_tables
+
+    con = duckdb.connect()
+    create_tables(con, *docs.DEFINITIONS)
+    schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas() where database_name = current_database() "
+                                         "and schema_name not in ('main', 'pg_catalog', 'information_schema')").fetchall()}
+    assert schemas == {r[0] for r in con.execute("select schema_name from meta.schemas").fetchall()}
+    undocumented = con.execute("select table_name || '.' || column_name from duckdb_columns() "
+                               "where schema_name = 'bi' and coalesce(comment, '') = ''").fetchall()
+    assert undocumented == []
+    columns = {r[0]: (r[1], r[2]) for r in con.execute(
+        "select column_name, data_type, comment from duckdb_columns() where table_name = 'segment_kpis'").fetchall()}
+    for kpi in KPIS:  # one definition: the scorecard's
+        assert columns[kpi.name][1] == kpi.definition
+        expected = {"count": "BIGINT", "signed_count": "BIGINT", "money": "DECIMAL(18,2)", "percent": "DOUBLE"}[kpi.unit]
+        assert columns[kpi.name][0] == expected, kpi.name
+
+
+def test_primary_keys_where_the_grain_is_unique():
+    from pipelines.warehouse import create_tables
+
+    con = duckdb.connect()
+    create_tables(con, *docs.DEFINITIONS)
+    keys = dict(con.execute("select schema_name || '.' || table_name, constraint_column_names from duckdb_constraints() "
+                            "where constraint_type = 'PRIMARY KEY'").fetchall())
+    assert keys == {
+        "staging.customers": ["customer_id"],
+        "profit.segment_profitability": ["segment", "period_start"],
+        "profit.segment_migration": ["from_segment", "to_segment", "to_date"],
+        "profit.whale_curve": ["scope", "window_name", "period_start", "customer_share"],
+        "profit.whale_curve_summary": ["scope", "window_name", "period_start"],
+        "profit.at_risk_customers": ["customer_id", "as_of_date"],
+        "scorecards.segment_scorecard": ["segment", "as_of_date", "kpi"],
+    }
+
+
+def test_the_join_map_holds_on_the_demo_data(cdnow_demo):
+    """Every documented join finds its row, and the columns joined to identify one row (one-to-one: both ways)."""
+    con, _ = cdnow_demo
+    with duckdb.connect(str(_published(con)), read_only=True) as snap:
+        joins = snap.execute("select from_table, from_columns, to_table, to_columns, cardinality, to_filter from meta.relationships").fetchall()
+        assert len(joins) >= 10
+        for source, source_columns, target, target_columns, cardinality, to_filter in joins:
+            if to_filter:
+                target = f"(select * from {target} where {to_filter})"
+            pairs = " and ".join(f"t.{b} = f.{a}" for a, b in zip(source_columns.split(", "), target_columns.split(", ")))
+            present = " and ".join(f"f.{a} is not null" for a in source_columns.split(", "))
+            if source_columns.startswith("from_segment"):
+                present += " and f.from_segment <> 'new'"  # acquired in between: no segment to come from
+            unmatched = snap.execute(f"select count(*) from {source} f anti join {target} t on {pairs} where {present}").fetchone()[0]
+            assert unmatched == 0, (source, target)
+            for table, columns in [(target, target_columns)] + ([(source, source_columns)] if cardinality == "one-to-one" else []):
+                rows, distinct = snap.execute(f"select count(*), count(distinct ({columns})) from {table} as t").fetchone()
+                assert rows == distinct, (table, columns)
+
+
+def test_every_table_reflects_fully_through_sqlalchemy(cdnow_demo):
+    con, _ = cdnow_demo
+    engine = sqlalchemy.create_engine(f"duckdb:///{_published(con)}", connect_args={"read_only": True})
+    try:
+        inspector = sqlalchemy.inspect(engine)
+        with engine.connect() as connection:
+            published = connection.execute(sqlalchemy.text(
+                "select count(*) from duckdb_tables() where not internal")).scalar() + connection.execute(sqlalchemy.text(
+                "select count(*) from duckdb_views() where not internal")).scalar()
+        reflected = 0
+        for schema in ("staging", "clv", "profit", "scorecards", "bi", "meta"):
+            for name in inspector.get_table_names(schema=schema) + inspector.get_view_names(schema=schema):
+                table = sqlalchemy.Table(name, sqlalchemy.MetaData(), schema=schema, autoload_with=engine)
+                assert table.columns and all(c.comment for c in table.columns), f"{schema}.{name}"
+                reflected += 1
+        assert reflected == published
+    finally:
+        engine.dispose()
+
+
+def _readme_blocks(section: str) -> list[tuple[str, str]]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return [(m[0], m[1]) for m in re.findall(r"```(\w*)\n(.*?)```", body, flags=re.S)]
+
+
+def test_the_readme_connect_recipes_run_as_written(tmp_path):
+    blocks = _readme_blocks("Connecting a BI tool")
+    assert {kind for kind, _ in blocks} >= {"sh", "python"}
+    synthetic.generate(customers=500, seed=3, out_dir=tmp_path / "data")
+    config = tmp_path / "segprof.yaml"
+    config.write_text(textwrap.dedent("""
+        warehouse: {path: w/work.duckdb, published: out/segprof/published.duckdb}
+        sources:
+          - {name: syn, path: data/transactions/*.parquet, format: parquet,
+             columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount}}
+    """))
+    assert cli.main(["run", "--config", str(config)]) == 0
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    for kind, code in blocks:
+        if kind == "sh":
+            done = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+        elif kind == "python":
+            done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+        else:
+            continue  # output shown, not run
+        assert done.returncode == 0, (code, done.stderr)

@@ -1,4 +1,4 @@
-"""The CLV rules the README states, through a run: a failed candidate is not chosen, the Gamma-Gamma
+"""The CLV rules docs/clv.md states, through a run: a failed candidate is not chosen, the Gamma-Gamma
 fallback is recorded in clv.model_runs and used, and a frequency-monetary correlation above 0.3 is flagged."""
 
 import duckdb

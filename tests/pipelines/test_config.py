@@ -43,12 +43,12 @@ def test_synthetic_config_validates():
 def test_unknown_key_is_rejected_with_its_path(write_config, csv_source):
     source = csv_source(["1,a,2024-01-01,5"]) | {"colour": "red"}
     path = write_config([source])
-    assert _error(path) == f"{path}: sources[0].colour: unknown key"
+    assert _error(path) == f"{path}: sources[0].colour: unknown key; did you mean 'columns'?"
 
 
 def test_unknown_top_level_key(write_config, csv_source):
     path = write_config([csv_source(["1,a,2024-01-01,5"])], segmentz=[])
-    assert _error(path) == f"{path}: segmentz: unknown key"
+    assert _error(path) == f"{path}: segmentz: unknown key; did you mean 'segments'?"
 
 
 def test_wrong_type_names_the_key(write_config, csv_source):
@@ -89,7 +89,8 @@ def test_source_names_unique(write_config, csv_source):
 def test_not_yaml(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("warehouse: [unclosed\n")
-    assert _error(path).startswith(f"{path}: not valid YAML")
+    assert _error(path) == (f"{path}, line 2, column 1: not valid YAML: expected ',' or ']', but got '<stream end>' "
+                            "(while parsing a flow sequence started at line 1, column 12)")
 
 
 def test_missing_config_file(tmp_path):

@@ -210,3 +210,17 @@ def test_customers_with_attributes(con, write_config, csv_source, tmp_path):
         "returns_amount::varchar, tier from staging.customers order by 1"
     ).fetchall()
     assert rows == [("1", "2024-01-01", "2024-01-03", 2, "3.00", "2.00", "gold"), ("2", "2024-01-02", "2024-01-02", 1, "6.00", None, "silver")]
+
+
+def test_customer_attribute_columns_are_documented_and_a_customer_twice_is_refused(con, write_config, csv_source, tmp_path):
+    pl.DataFrame({"id": ["1", "2"], "tier": ["gold", "silver"]}).write_parquet(tmp_path / "attrs.parquet")
+    path = write_config([csv_source(["1,a,2024-01-01,5", "2,c,2024-01-02,6"])],
+                        customer_attributes={"path": "attrs.parquet", "customer_id": "id"})
+    cfg = config.load(path)
+    ingest.load_transactions(con, cfg, loaded_at=LOADED_AT)
+    ingest.build_customers(con, cfg)
+    comment = con.execute("select comment from duckdb_columns() where table_name = 'customers' and column_name = 'tier'").fetchone()[0]
+    assert comment.startswith("Customer attribute, as in the customer attributes file")
+    pl.DataFrame({"id": ["1", "1"], "tier": ["gold", "silver"]}).write_parquet(tmp_path / "attrs.parquet")
+    with pytest.raises(SourceError, match="customer attributes: a customer_id appears more than once"):
+        ingest.build_customers(con, cfg)

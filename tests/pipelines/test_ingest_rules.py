@@ -1,4 +1,4 @@
-"""Ingest rules the README states that had no test: quantity and unit cost validation, order ids repeated across files."""
+"""Ingest rules docs/ingest.md states that had no test: quantity and unit cost validation, order ids repeated across files."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The cost rules the README states, each on data that exercises it, hand-computed.
+"""The cost rules docs/profitability.md states, each on data that exercises it, hand-computed.
 
 Each test fails when its rule is changed: overhead cents by largest remainder (not plain rounding),
 marketing for exactly `active_months` from a purchase, quarter periods, unit-cost COGS, the
