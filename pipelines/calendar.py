@@ -52,10 +52,20 @@ class Windows:
     first_date: dt.date
     calibration_end: dt.date
     holdout_end: dt.date
+    forecast_origins: int = 1
 
     @property
     def holdout_days(self) -> int:
         return (self.holdout_end - self.calibration_end).days
+
+    @property
+    def origins(self) -> list[tuple[dt.date, dt.date]]:
+        """(calibration end, holdout end) of each forecast origin, the configured window first, then earlier ones
+        spaced evenly back to halfway through the calibration period, each with a holdout as long."""
+        k = self.forecast_origins
+        step = (self.calibration_end - self.first_date).days / (2 * (k - 1)) if k > 1 else 0
+        ends = [self.calibration_end - dt.timedelta(days=round(i * step)) for i in range(k)]
+        return [(end, end + dt.timedelta(days=self.holdout_days)) for end in ends]
 
 
 @dataclass(frozen=True)
@@ -83,7 +93,7 @@ class Calendar:
             raise SegprofError(
                 f"clv: calibration_end {calibration_end} must fall after the first transaction {first} and before holdout_end {holdout_end}"
             )
-        return Windows(as_of, first, calibration_end, holdout_end)
+        return Windows(as_of, first, calibration_end, holdout_end, config.clv.forecast_origins)
 
 
 def read(con: duckdb.DuckDBPyConnection, config: Config, name: str = "clv/as_of_date", params: dict | None = None) -> Calendar:

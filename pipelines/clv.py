@@ -45,7 +45,9 @@ def load_rfm(con: duckdb.DuckDBPyConnection, dates: dt.date | list[dt.date]) -> 
     return frame(con, "clv/select_customer_rfm", {"dates": dates if isinstance(dates, list) else [dates]})
 
 
-def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: str, chosen: bool, **extra) -> dict:
+def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: str, chosen: bool, origin: int = 0,
+         **extra) -> dict:
+    calibration_end, holdout_end = w.origins[origin]
     return {
         "run_id": run_id,
         "fitted_at": dt.datetime.now(),
@@ -59,8 +61,9 @@ def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: st
         "fit_seconds": fit.seconds,
         "as_of_date": w.as_of,
         "calibration_start": w.first_date,
-        "calibration_end": w.calibration_end if stage == "calibration" else w.as_of,
-        "holdout_end": w.holdout_end if stage == "calibration" else None,
+        "calibration_end": calibration_end if stage == "calibration" else w.as_of,
+        "holdout_end": holdout_end if stage == "calibration" else None,
+        "forecast_origin": origin if stage == "calibration" else None,
         "time_unit": config.time_unit,
         "chosen": chosen,
         "lifetimes_version": LIFETIMES_VERSION,
@@ -81,13 +84,11 @@ def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> St
     """Compressed calibration/holdout and as-of statistics from staging.transactions and clv.customer_rfm."""
     run(con, "clv/rfm")
     run(con, "clv/calibration_holdout")
-    return Statistics(
-        calibration=frame(con, "clv/calibration_statistics", {
-            "calibration_end": w.calibration_end, "holdout_end": w.holdout_end,
-            "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit],
-        }),
-        final=frame(con, "clv/final_statistics", {"as_of": w.as_of}),
-    )
+    days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
+    origins = [frame(con, "clv/calibration_statistics", {"calibration_end": end, "holdout_end": holdout_end,
+                                                         "days_per_unit": days_per_unit}).with_columns(origin=pl.lit(i))
+               for i, (end, holdout_end) in enumerate(w.origins)]
+    return Statistics(calibration=pl.concat(origins), final=frame(con, "clv/final_statistics", {"as_of": w.as_of}))
 
 
 def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics) -> ModelRun:

@@ -161,7 +161,9 @@ class Clv(_Strict):
     """Customer lifetime value: model choice, holdout window, horizon and tiers."""
 
     model: Literal["auto", "bgnbd", "paretonbd", "mbgnbd"] = Field(
-        default="auto", description="auto: the candidate with the lowest holdout MAE scores customers."
+        default="auto",
+        description="auto: the candidate with the best holdout log-likelihood over the forecast origins, ties settled by "
+                    "calibration BIC (docs/clv.md), scores customers.",
     )
     candidates: list[Literal["bgnbd", "paretonbd", "mbgnbd"]] = Field(
         default=["bgnbd", "paretonbd", "mbgnbd"], min_length=1
@@ -171,6 +173,9 @@ class Clv(_Strict):
         default=None, description="Last day of the calibration period; default: halfway from the first transaction to holdout_end."
     )
     holdout_end: dt.date | None = Field(default=None, description="Last day of the holdout period; default: the as-of date.")
+    forecast_origins: int = Field(default=3, ge=1, le=12)
+    """Rolling forecast origins the candidates are compared on: calibration ends spaced evenly from halfway
+    through the calibration period to calibration_end, each followed by a holdout as long as the configured one."""
     horizon_months: int = Field(default=12, ge=1, le=120)
     """How far CLV and expected purchases look ahead."""
     annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
