@@ -31,7 +31,7 @@ def customer_rfm(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materi
 
 @dg.asset(deps=[customer_rfm], kinds={"duckdb", "python"}, group_name="clv")
 def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
-    """clv.model_runs: one row per fit; candidates backtested on the holdout, the chosen one refitted up to the as-of date."""
+    """clv.model_runs: one row per fit; candidates and baselines backtested at each forecast origin, the chosen one refitted up to the as-of date."""
     config = segprof.value
     with duckdb.get_connection() as con:
         w = calendar.read(con, config).windows(config)
@@ -39,11 +39,19 @@ def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb:
         result = clv_io.fit_models(con, config, context.run_id, w, stats)
     for warning in result.warnings:
         context.log.warning(warning)
-    fits = pl.DataFrame(result.rows, infer_schema_length=None).select(
-        "stage", "model", "converged", "chosen", "parameters", "log_likelihood", "n_customers", "n_triples",
+    runs = pl.DataFrame(result.rows, infer_schema_length=None)
+    fits = runs.select(
+        "stage", "forecast_origin", "model", "converged", "chosen", "parameters", "log_likelihood", "n_customers", "n_triples",
         pl.col("fit_seconds").round(3), pl.col("holdout_actual").round(1), pl.col("holdout_predicted").round(1),
+        pl.col("holdout_log_likelihood").round(1), pl.col("bic").round(1), pl.col("frequency_table_error").round(4),
         pl.col("holdout_mae").round(4), pl.col("holdout_rmse").round(4), pl.col("holdout_correlation").round(3),
     )
+    ranking = (runs.filter(pl.col("selection_rank").is_not_null())
+               .group_by("selection_rank", "model")
+               .agg(origins=pl.len(), **{c: pl.when(pl.col(c).null_count() == 0).then(pl.col(c).sum().round(1))
+                                         for c in ("holdout_log_likelihood", "bic")},  # null: -inf somewhere
+                    frequency_table_error=pl.col("frequency_table_error").mean().round(4))
+               .sort("selection_rank"))
     chosen = next((r for r in result.rows if r["stage"] == "calibration" and r["model"] == result.purchase.model), {})
     holdout = {k: float(chosen[k]) for k in ("holdout_actual", "holdout_predicted", "holdout_mae", "holdout_rmse",
                                              "holdout_correlation") if chosen.get(k) is not None}
@@ -57,6 +65,7 @@ def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb:
         "distinct_triples": result.purchase.n_triples,
         "calibration": f"{w.first_date} to {w.calibration_end}",
         "holdout": f"{w.calibration_end} (excl.) to {w.holdout_end}",
+        "selection": dg.MetadataValue.md(markdown_table(ranking)),
         "fits": dg.MetadataValue.md(markdown_table(fits)),
         "warnings": dg.MetadataValue.md("\n".join(f"- {x}" for x in result.warnings) or "None."),
         "dagster/row_count": len(result.rows),
