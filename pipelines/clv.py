@@ -91,7 +91,8 @@ def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> St
     return Statistics(calibration=pl.concat(origins), final=frame(con, "clv/final_statistics", {"as_of": w.as_of}))
 
 
-def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics) -> ModelRun:
+def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics,
+               window_warnings: list[str] | None = None) -> ModelRun:
     """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the as-of date
     (models.clv.selection decides); every fit is recorded in clv.model_runs."""
     settings = config.clv
@@ -100,7 +101,9 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
         stats.calibration, stats.final, model=settings.model, candidates=settings.candidates,
         holdout_duration=w.holdout_days / clv_models.DAYS_PER_UNIT[config.time_unit], fallback_order_value=fallback,
         penalizer=settings.penalizer, min_repeat_customers=settings.min_repeat_customers, as_of=w.as_of,
+        min_backtest_repeat_customers=settings.min_backtest_repeat_customers,
     )
+    selection.warnings[:0] = window_warnings or []
     rows = [_row(r.fit, r.stage, w, config, run_id, r.chosen, **r.metrics) for r in selection.records]
     _insert_rows(con, run_id, rows)
     return ModelRun(rows, selection.purchase, selection.spend, fallback, selection.histograms, selection.warnings)

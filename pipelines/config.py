@@ -173,6 +173,10 @@ class Clv(_Strict):
         default=None, description="Last day of the calibration period; default: halfway from the first transaction to holdout_end."
     )
     holdout_end: dt.date | None = Field(default=None, description="Last day of the holdout period; default: the as-of date.")
+    min_holdout_days: int = Field(default=90, ge=1)
+    """A holdout shorter than this is a warning in validate and the run: too short to tell the models apart."""
+    min_backtest_repeat_customers: int = Field(default=100, ge=1)
+    """Fewer repeat customers in a forecast origin's calibration period than this is a warning: little evidence."""
     forecast_origins: int = Field(default=3, ge=1, le=12)
     """Rolling forecast origins the candidates are compared on: calibration ends spaced evenly from halfway
     through the calibration period to calibration_end, each followed by a holdout as long as the configured one."""
@@ -395,6 +399,13 @@ class Config(_Strict):
     # Set by load(); relative paths resolve against the config file's folder.
     _base_dir: Path = PrivateAttr(default=Path("."))
     _file: Path = PrivateAttr(default=Path("segprof.yaml"))
+
+    @model_validator(mode="after")
+    def _holdout_by_the_as_of_date(self) -> Config:
+        if self.as_of_date and self.clv.holdout_end and self.clv.holdout_end > self.as_of_date:
+            raise ValueError(f"clv.holdout_end {self.clv.holdout_end} is after as_of_date {self.as_of_date}: "
+                             "the holdout must have happened by the as-of date")
+        return self
 
     @model_validator(mode="after")
     def _segments_consistent(self) -> Config:

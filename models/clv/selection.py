@@ -254,7 +254,7 @@ def origins(calibration: pl.DataFrame) -> list[tuple[int, pl.DataFrame]]:
 
 def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str, candidates: list[str],
                   holdout_duration: float, fallback_order_value: float, penalizer: float = 0.0,
-                  min_repeat_customers: int = 10, as_of: object = None) -> Selection:
+                  min_repeat_customers: int = 10, as_of: object = None, min_backtest_repeat_customers: int = 0) -> Selection:
     """Backtest every candidate and baseline at every forecast origin, choose, refit the choice and Gamma-Gamma on all statistics.
 
     `calibration`: statistics at each origin's calibration end with its holdout's (see spend_holdout_metrics
@@ -263,6 +263,10 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
     `fallback_order_value` (the mean purchase-day value), recorded as an `empirical_mean` fit.
     """
     records, histograms = [], {}
+    warnings = [f"forecast origin {origin}: only {repeaters:,} customers repeat in the calibration period, fewer than "
+                f"{min_backtest_repeat_customers:,}: the model choice rests on little evidence"
+                for origin, origin_calibration in origins(calibration)
+                if (repeaters := customers(origin_calibration.filter(pl.col("frequency") > 0))) < min_backtest_repeat_customers]
     backtests = [backtest(m, origin_calibration, holdout_duration, penalizer, min_repeat_customers, origin)
                  for origin, origin_calibration in origins(calibration) for m in [*candidates, *BASELINES]]
     order = rank(backtests)
@@ -272,7 +276,8 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
         if b.histogram is not None:
             histograms[b.fit.model] = b.histogram
     calibration = origins(calibration)[0][1]
-    ranked, warnings = rank_purchase_models(model, candidates, backtests)
+    ranked, ranking_warnings = rank_purchase_models(model, candidates, backtests)
+    warnings += ranking_warnings
 
     problems = []
     for chosen in ranked:  # the best on the holdout whose fit on all data is usable; the others are recorded

@@ -34,9 +34,10 @@ def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb:
     """clv.model_runs: one row per fit; candidates and baselines backtested at each forecast origin, the chosen one refitted up to the as-of date."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        w = calendar.read(con, config).windows(config)
+        dates = calendar.read(con, config)
+        w = dates.windows(config)
         stats = shards.merged_statistics(con, config) if config.sharded else clv_io.statistics(con, config, w)
-        result = clv_io.fit_models(con, config, context.run_id, w, stats)
+        result = clv_io.fit_models(con, config, context.run_id, w, stats, dates.window_warnings(config))
     for warning in result.warnings:
         context.log.warning(warning)
     runs = pl.DataFrame(result.rows, infer_schema_length=None)

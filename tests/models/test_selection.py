@@ -172,3 +172,14 @@ def test_auto_picks_the_generating_model_in_most_seeds_and_never_a_baseline(mode
         assert ranked[0] == order[0] and not warnings
         picks.append(order[0])
     assert picks.count(model) >= 3, picks
+
+
+def test_an_origin_with_few_repeat_customers_is_a_warning():
+    origins = synthetic.forecast_origins(synthetic.Parameters(), 400, 2, (52.0, 20.0), 52.0, 104.0, resolution=1.0)
+    repeaters = {o: int((c["frequency"] > 0).sum()) for o, c in selection.origins(origins)}
+    final = origins.filter(pl.col("origin") == 0).drop("origin")
+    result = selection.select_models(origins, final, model="bgnbd", candidates=["bgnbd"], holdout_duration=52.0,
+                                     fallback_order_value=20.0, min_backtest_repeat_customers=repeaters[0])
+    assert [w for w in result.warnings if w.startswith("forecast origin")] == [
+        f"forecast origin 1: only {repeaters[1]:,} customers repeat in the calibration period, fewer than {repeaters[0]:,}: "
+        "the model choice rests on little evidence"]
