@@ -40,6 +40,24 @@ def repeat_purchase_histograms(histograms: dict[str, pl.DataFrame], title: str) 
     return _png_markdown(fig, title)
 
 
+def tracking(frame: pl.DataFrame, title: str) -> str:
+    """Cumulative repeat purchases by week, actual and expected under each model, the calibration end marked."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    first = frame.filter(pl.col("model") == frame["model"][0])
+    ax.plot(first["week"].to_list(), first["actual"].to_list(), color="#222222", linewidth=2, label="actual")
+    for (model,), rows in frame.group_by("model", maintain_order=True):
+        ax.plot(rows["week"].to_list(), rows["predicted"].to_list(), linestyle="--", label=model)
+    calibration = first.filter(pl.col("period") == "calibration")
+    if calibration.height:
+        ax.axvline(calibration["week"].max(), color="#888888", linewidth=0.8)
+    ax.set_xlabel("week")
+    ax.set_ylabel("repeat purchases, cumulative")
+    ax.set_title(title)
+    ax.legend(frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png_markdown(fig, title)
+
+
 COLORS = {"line": "#1f4e79", "target": "#8a5a00", "grid": "#d0d7de", "text": "#24292f", "fill": "#dbe9f6"}
 
 

@@ -46,11 +46,15 @@ def bic(log_likelihood: float, n_parameters: int, n_customers: int) -> float:
     return -2 * log_likelihood + n_parameters * math.log(n_customers)
 
 
-def _forecast_metrics(frequency: np.ndarray, actual: np.ndarray, predicted: np.ndarray, log_p: np.ndarray,
-                      n: np.ndarray) -> dict:
-    """Every holdout criterion of one forecast: totals, errors, log-likelihood, the frequency table's error."""
+def _evaluate(frequency: np.ndarray, actual: np.ndarray, predicted: np.ndarray, log_p: np.ndarray,
+              n: np.ndarray) -> tuple[dict, dict[str, pl.DataFrame]]:
+    """Every holdout criterion of one forecast (totals, errors, log-likelihood, the frequency table's error, Gini and
+    top-decile lift), and the validation tables by calibration frequency and by decile of predicted purchases."""
     errors = _errors(predicted, actual, n)
-    return {
+    tables = {"by_frequency": validation.by_frequency(frequency, actual, predicted, n),
+              "by_decile": validation.by_decile(actual, predicted, n)}
+    ranks = np.ptp(predicted) > 0  # a constant forecast does not rank customers
+    metrics = {
         "holdout_customers": errors["holdout_customers"],
         "holdout_actual": float((n * actual).sum()),
         "holdout_predicted": float((n * predicted).sum()),
@@ -58,8 +62,11 @@ def _forecast_metrics(frequency: np.ndarray, actual: np.ndarray, predicted: np.n
         "holdout_rmse": errors["holdout_rmse"],
         "holdout_correlation": weighted_correlation(predicted, actual, n),
         "holdout_log_likelihood": _finite(float((n * log_p).sum()) if np.isfinite(log_p).all() else -math.inf),
-        "frequency_table_error": validation.frequency_table_error(validation.by_frequency(frequency, actual, predicted, n)),
+        "frequency_table_error": validation.frequency_table_error(tables["by_frequency"]),
+        "holdout_gini": _finite(validation.gini(actual, predicted, n)) if ranks else None,
+        "holdout_top_decile_lift": _finite(validation.top_decile_lift(tables["by_decile"])) if ranks else None,
     }
+    return metrics, tables
 
 
 def _holdout_rows(calibration: pl.DataFrame) -> pl.DataFrame:
@@ -67,9 +74,9 @@ def _holdout_rows(calibration: pl.DataFrame) -> pl.DataFrame:
     return compress(calibration, ("frequency", "recency", "t", "frequency_holdout"))
 
 
-def holdout_metrics(purchase: Fit, calibration: pl.DataFrame, holdout_duration: float) -> dict:
-    """Predicted vs actual repeat purchases in the holdout period, per customer and in total, and the
-    log-likelihood of the actual counts under the model's predictive distribution (models.clv.predictive).
+def holdout_evaluation(purchase: Fit, calibration: pl.DataFrame, holdout_duration: float) -> tuple[dict, dict[str, pl.DataFrame]]:
+    """Predicted vs actual repeat purchases in the holdout period, per customer and in total, the log-likelihood
+    of the actual counts under the model's predictive distribution (models.clv.predictive), and the validation tables.
 
     `calibration` has frequency, recency, t at the calibration end and `frequency_holdout`,
     the actual repeat purchase days in the holdout.
@@ -80,11 +87,16 @@ def holdout_metrics(purchase: Fit, calibration: pl.DataFrame, holdout_duration: 
     probability = predictive.holdout_probability(purchase, k, f, r, t, holdout_duration)
     with np.errstate(divide="ignore"):
         log_p = np.log(probability)
-    return _forecast_metrics(f, k, np.asarray(predicted, dtype=float), log_p, weights(rows))
+    return _evaluate(f, k, np.asarray(predicted, dtype=float), log_p, weights(rows))
 
 
-def baseline(name: str, calibration: pl.DataFrame, holdout_duration: float) -> tuple[Fit, dict]:
-    """A trivial forecast as a fit with its holdout metrics, recorded beside the models so they can be compared.
+def holdout_metrics(purchase: Fit, calibration: pl.DataFrame, holdout_duration: float) -> dict:
+    """The criteria of holdout_evaluation alone."""
+    return holdout_evaluation(purchase, calibration, holdout_duration)[0]
+
+
+def baseline(name: str, calibration: pl.DataFrame, holdout_duration: float) -> tuple[Fit, dict, dict[str, pl.DataFrame]]:
+    """A trivial forecast as a fit with its holdout metrics and tables, recorded beside the models so they can be compared.
 
     zero_forecast: nobody buys again (a point forecast: any purchase has probability 0).
     calibration_rate: every customer buys as a Poisson process at the calibration period's pooled rate
@@ -100,7 +112,7 @@ def baseline(name: str, calibration: pl.DataFrame, holdout_duration: float) -> t
     predicted = np.full_like(k, rate * holdout_duration)
     fit = Fit(name, {"rate": rate}, ll, True, customers(calibration), rows.height, 0.0,
               note="baseline: recorded for comparison, never scores customers")
-    return fit, _forecast_metrics(f, k, predicted, predictive.poisson_log_probability(k, predicted), n)
+    return fit, *_evaluate(f, k, predicted, predictive.poisson_log_probability(k, predicted), n)
 
 
 def spend_holdout_metrics(spend: Fit, calibration: pl.DataFrame) -> dict:
@@ -134,6 +146,7 @@ class Backtest:
     metrics: dict = field(default_factory=dict)  # empty when it could not be tested
     histogram: pl.DataFrame | None = None
     origin: int = 0  # 0: the configured window; 1, 2, ...: earlier forecast origins
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)  # models.clv.validation's, by name
 
 
 def _criteria(fit: Fit, metrics: dict, n_parameters: int) -> dict:
@@ -145,8 +158,8 @@ def backtest(model: str, calibration: pl.DataFrame, holdout_duration: float, pen
              min_repeat_customers: int = 10, origin: int = 0) -> Backtest:
     """Fit `model` on calibration and compare its holdout forecast with what happened; a failure is recorded, not raised."""
     if model in BASELINES:
-        fit, metrics = baseline(model, calibration, holdout_duration)
-        return Backtest(fit, _criteria(fit, metrics, 0 if model == "zero_forecast" else 1), origin=origin)
+        fit, metrics, tables = baseline(model, calibration, holdout_duration)
+        return Backtest(fit, _criteria(fit, metrics, 0 if model == "zero_forecast" else 1), origin=origin, tables=tables)
     try:
         fit = fit_purchase_model(model, calibration, penalizer, min_repeat_customers)
     except ModelError as exc:
@@ -154,11 +167,12 @@ def backtest(model: str, calibration: pl.DataFrame, holdout_duration: float, pen
     if not fit.usable:
         return Backtest(fit, origin=origin)
     try:  # extreme parameters on tiny data can break the backtest's simulation; the others go on
-        metrics = _criteria(fit, holdout_metrics(fit, calibration, holdout_duration), len(fit.params))
+        metrics, tables = holdout_evaluation(fit, calibration, holdout_duration)
+        metrics = _criteria(fit, metrics, len(fit.params))
         histogram = repeat_purchase_histogram(fit, calibration) if origin == 0 else None
     except (ValueError, ArithmeticError) as exc:
         return Backtest(replace(fit, converged=False, note=f"holdout backtest failed: {exc}"), origin=origin)
-    return Backtest(fit, metrics, histogram, origin)
+    return Backtest(fit, metrics, histogram, origin, tables)
 
 
 def _totals(backtests: list[Backtest]) -> dict[str, tuple[float, float]]:
@@ -243,6 +257,7 @@ class Selection:
     fallback_order_value: float
     histograms: dict[str, pl.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    validation: dict[str, pl.DataFrame] = field(default_factory=dict)  # by_frequency, by_decile: every model at origin 0
 
 
 def origins(calibration: pl.DataFrame) -> list[tuple[int, pl.DataFrame]]:
@@ -276,6 +291,9 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
         if b.histogram is not None:
             histograms[b.fit.model] = b.histogram
     calibration = origins(calibration)[0][1]
+    tested = [b for b in backtests if b.origin == 0 and b.tables]
+    validation_tables = {name: pl.concat([b.tables[name].select(pl.lit(b.fit.model).alias("model"), pl.all()) for b in tested])
+                         for name in ("by_frequency", "by_decile") if tested}
     ranked, ranking_warnings = rank_purchase_models(model, candidates, backtests)
     warnings += ranking_warnings
 
@@ -311,7 +329,7 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
         records.append(Record("final", empirical, True))
         warnings.append(empirical.note)
         spend = None
-    return Selection(records, purchase, spend, fallback_order_value, histograms, warnings)
+    return Selection(records, purchase, spend, fallback_order_value, histograms, warnings, validation_tables)
 
 
 def _spend_calibration_record(calibration: pl.DataFrame, penalizer: float, min_repeat_customers: int) -> Record:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from models.clv.fits import Fit, fitter_from_params
+
 FREQUENCY_BUCKETS = 7  # calibration frequencies 0..6 and 7+, as in the BG/NBD paper's conditional-expectation figure
 DECILES = 10
 
@@ -73,3 +75,18 @@ def top_decile_lift(deciles: pl.DataFrame) -> float:
     top = deciles.row(0, named=True)
     mean = deciles["actual"].sum() / deciles["customers"].sum()
     return float(top["actual"] / top["customers"] / mean) if mean > 0 and top["customers"] > 0 else float("nan")
+
+
+def tracking(purchase: Fit, acquisition_day: np.ndarray, acquired: np.ndarray, week_end_day: np.ndarray,
+             days_per_unit: float) -> np.ndarray:
+    """Expected cumulative repeat purchases by each week end of the customers acquired on each day (the tracking plot).
+
+    `acquisition_day`, `acquired`: first purchase days (days from the data's start) and customers acquired then;
+    `week_end_day`: the days (from the same start) to accumulate up to. Each customer contributes the model's
+    unconditional expected repeat purchases over the time since their first purchase.
+    """
+    fitter = purchase.fitter or fitter_from_params(purchase.model, purchase.params)
+    age = np.maximum(week_end_day[:, None] - acquisition_day[None, :], 0) / days_per_unit
+    unique, inverse = np.unique(age, return_inverse=True)
+    expected = np.asarray(fitter.expected_number_of_purchases_up_to_time(unique), dtype=float)
+    return expected[inverse.reshape(age.shape)] @ acquired.astype(float)

@@ -2,6 +2,7 @@
 
 import dagster as dg
 import polars as pl
+import polars.selectors as cs
 
 from models.clv import MODEL_NAMES
 from pipelines import calendar, charts, shards
@@ -71,6 +72,17 @@ def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb:
         "warnings": dg.MetadataValue.md("\n".join(f"- {x}" for x in result.warnings) or "None."),
         "dagster/row_count": len(result.rows),
     }
+    if "holdout_by_frequency" in result.validation:
+        by_frequency = result.validation["holdout_by_frequency"].pivot(
+            on="model", index=["calibration_frequency", "customers"], values="predicted").join(
+            result.validation["holdout_by_frequency"].filter(pl.col("model") == result.purchase.model)
+            .select("calibration_frequency", "actual"), on="calibration_frequency")
+        metadata["holdout_by_calibration_frequency"] = dg.MetadataValue.md(markdown_table(by_frequency.with_columns(cs.float().round(1))))
+    if "holdout_by_decile" in result.validation:
+        deciles = result.validation["holdout_by_decile"].filter(pl.col("model") == result.purchase.model)
+        metadata["holdout_by_decile"] = dg.MetadataValue.md(markdown_table(deciles.drop("run_id", "as_of_date").with_columns(cs.float().round(1))))
+    if "repeat_purchase_tracking" in result.validation:
+        metadata["tracking"] = dg.MetadataValue.md(charts.tracking(result.validation["repeat_purchase_tracking"], "Cumulative repeat purchases, actual vs expected"))
     if result.histograms:
         metadata["predicted_vs_actual"] = dg.MetadataValue.md(
             charts.repeat_purchase_histograms(result.histograms, "Customers by repeat purchases in calibration")

@@ -25,6 +25,8 @@ create table if not exists clv.model_runs (
     holdout_rmse           double,
     holdout_correlation    double,
     holdout_log_likelihood double,
+    holdout_gini           double,
+    holdout_top_decile_lift double,
     frequency_table_error  double,
     n_parameters           integer,
     bic                    double,
@@ -59,6 +61,8 @@ comment on column clv.model_runs.holdout_mae is 'Mean absolute error of predicte
 comment on column clv.model_runs.holdout_rmse is 'Root mean squared error per customer, as holdout_mae.';
 comment on column clv.model_runs.holdout_correlation is 'Pearson correlation of predicted and actual per customer.';
 comment on column clv.model_runs.holdout_log_likelihood is 'Log-likelihood of every customer''s actual holdout repeat purchase count under the fit''s predictive distribution given their calibration history (higher is better; null: a forecast gave an observed count probability 0).';
+comment on column clv.model_runs.holdout_gini is 'Gini coefficient of actual holdout purchases with customers ordered by predicted ones: 2 x the area between the cumulative-gain curve and the diagonal (0 = no better than random; null for a constant forecast).';
+comment on column clv.model_runs.holdout_top_decile_lift is 'Actual holdout purchases per customer in the top tenth by prediction, over the mean of all customers (clv.holdout_by_decile).';
 comment on column clv.model_runs.frequency_table_error is 'Sum over calibration frequencies 0..6, 7+ of |predicted - actual| holdout repeat purchases, as a share of the actual ones (0 is perfect; the zero forecast scores 1).';
 comment on column clv.model_runs.n_parameters is 'Parameters the fit estimated (BIC''s penalty counts them).';
 comment on column clv.model_runs.bic is 'Bayesian information criterion of the calibration fit: -2 log_likelihood + n_parameters x ln(n_customers) (lower is better; null: zero likelihood).';
