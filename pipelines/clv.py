@@ -19,6 +19,7 @@ from pipelines.errors import SegprofError
 from pipelines.warehouse import Rows, create_tables, frame, query, replace_rows, run, scope, write_tables
 
 LIFETIMES_VERSION = version("lifetimes")
+VALIDATION_TABLES = ("holdout_by_frequency", "holdout_by_decile", "repeat_purchase_tracking")
 
 
 @dataclass
@@ -143,7 +144,7 @@ def _tracking(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, select
 
 def _insert(con: duckdb.DuckDBPyConnection, run_id: str, tables: dict[str, pl.DataFrame]) -> None:
     """This run's rows into clv.<name> for each name (a metric no fit has is null), replacing the run's, in one transaction."""
-    create_tables(con, *(f"clv/{name}" for name in tables))
+    create_tables(con, *(f"clv/{name}" for name in ("model_runs", *VALIDATION_TABLES)))
     for name, rows in tables.items():
         con.register(f"_{name}", rows.to_arrow())
     write_tables(con, *(Rows(f"clv.{name}", source=f"_{name}", scope=scope("run_id", run_id), partial=True) for name in tables))
