@@ -95,9 +95,10 @@ def test_fixed_model_is_used(write_config, tmp_path):
     assert cli.main(["run", "--config", str(path)]) == 0
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         models = con.execute("select distinct purchase_model from clv.customer_clv").fetchall()
-        calibration = con.execute("select model from clv.model_runs where stage = 'calibration' order by 1").fetchall()
+        calibration = con.execute("select model from clv.model_runs where stage = 'calibration' and forecast_origin = 0 "
+                                  "order by 1").fetchall()
     assert models == [("mbgnbd",)]
-    assert calibration == [("bgnbd",), ("gamma_gamma",), ("mbgnbd",)]
+    assert calibration == [("bgnbd",), ("calibration_rate",), ("gamma_gamma",), ("mbgnbd",), ("zero_forecast",)]
 
 
 def test_a_final_fit_that_does_not_converge_stops_the_run(write_config, csv_source, capsys):
