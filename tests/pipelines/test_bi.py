@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy
 
 from models import synthetic
-from pipelines import cli, docs, publish
+from pipelines import cli, docs
+from pipelines.warehouse import publish
 from tests.conftest import REPO
 
 BIN = Path(sys.executable).parent
@@ -60,7 +61,7 @@ def test_the_readme_is_a_first_hour_page():
 
 def test_every_contract_column_is_documented():
     con = duckdb.connect()
-    from pipelines.warehouse import create_tables
+    from pipelines.warehouse.database import create_tables
 
     create_tables(con, *docs.DEFINITIONS)
     missing = con.execute(
@@ -126,6 +127,7 @@ READER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # several whole runs in processes that are killed or wait on each other
 def test_a_reader_never_blocks_a_run_nor_sees_half_of_it(small):
     assert cli.main(["run", "--config", str(small)]) == 0
     published = small.parent / "bi" / "published.duckdb"
@@ -157,6 +159,7 @@ def test_a_failing_blocking_check_leaves_the_published_file_as_it_was(small, tmp
     assert _sha(published) == before
 
 
+@pytest.mark.slow  # several whole runs in processes that are killed or wait on each other
 def test_two_runs_at_once_take_turns(small):
     runs = [subprocess.Popen([str(BIN / "segprof"), "run", "--config", str(small)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -199,8 +202,8 @@ def test_meta_runs_counts_rows_exactly(cdnow_demo):
 
 
 def test_every_schema_and_bi_column_is_documented_and_kpis_are_typed():
-    from pipelines.kpis import KPIS
-    from pipelines.warehouse import create_tables
+    from pipelines.site.kpis import KPIS
+    from pipelines.warehouse.database import create_tables
 
     con = duckdb.connect()
     create_tables(con, *docs.DEFINITIONS)
@@ -219,7 +222,7 @@ def test_every_schema_and_bi_column_is_documented_and_kpis_are_typed():
 
 
 def test_primary_keys_where_the_grain_is_unique():
-    from pipelines.warehouse import create_tables
+    from pipelines.warehouse.database import create_tables
 
     con = duckdb.connect()
     create_tables(con, *docs.DEFINITIONS)

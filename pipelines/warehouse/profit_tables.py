@@ -8,10 +8,10 @@ import duckdb
 import polars as pl
 
 from models import segments as segment_models
-from pipelines import calendar
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
-from pipelines.warehouse import Rows, create_tables, frame, replace_rows, run, write_tables
+from pipelines.warehouse import calendar
+from pipelines.warehouse.database import create_tables, frame, replace_rows, Rows, run, write_tables
 
 
 def _rates(prefix: str, table: RateTable) -> dict:
@@ -23,7 +23,9 @@ def cost_parameters(config: Config, as_of: dt.date) -> dict:
     profit = config.profit
     return {
         "as_of": as_of,
-        "period": profit.period,
+        "period": profit.period,  # the grain SQL buckets transaction days by (date_trunc)
+        "as_of_period_start": calendar.period_start(as_of, profit.period),
+        "period_months": calendar.PERIOD_MONTHS[profit.period],
         "cogs_method": profit.cogs.method,
         **_rates("cogs", profit.cogs.rate),
         **_rates("line", profit.cost_to_serve.per_line),
