@@ -55,8 +55,9 @@ def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb:
                     frequency_table_error=pl.col("frequency_table_error").mean().round(4))
                .sort("selection_rank"))
     chosen = next((r for r in result.rows if r["stage"] == "calibration" and r["model"] == result.purchase.model), {})
-    holdout = {k: float(chosen[k]) for k in ("holdout_actual", "holdout_predicted", "holdout_mae", "holdout_rmse",
-                                             "holdout_correlation") if chosen.get(k) is not None}
+    holdout = {k: float(chosen[k]) for k in ("holdout_actual", "holdout_predicted", "holdout_log_likelihood", "bic",
+                                             "frequency_table_error", "holdout_gini", "holdout_top_decile_lift",
+                                             "holdout_mae", "holdout_rmse", "holdout_correlation") if chosen.get(k) is not None}
     metadata = {
         "chosen_model": MODEL_NAMES[result.purchase.model],
         **holdout,
