@@ -84,8 +84,11 @@ def _run(args: argparse.Namespace, defs, started: float) -> int:
     if config.sharded:
         failures = _run_shards(args, defs, selection)
         selection = selection - dg.AssetSelection.groups("shards")
+    ops = {}
+    if args.full_refresh and dg.AssetKey("transactions") in selection.resolve(defs.resolve_asset_graph()):
+        ops = {"transactions": {"config": {"full_refresh": True}}}  # pipelines.assets.ingest.IngestOptions
     if not failures:
-        result = _materialize(defs, selection, args.verbose, progress=sys.stderr.isatty() and not args.quiet)
+        result = _materialize(defs, selection, args.verbose, progress=sys.stderr.isatty() and not args.quiet, ops=ops)
         failures = _failure_lines(result)
     if failures or not result.success:
         print(f"segprof run failed ({args.config}):", file=sys.stderr)
@@ -96,12 +99,13 @@ def _run(args: argparse.Namespace, defs, started: float) -> int:
     if args.select:
         ran = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
         print(f"materialised: {', '.join(sorted(ran))}")
-    for line in run_summary(defs, seconds=time.perf_counter() - started, ran=ran):
+    for line in run_summary(defs, seconds=time.perf_counter() - started, ran=ran, run_id=result.run_id):
         print(line)
     return 0
 
 
-def _materialize(defs, selection, verbose: bool, partition_key: str | None = None, progress: bool = False):
+def _materialize(defs, selection, verbose: bool, partition_key: str | None = None, progress: bool = False,
+                 ops: dict | None = None):
     """One in-process run, recorded in the project's Dagster instance (`.dagster/`, as `make dev` shows it)."""
     import dagster as dg
 
@@ -119,7 +123,8 @@ def _materialize(defs, selection, verbose: bool, partition_key: str | None = Non
                 instance=instance,
                 raise_on_error=False,
                 tags={"segprof/config": str(config.file)},
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}},
+                            **({"ops": ops} if ops else {})},
             )
 
 
@@ -293,6 +298,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--select", help="Dagster asset selection, e.g. 'transactions' or 'key:customers+' (default: all)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's event log")
     run.add_argument("--quiet", action="store_true", help="no line per finished step (shown on a terminal)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="read every source file again (default: only new and changed files; see docs/ingest.md)")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a config file and its source files")

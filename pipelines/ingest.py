@@ -304,8 +304,11 @@ def plan_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, 
 
 
 def _stage(con: duckdb.DuckDBPyConnection, config: Config, source: Source, files: list[Path], latest: dt.date,
-           latest_label: str, shard: Shard | None) -> None:
-    """Read `files` of the source into _validated: every record, typed, with the reason it is rejected (or null)."""
+           latest_label: str, shard: Shard | None, touched: list[str] | None = None) -> None:
+    """Read `files` of the source into _validated: every record, typed, with the reason it is rejected (or null).
+
+    `touched` (an incremental load: the files read or removed) compares order ids with the other files' lines too.
+    """
     run(con, "ingest/create_typed")
     run(con, "ingest/create_shown_macro")
     run(con, "ingest/create_money_problem_macro")
@@ -329,7 +332,8 @@ def _stage(con: duckdb.DuckDBPyConnection, config: Config, source: Source, files
         "max_amount": source.max_amount,
     })
     if source.columns.order_id is not None:
-        run(con, "ingest/repeated_order_ids")
+        run(con, "ingest/repeated_order_ids", {"kept_source": source.name if touched is not None else None,
+                                               "files": touched or []})
         run(con, "ingest/mark_repeated_order_ids")
 
 
@@ -355,8 +359,8 @@ def load_source(con: duckdb.DuckDBPyConnection, config: Config, source: Source, 
     files = len(plan.read) + sum(row["removed_at"] is None for row in plan.kept)
     if not plan.writes:
         return SourceLoad(source.name, files, 0, 0, 0, 0, len(plan.kept), 0)
-    _stage(con, config, source, [f.path for f in plan.read], latest, label, None)
     touched = [str(f.path) for f in plan.read] + [row["source_file"] for row in plan.removed]
+    _stage(con, config, source, [f.path for f in plan.read], latest, label, None, None if plan.full else touched)
     if (not plan.full and source.columns.order_id is not None and touched
             and query(con, "ingest/order_id_collisions", {"source": source.name, "files": touched})[0]["collide"]):
         plan = plan_source(con, config, source, latest, full_refresh=True)
