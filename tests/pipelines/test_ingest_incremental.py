@@ -275,3 +275,70 @@ def test_an_emptied_closed_period_is_reported(con, write_config, tmp_path):
     assert ingest.period_label(dt.date(2024, 1, 1), "quarter") == "2024Q1"
 
 
+
+
+# --- Through `segprof run`: the whole pipeline on generated data split into monthly files ---------------------
+
+RUN_COLUMNS = ("run_id", "loaded_at", "rejected_at")
+COMPARED = ("staging.transactions", "staging.rejected_transactions", "staging.customers", "clv.customer_clv",
+            "profit.customer_profit", "profit.segment_profitability", "scorecards.segment_scorecard")
+
+
+def _tables(path) -> dict[str, list]:
+    """The compared tables' rows, run ids and load times aside."""
+    out = {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        for table in COMPARED:
+            schema, name = table.split(".")
+            columns = [c for (c,) in con.execute("select column_name from duckdb_columns() where schema_name = ? and "
+                                                 "table_name = ? order by column_index", [schema, name]).fetchall()
+                       if c not in RUN_COLUMNS]
+            out[table] = con.execute(f"select {', '.join(columns)} from {table} order by all").fetchall()
+    return out
+
+
+def _segprof_run(path, capsys, *options) -> list[str]:
+    from pipelines import cli
+
+    capsys.readouterr()
+    assert cli.main(["run", "--config", str(path), *options]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+@pytest.mark.slow  # four pipeline runs: about two minutes on two shared cores
+def test_a_run_with_a_new_month_and_a_late_record_equals_a_fresh_run(small, tmp_path, capsys):
+    import polars as pl
+    import yaml
+
+    data = pl.read_parquet(tmp_path / "data" / "transactions" / "*.parquet").with_columns(
+        month=pl.col("order_ts").dt.strftime("%Y-%m"))
+    months = sorted(data["month"].unique())
+    folder = tmp_path / "data" / "monthly"
+    folder.mkdir()
+    for month in months[:-1]:
+        data.filter(pl.col("month") == month).drop("month").write_parquet(folder / f"{month}.parquet")
+    configs = {}
+    for name in ("incremental", "fresh"):
+        body = yaml.safe_load(small.read_text())
+        body["warehouse"] = {"path": f"{name}/w.duckdb"}
+        body["sources"][0]["path"] = "data/monthly/*.parquet"
+        configs[name] = tmp_path / f"{name}.yaml"
+        configs[name].write_text(yaml.safe_dump(body))
+    _segprof_run(configs["incremental"], capsys)
+    # The last month arrives, with a late record dated in an earlier, closed month.
+    data.filter(pl.col("month") == months[-1]).drop("month").write_parquet(folder / f"{months[-1]}.parquet")
+    late = data.filter(pl.col("month") == months[-4]).head(1).with_columns(order_id=pl.lit("late-1")).drop("month")
+    late.write_parquet(folder / "late.parquet")
+    out = _segprof_run(configs["incremental"], capsys)
+    assert f"source files       2 read, {len(months) - 1} unchanged" in out
+    assert f"inputs changed     {months[-4]}" in out
+    with duckdb.connect(str(tmp_path / "incremental" / "w.duckdb"), read_only=True) as con:
+        runs = con.execute("select inputs_changed from meta.runs order by finished_at").fetchall()
+    assert [r[0] for r in runs] == [None, [dt.date.fromisoformat(months[-4] + "-01")]]
+    _segprof_run(configs["fresh"], capsys)
+    fresh = _tables(tmp_path / "fresh" / "w.duckdb")
+    assert _tables(tmp_path / "incremental" / "w.duckdb") == fresh
+    out = _segprof_run(configs["incremental"], capsys, "--full-refresh")
+    assert f"source files       {len(months) + 1} read, 0 unchanged" in out
+    assert not any(line.startswith("inputs changed") for line in out)
+    assert _tables(tmp_path / "incremental" / "w.duckdb") == fresh
