@@ -51,7 +51,7 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
         else:
             loads = ingest.load_transactions(con, settings, full_refresh=config.full_refresh, run_id=context.run_id)
         changed = ingest.record_period_fingerprints(con, settings, context.run_id)
-        removed = ingest.removed_files(con, context.run_id)
+        removed = [] if settings.sharded else ingest.removed_files(con, context.run_id)
         for file in removed:
             context.log.warning(f"source {file['source']}: {file['source_file']} no longer matches the source; its "
                                 f"{file['accepted']:,} accepted and {file['rejected']:,} rejected rows were removed")
