@@ -1,4 +1,4 @@
--- The rows of profit.at_risk_customers, written by name by the table writer (pipelines/warehouse.py: write).
+-- The rows of profit.at_risk_customers, written by name by the table writer (pipelines/warehouse/database.py: write).
 with dates as (
     select max(as_of_date) as as_of_date, max(as_of_date) filter (where as_of_date < (select max(as_of_date) from clv.customer_clv)) as prior_date
     from clv.customer_clv

@@ -7,8 +7,9 @@ import os
 import duckdb
 import pytest
 
-from pipelines import config, ingest
-from pipelines.warehouse import replace_rows, run
+from pipelines import config
+from pipelines.warehouse import loading
+from pipelines.warehouse.database import replace_rows, run
 
 HEADER = "customer_id,order_id,order_date,amount"
 COLUMNS = {c: c for c in HEADER.split(",")}
@@ -29,7 +30,7 @@ def _config(write_config, **source):
 
 
 def _load(con, cfg, at: dt.datetime, **kwargs):
-    (load,) = ingest.load_transactions(con, cfg, loaded_at=at, **kwargs)
+    (load,) = loading.load_transactions(con, cfg, loaded_at=at, **kwargs)
     return load
 
 
@@ -56,7 +57,7 @@ def _loaded_at(con) -> dict[str, set]:
 def _full_load(tmp_path, cfg):
     """What a fresh warehouse holds after one load of the same files."""
     with duckdb.connect(str(tmp_path / "fresh.duckdb")) as fresh:
-        ingest.load_transactions(fresh, cfg, loaded_at=THIRD)
+        loading.load_transactions(fresh, cfg, loaded_at=THIRD)
         return _rows(fresh)
 
 
@@ -86,7 +87,7 @@ def test_a_new_file_is_read_alone_and_the_result_equals_a_full_load(con, write_c
     assert ledger == {"orders-1.csv": FIRST, "orders-2.csv": FIRST, "orders-3.csv": SECOND}
     assert _rows(con) == _full_load(tmp_path, cfg)
     assert _accounted_per_file(con) == []
-    assert ingest.count_records(con, cfg, cfg.sources[0]) == 6
+    assert loading.count_records(con, cfg, cfg.sources[0]) == 6
 
 
 def test_a_changed_file_replaces_exactly_its_rows(con, write_config, tmp_path):
@@ -109,11 +110,11 @@ def test_an_unchanged_rerun_reads_nothing_and_writes_nothing(con, write_config, 
     _load(con, cfg, FIRST)
     before = con.execute("select * from meta.source_files order by all").fetchall()
     reads = []
-    monkeypatch.setattr(ingest, "read_file_facts", lambda *a: reads.append(a) or pytest.fail("a file was hashed"))
-    monkeypatch.setattr(ingest, "iter_lines", lambda *a, **k: pytest.fail("a file was read"))
+    monkeypatch.setattr(loading, "read_file_facts", lambda *a: reads.append(a) or pytest.fail("a file was hashed"))
+    monkeypatch.setattr(loading, "iter_lines", lambda *a, **k: pytest.fail("a file was read"))
     load = _load(con, cfg, SECOND)
     assert (load.files_read, load.files_unchanged, load.records_read) == (0, 2, 0)
-    assert ingest.count_records(con, cfg, cfg.sources[0]) == 3  # the check's count comes from the ledger too
+    assert loading.count_records(con, cfg, cfg.sources[0]) == 3  # the check's count comes from the ledger too
     assert reads == []
     assert con.execute("select * from meta.source_files order by all").fetchall() == before
     assert _loaded_at(con) == {"orders-1.csv": {FIRST}, "orders-2.csv": {FIRST}}
@@ -129,7 +130,7 @@ def test_a_touched_file_is_hashed_not_loaded(con, write_config, tmp_path):
     assert (load.files_read, load.files_unchanged, load.records_read) == (0, 1, 0)
     assert _loaded_at(con) == {"orders-1.csv": {FIRST}}
     # the ledger has the new time: the next run does not hash the file again
-    assert ingest.plan_source(con, cfg, cfg.sources[0], cfg.as_of_date).kept[0]["modified_at"] == ingest.stat_file(path).modified_at
+    assert loading.plan_source(con, cfg, cfg.sources[0], cfg.as_of_date).kept[0]["modified_at"] == loading.stat_file(path).modified_at
 
 
 def test_a_file_gone_from_its_source_takes_its_rows_and_says_so(con, write_config, tmp_path):
@@ -141,7 +142,7 @@ def test_a_file_gone_from_its_source_takes_its_rows_and_says_so(con, write_confi
     load = _load(con, cfg, SECOND, run_id="second")
     assert (load.files, load.files_read, load.files_unchanged, load.files_removed) == (1, 0, 1, 1)
     assert _rows(con) == _full_load(tmp_path, cfg)
-    removed = ingest.removed_files(con, "second")
+    removed = loading.removed_files(con, "second")
     assert [(r["source_file"].rsplit("/", 1)[-1], r["accepted"], r["rejected"]) for r in removed] == [("orders-2.csv", 1, 1)]
     # a file that comes back is new again
     _write(tmp_path, "orders-2.csv", ["3,c,2024-02-01,7"])
@@ -241,24 +242,24 @@ def test_a_late_record_reports_exactly_its_closed_period(con, write_config, tmp_
     cfg = config.load(write_config([{"name": "shop", "path": "orders-*.csv", "format": "csv", "columns": COLUMNS}],
                                    as_of_date="2024-04-15"))
     _load(con, cfg, FIRST)
-    assert ingest.record_period_fingerprints(con, cfg) == []  # nothing published yet: nothing to compare with
+    assert loading.record_period_fingerprints(con, cfg) == []  # nothing published yet: nothing to compare with
     _publish_fingerprints(con)
     # A new file with next month's data and one late record in February; the open April gains a record too.
     _write(tmp_path, "orders-5.csv", ["7,late,2024-02-20,3", "8,o8,2024-04-15,1"])
     _load(con, cfg, SECOND)
-    assert ingest.record_period_fingerprints(con, cfg) == [dt.date(2024, 2, 1)]
+    assert loading.record_period_fingerprints(con, cfg) == [dt.date(2024, 2, 1)]
     # Unchanged since: nothing to report once published; a correction to a closed month is reported again.
     _publish_fingerprints(con)
-    assert ingest.record_period_fingerprints(con, cfg) == []
+    assert loading.record_period_fingerprints(con, cfg) == []
     _write(tmp_path, "orders-1.csv", ["1,o1,2024-01-15,11"])
     _load(con, cfg, THIRD)
-    assert ingest.record_period_fingerprints(con, cfg) == [dt.date(2024, 1, 1)]
+    assert loading.record_period_fingerprints(con, cfg) == [dt.date(2024, 1, 1)]
     # Rows moved between files are not a change in a period's inputs.
     _publish_fingerprints(con)
     _write(tmp_path, "orders-5.csv", ["8,o8,2024-04-15,1"])
     _write(tmp_path, "orders-6.csv", ["7,late,2024-02-20,3"])
     _load(con, cfg, THIRD)
-    assert ingest.record_period_fingerprints(con, cfg) == []
+    assert loading.record_period_fingerprints(con, cfg) == []
 
 
 def test_an_emptied_closed_period_is_reported(con, write_config, tmp_path):
@@ -267,12 +268,12 @@ def test_an_emptied_closed_period_is_reported(con, write_config, tmp_path):
     cfg = config.load(write_config([{"name": "shop", "path": "orders-*.csv", "format": "csv", "columns": COLUMNS}],
                                    as_of_date="2024-03-31", profit={"period": "quarter"}))
     _load(con, cfg, FIRST)
-    ingest.record_period_fingerprints(con, cfg)
+    loading.record_period_fingerprints(con, cfg)
     _publish_fingerprints(con)
     (tmp_path / "orders-1.csv").unlink()
     _load(con, cfg, SECOND)
-    assert ingest.record_period_fingerprints(con, cfg) == [dt.date(2024, 1, 1)]
-    assert ingest.period_label(dt.date(2024, 1, 1), "quarter") == "2024Q1"
+    assert loading.record_period_fingerprints(con, cfg) == [dt.date(2024, 1, 1)]
+    assert loading.period_label(dt.date(2024, 1, 1), "quarter") == "2024Q1"
 
 
 

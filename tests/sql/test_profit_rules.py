@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from models import segments as segment_models
-from pipelines import config, ingest, profit
+from pipelines import config
 from pipelines.errors import SourceError
+from pipelines.warehouse import loading, profit_tables
 
 HEADER = "customer_id,order_id,order_date,amount,channel,category,quantity,unit_cost"
 COLUMNS = {c: c for c in HEADER.split(",")}
@@ -35,9 +36,9 @@ def build(tmp_path):
         cfg = config.load(tmp_path / "c.yaml")
         con = duckdb.connect(str(tmp_path / "w.duckdb"))
         connections.append(con)
-        ingest.load_transactions(con, cfg)
-        ingest.build_customers(con, cfg)
-        profit.build_customer_profit(con, cfg, cfg.as_of_date)
+        loading.load_transactions(con, cfg)
+        loading.build_customers(con, cfg)
+        profit_tables.build_customer_profit(con, cfg, cfg.as_of_date)
         return con, cfg
 
     yield make
@@ -142,7 +143,7 @@ def test_a_missing_marketing_costs_file_names_the_key(build):
 
 def _at_risk(hand_warehouse, overdue_factor: float, p_alive_drop: float = 0.9) -> list[tuple]:
     con, _ = hand_warehouse
-    profit.build_table(con, "at_risk_customers", {"tiers": ["gold"], "p_alive_drop": p_alive_drop, "overdue_factor": overdue_factor})
+    profit_tables.build_table(con, "at_risk_customers", {"tiers": ["gold"], "p_alive_drop": p_alive_drop, "overdue_factor": overdue_factor})
     return con.execute("select customer_id, reason, days_since_last_purchase, typical_days_between_purchases "
                        "from profit.at_risk_customers").fetchall()
 
@@ -183,10 +184,10 @@ def test_cohort_rules_use_the_acquisition_quarter():
 
 def test_cohort_is_the_first_purchase_quarter(hand_warehouse):
     con, _ = hand_warehouse
-    dims = profit.customer_dimensions(con, [dt.date(2024, 2, 29)])
+    dims = profit_tables.customer_dimensions(con, [dt.date(2024, 2, 29)])
     assert dict(zip(dims["customer_id"], dims["cohort"])) == {"A": "2024Q1", "B": "2024Q1", "C": "2024Q1"}
     con.execute("update staging.customers set first_purchase = '2023-12-31' where customer_id = 'B'")
-    dims = profit.customer_dimensions(con, [dt.date(2024, 2, 29)])
+    dims = profit_tables.customer_dimensions(con, [dt.date(2024, 2, 29)])
     assert dict(zip(dims["customer_id"], dims["cohort"]))["B"] == "2023Q4"
 
 
@@ -209,9 +210,9 @@ def test_segment_pnl_boundaries(hand_warehouse):
     con.execute("update clv.customer_clv set value_tier = 'inactive', p_alive = 0.05 where customer_id = 'B'")
     con.execute("update staging.customers set first_purchase = '2024-02-01' where customer_id = 'C'")
     con.execute("update profit.customer_profit set contribution = 0 where customer_id = 'C'")
-    profit.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
-    profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
-    profit.build_whale_curve(con, dt.date(2024, 2, 29), costs_assumed=True)
+    profit_tables.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
+    profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
+    profit_tables.build_whale_curve(con, dt.date(2024, 2, 29), costs_assumed=True)
     rows = con.execute("select segment, period_start::varchar, prior_customers, lost_customers, new_customers "
                        "from profit.segment_profitability where segment in ('lapsed', 'others') order by 2, 1").fetchall()
     assert rows == [("lapsed", "2024-01-01", 0, 0, 1), ("lapsed", "2024-02-01", 1, 0, 0), ("others", "2024-02-01", 0, 0, 1)]

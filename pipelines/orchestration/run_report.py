@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from models.clv import MODEL_NAMES
-from pipelines import ingest
-from pipelines.warehouse import query
+from pipelines.warehouse import loading
+from pipelines.warehouse.database import query
 
 
 def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = None, run_id: str | None = None) -> list[str]:
@@ -43,7 +43,7 @@ def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = Non
             rows.append(("source files", f"{files['read']:,} read, {files['unchanged']:,} unchanged"
                          + (f", {files['removed']:,} removed with their rows (see meta.source_files)" if files["removed"] else "")))
         if "meta.period_fingerprints" in tables and built("transactions"):
-            changed = [ingest.period_label(r["period_start"], config.profit.period) for r in query(con, "ingest/changed_periods")]
+            changed = [loading.period_label(r["period_start"], config.profit.period) for r in query(con, "ingest/changed_periods")]
             if changed:
                 rows.append(("inputs changed", ", ".join(changed)))
     rows += [("seconds", f"{seconds:.1f}"), ("warehouse", duckdb.database)]

@@ -4,10 +4,10 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from pipelines import ingest, shards
-from pipelines.metadata import markdown_table, table_metadata
-from pipelines.resources import SegprofConfig, WarehouseResource
-from pipelines.warehouse import query
+from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
+from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
+from pipelines.warehouse import loading, sharding
+from pipelines.warehouse.database import query
 
 TRANSACTIONS = dg.AssetKey("transactions")
 REJECTED = dg.AssetKey("rejected_transactions")
@@ -47,17 +47,17 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
     settings = segprof.value
     with duckdb.get_connection() as con:
         if settings.sharded:
-            loads = shards.gather_transactions(con, settings)
+            loads = sharding.gather_transactions(con, settings)
         else:
-            loads = ingest.load_transactions(con, settings, full_refresh=config.full_refresh, run_id=context.run_id)
-        changed = ingest.record_period_fingerprints(con, settings, context.run_id)
-        removed = [] if settings.sharded else ingest.removed_files(con, context.run_id)
+            loads = loading.load_transactions(con, settings, full_refresh=config.full_refresh, run_id=context.run_id)
+        changed = loading.record_period_fingerprints(con, settings, context.run_id)
+        removed = [] if settings.sharded else loading.removed_files(con, context.run_id)
         for file in removed:
             context.log.warning(f"source {file['source']}: {file['source_file']} no longer matches the source; its "
                                 f"{file['accepted']:,} accepted and {file['rejected']:,} rejected rows were removed")
         if changed:
             context.log.warning("inputs changed in closed periods: "
-                                + ", ".join(ingest.period_label(p, settings.profit.period) for p in changed))
+                                + ", ".join(loading.period_label(p, settings.profit.period) for p in changed))
         per_source = pl.DataFrame([load.__dict__ for load in loads])
         reasons = pl.DataFrame(query(con, "ingest/rejection_reasons")) if sum(l.rejected for l in loads) else None
         read = sum(l.records_read for l in loads)
@@ -79,7 +79,7 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
                 "files_read": sum(l.files_read for l in loads),
                 "files_unchanged": sum(l.files_unchanged for l in loads),
                 "files_removed": dg.MetadataValue.md(markdown_table(pl.DataFrame(removed)) if removed else "None."),
-                "inputs_changed": ", ".join(ingest.period_label(p, settings.profit.period) for p in changed) or "none",
+                "inputs_changed": ", ".join(loading.period_label(p, settings.profit.period) for p in changed) or "none",
                 "sources": dg.MetadataValue.md(markdown_table(per_source)),
             },
         )
@@ -100,5 +100,5 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
 def customers(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """staging.customers: one row per customer with an accepted transaction."""
     with duckdb.get_connection() as con:
-        ingest.build_customers(con, segprof.value)
+        loading.build_customers(con, segprof.value)
         return dg.MaterializeResult(metadata=table_metadata(con, "staging.customers"))

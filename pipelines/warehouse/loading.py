@@ -24,10 +24,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines import calendar
+from pipelines.warehouse import calendar
 from pipelines.config import Config, Source
 from pipelines.errors import SegprofError, SourceError, shown
-from pipelines.warehouse import SQL_DIR, Rows, create_tables, query, replace_rows, run, scope, write_tables
+from pipelines.warehouse.database import SQL_DIR, Rows, create_tables, query, replace_rows, run, scope, write_tables
 
 CHUNK_BYTES = 64 * 1024 * 1024
 MAX_HEADER_BYTES = 1024 * 1024  # a first line longer than this is not a header: don't read a whole binary file
