@@ -439,13 +439,14 @@ def record_period_fingerprints(con: duckdb.DuckDBPyConnection, config: Config, r
     period = config.profit.period
     first = query(con, "ingest/first_fingerprinted_period")[0]["period_start"]
     day = calendar.period_start(min(dates.first_date, first or dates.first_date), period)
-    starts = []
+    starts, ends = [], []
     while day <= dates.as_of:
         starts.append(day)
         day = calendar.next_period_start(day, period)
+        ends.append(day - dt.timedelta(days=1))
     run(con, "ingest/compare_period_fingerprints", {
-        "period_starts": starts, "period": period, "period_months": 1 if period == "month" else 3,
-        "as_of": dates.as_of, "run_id": run_id, "computed_at": computed_at or dt.datetime.now().replace(microsecond=0),
+        "period_starts": starts, "period_ends": ends, "as_of": dates.as_of, "run_id": run_id,
+        "computed_at": computed_at or dt.datetime.now().replace(microsecond=0),
     })
     replace_rows(con, "meta.period_fingerprints", source="_period_fingerprints")
     return [row["period_start"] for row in query(con, "ingest/changed_periods")]

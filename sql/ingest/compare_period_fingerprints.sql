@@ -11,24 +11,36 @@ published as (
 ),
 
 periods as (
-    select unnest($period_starts::date[]) as period_start
+    -- the calendar's periods (pipelines/warehouse/calendar.py): first and last days
+    select unnest($period_starts::date[]) as period_start, unnest($period_ends::date[]) as period_end
 ),
 
-accepted as (
+days as (
     select
-        date_trunc($period, order_date)::date as period_start,
+        order_date,
         count(*) as transactions,
         sum(amount) as amount,
         -- a sum of row hashes: independent of row order, and a repeated row still counts
         sum(hash(customer_id, order_id, order_ts, amount, quantity, channel, region, category, unit_cost)::hugeint) as row_hashes
     from transactions
-    group by 1
+    group by order_date
+),
+
+accepted as (
+    select
+        periods.period_start,
+        sum(days.transactions) as transactions,
+        sum(days.amount) as amount,
+        sum(days.row_hashes) as row_hashes
+    from days
+    join periods on days.order_date between periods.period_start and periods.period_end
+    group by periods.period_start
 ),
 
 fingerprints as (
     select
         periods.period_start,
-        (periods.period_start + to_months($period_months))::date - 1 as period_end,
+        periods.period_end,
         coalesce(accepted.transactions, 0) as transactions,
         coalesce(accepted.amount, 0)::decimal(38, 2) as amount,
         md5(concat_ws(':', coalesce(accepted.transactions, 0), coalesce(accepted.row_hashes, 0), coalesce(accepted.amount, 0))) as fingerprint
