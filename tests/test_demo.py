@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-
 SUMMARY = [
     "records read       69,659",
     "accepted           69,659",
