@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+
 SUMMARY = [
     "records read       69,659",
     "accepted           69,659",
