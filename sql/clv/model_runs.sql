@@ -37,6 +37,16 @@ create table if not exists clv.model_runs (
     note                   varchar
 );
 
+-- Warehouses from before the rolling-origin selection get its columns (README, migration note).
+alter table clv.model_runs add column if not exists forecast_origin integer;
+alter table clv.model_runs add column if not exists holdout_log_likelihood double;
+alter table clv.model_runs add column if not exists holdout_gini double;
+alter table clv.model_runs add column if not exists holdout_top_decile_lift double;
+alter table clv.model_runs add column if not exists frequency_table_error double;
+alter table clv.model_runs add column if not exists n_parameters integer;
+alter table clv.model_runs add column if not exists bic double;
+alter table clv.model_runs add column if not exists selection_rank integer;
+
 comment on table clv.model_runs is 'Every CLV model fit: calibration fits (and the zero_forecast and calibration_rate baselines) scored on the holdout of each forecast origin, and the final fits on all data up to the as-of date that score customers (chosen = true).';
 comment on column clv.model_runs.run_id is 'Pipeline run that made the fit.';
 comment on column clv.model_runs.fitted_at is 'When the fit finished.';
