@@ -371,6 +371,15 @@ class Scorecards(_Strict):
         return targets
 
 
+class History(_Strict):
+    """What a run may do to the figures of closed periods."""
+
+    restatement: Literal["allow", "forbid"] = Field(
+        default="allow",
+        description="When late or corrected records change a closed period's inputs: `allow` recomputes it and says so "
+                    "(run summary, meta.runs.inputs_changed); `forbid` stops the run before anything is published.")
+
+
 class Config(_Strict):
     warehouse: Warehouse = Warehouse()
     currency: str = "$"
@@ -395,6 +404,8 @@ class Config(_Strict):
     """Which valuable customers are listed as at risk."""
     scorecards: Scorecards = Scorecards()
     """The HTML scorecards."""
+    history: History = History()
+    """Closed periods: whether a run may restate them."""
 
     # Set by load(); relative paths resolve against the config file's folder.
     _base_dir: Path = PrivateAttr(default=Path("."))
