@@ -88,6 +88,36 @@ def repeat_purchases(rng: np.random.Generator, model: str, params: dict, age: np
     return uniform[keep] * window[owner[keep]], owner[keep]
 
 
+def forecast_origins(params: Parameters, customers: int, seed: int, calibration_ends: tuple[float, ...],
+                     holdout: float, history: float, resolution: float = 1.0) -> pl.DataFrame:
+    """Calibration statistics and holdout counts at several forecast origins, drawn from `params` (in weeks).
+
+    Customers are acquired uniformly over the first half of `history`; at each calibration end (origin 0, 1, ...)
+    the ones acquired by then have frequency, recency and t, and their repeat purchases in the next `holdout`
+    weeks as frequency_holdout. Times are floored to `resolution` weeks, as dates floor them to days.
+    """
+    rng = np.random.default_rng(seed)
+    birth = rng.random(customers) * history / 2
+    times, owner = repeat_purchases(rng, params.model, asdict(params), history - birth)
+    floor = lambda x: np.floor(x / resolution) * resolution  # noqa: E731
+    frames = []
+    for origin, end in enumerate(calibration_ends):
+        acquired = birth < end
+        seen = times <= end - birth[owner]
+        later = ~seen & (times <= end + holdout - birth[owner])
+        last = np.zeros(customers)
+        np.maximum.at(last, owner[seen], times[seen])
+        frames.append(pl.DataFrame({
+            "frequency": np.bincount(owner[seen], minlength=customers)[acquired].astype(float),
+            "recency": floor(last[acquired]),
+            "t": floor(end - birth[acquired]),
+            "monetary_value": 0.0,
+            "frequency_holdout": np.bincount(owner[later], minlength=customers)[acquired].astype(float),
+            "monetary_value_holdout": 0.0,
+        }).with_columns(origin=pl.lit(origin)))
+    return pl.concat(frames)
+
+
 def _chunk(rng: np.random.Generator, params: Parameters, first_id: int, n: int, history_weeks: float,
            start: dt.date, first_order: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     birth = rng.random(n) * history_weeks * params.acquisition_share

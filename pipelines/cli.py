@@ -46,8 +46,31 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for source in config.sources:
         config.source_files(source)
     check_outputs(config)
+    for warning in _window_warnings(config):
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{args.config}: OK ({len(config.sources)} source(s), warehouse {config.warehouse_path})")
     return 0
+
+
+def _window_warnings(config) -> list[str]:
+    """The CLV windows against the data the warehouse holds from the last run (none before a first run):
+    an error for a holdout after the as-of date or beyond the data, warnings for a weak backtest."""
+    import duckdb
+
+    from pipelines.warehouse import calendar
+    from pipelines.warehouse.database import query
+
+    if not config.warehouse_path.is_file():
+        return []
+    try:
+        con = duckdb.connect(str(config.warehouse_path), read_only=True)
+    except duckdb.Error:  # a run holds the writer lock: nothing to check against now
+        return []
+    with con:
+        if "staging.transactions" not in {r["table_name"] for r in query(con, "warehouse/tables")}:
+            return []
+        dates = calendar.read(con, config)
+    return dates.window_warnings(config)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

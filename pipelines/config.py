@@ -161,7 +161,9 @@ class Clv(_Strict):
     """Customer lifetime value: model choice, holdout window, horizon and tiers."""
 
     model: Literal["auto", "bgnbd", "paretonbd", "mbgnbd"] = Field(
-        default="auto", description="auto: the candidate with the lowest holdout MAE scores customers."
+        default="auto",
+        description="auto: the candidate with the best holdout log-likelihood over the forecast origins, ties settled by "
+                    "calibration BIC (docs/clv.md), scores customers.",
     )
     candidates: list[Literal["bgnbd", "paretonbd", "mbgnbd"]] = Field(
         default=["bgnbd", "paretonbd", "mbgnbd"], min_length=1
@@ -171,6 +173,13 @@ class Clv(_Strict):
         default=None, description="Last day of the calibration period; default: halfway from the first transaction to holdout_end."
     )
     holdout_end: dt.date | None = Field(default=None, description="Last day of the holdout period; default: the as-of date.")
+    min_holdout_days: int = Field(default=90, ge=1)
+    """A holdout shorter than this is a warning in validate and the run: too short to tell the models apart."""
+    min_backtest_repeat_customers: int = Field(default=100, ge=1)
+    """Fewer repeat customers in a forecast origin's calibration period than this is a warning: little evidence."""
+    forecast_origins: int = Field(default=3, ge=1, le=12)
+    """Rolling forecast origins the candidates are compared on: calibration ends spaced evenly from halfway
+    through the calibration period to calibration_end, each followed by a holdout as long as the configured one."""
     horizon_months: int = Field(default=12, ge=1, le=120)
     """How far CLV and expected purchases look ahead."""
     annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
@@ -401,6 +410,13 @@ class Config(_Strict):
     # Set by load(); relative paths resolve against the config file's folder.
     _base_dir: Path = PrivateAttr(default=Path("."))
     _file: Path = PrivateAttr(default=Path("segprof.yaml"))
+
+    @model_validator(mode="after")
+    def _holdout_by_the_as_of_date(self) -> Config:
+        if self.as_of_date and self.clv.holdout_end and self.clv.holdout_end > self.as_of_date:
+            raise ValueError(f"clv.holdout_end {self.clv.holdout_end} is after as_of_date {self.as_of_date}: "
+                             "the holdout must have happened by the as-of date")
+        return self
 
     @model_validator(mode="after")
     def _segments_consistent(self) -> Config:

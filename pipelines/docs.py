@@ -22,7 +22,8 @@ from pipelines.warehouse.database import create_tables, query
 # Table and view definitions in dependency order: an empty warehouse with the published schema.
 DEFINITIONS = (
     "ingest/transactions", "ingest/rejected_transactions", "ingest/customer_attributes_empty", "ingest/customers",
-    "clv/customer_rfm", "clv/model_runs", "clv/customer_clv",
+    "clv/customer_rfm", "clv/model_runs", "clv/holdout_by_frequency", "clv/holdout_by_decile", "clv/repeat_purchase_tracking",
+    "clv/customer_clv",
     "profit/customer_profit", "profit/customer_segments", "profit/segment_profitability", "profit/segment_migration",
     "profit/whale_curve", "profit/whale_curve_summary", "profit/at_risk_customers",
     "scorecards/segment_scorecard", "ingest/source_files", "ingest/period_fingerprints", "meta/runs", "meta/schemas", "meta/relationships", "bi/customer_360", "bi/segment_kpis",

@@ -2,6 +2,7 @@
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -75,10 +76,26 @@ def test_print_gives_one_page_per_segment(browser, site):
 def test_cdnow_print_gives_one_page_per_segment(browser, cdnow_demo):
     con, outputs = cdnow_demo
     index = outputs[0][-1].split()[-1]
-    from pathlib import Path
-
     page, requests, problems = _visit(browser, Path(index))
     assert problems == [] and len(requests) == 1
     assert page.locator("tr[data-segment]").count() == 4
     page, _, _ = _visit(browser, Path(index).parent / "print.html")
     assert _pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True)) == 3
+
+
+def test_the_model_page_shows_the_choice_and_its_evidence(browser, cdnow_demo):
+    con, outputs = cdnow_demo
+    index = outputs[0][-1].split()[-1]
+    page, requests, problems = _visit(browser, Path(index).parent / "model.html")
+    assert problems == [] and len(requests) == 1
+    ranks = con.execute("select model, any_value(selection_rank) from clv.model_runs where selection_rank is not null "
+                        "and run_id = (select max_by(run_id, fitted_at) from clv.model_runs) group by 1 order by 2").fetchall()
+    shown = page.locator("table[data-table='selection'] tr[data-model]")
+    assert [shown.nth(i).get_attribute("data-model") for i in range(shown.count())] == [m for m, _ in ranks]
+    assert page.locator("tr.chosen").get_attribute("data-model") == ranks[0][0]
+    assert page.locator("figure svg").count() == 3  # tracking, by frequency, by decile
+    assert page.locator("table[data-table='by-frequency'] tbody tr").count() == 8
+    assert page.locator("table[data-table='by-decile'] tbody tr").count() == 10
+    page.goto((Path(index).parent / "index.html").as_uri())
+    page.locator("a", has_text="CLV model").click()
+    assert page.url.endswith("model.html")

@@ -1,23 +1,24 @@
 """Customer lifetime value, one module per concern: RFM statistics, purchase and spend models, scoring,
 selection and backtests, value tiers, simulation. The names below are the package's API."""
 
+from models.clv import predictive, validation
 from models.clv.fits import FITTERS, MODEL_NAMES, Fit, ModelError, failed, fitter_from_params
 from models.clv.purchase import FIT_OPTIONS, evaluation_point, expected_purchases, fit_purchase_model
 from models.clv.rfm import DAYS_PER_UNIT, compress, customers, frequency_monetary_correlation, weighted_correlation, weights
 from models.clv.scoring import LIFETIMES_UNITS_PER_MONTH, score
 from models.clv.selection import (
-    HIGH_FREQUENCY_MONETARY_CORRELATION, Backtest, Record, Selection, backtest, rank_purchase_models, correlation_warning,
-    holdout_metrics, select_models, spend_holdout_metrics,
+    BASELINES, HIGH_FREQUENCY_MONETARY_CORRELATION, Backtest, Record, Selection, backtest, rank_purchase_models,
+    correlation_warning, holdout_metrics, select_models, spend_holdout_metrics,
 )
 from models.clv.simulation import HISTOGRAM_MAX, repeat_purchase_histogram
 from models.clv.spend import expected_order_value, fit_spend_model
 from models.clv.tiers import value_tiers
 
 __all__ = [
-    "DAYS_PER_UNIT", "FITTERS", "FIT_OPTIONS", "HIGH_FREQUENCY_MONETARY_CORRELATION", "HISTOGRAM_MAX",
+    "BASELINES", "DAYS_PER_UNIT", "FITTERS", "FIT_OPTIONS", "HIGH_FREQUENCY_MONETARY_CORRELATION", "HISTOGRAM_MAX",
     "LIFETIMES_UNITS_PER_MONTH", "MODEL_NAMES", "Backtest", "Fit", "ModelError", "Record", "Selection", "backtest",
     "rank_purchase_models", "compress", "correlation_warning", "customers", "evaluation_point", "expected_order_value",
     "expected_purchases", "failed", "fit_purchase_model", "fit_spend_model", "fitter_from_params",
-    "frequency_monetary_correlation", "holdout_metrics", "repeat_purchase_histogram", "score", "select_models",
-    "spend_holdout_metrics", "value_tiers", "weighted_correlation", "weights",
+    "frequency_monetary_correlation", "holdout_metrics", "predictive", "repeat_purchase_histogram", "score", "select_models",
+    "spend_holdout_metrics", "validation", "value_tiers", "weighted_correlation", "weights",
 ]

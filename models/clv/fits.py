@@ -14,7 +14,8 @@ FITTERS = {
     "paretonbd": lifetimes.ParetoNBDFitter,
     "mbgnbd": lifetimes.ModifiedBetaGeoFitter,
 }
-MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD", "gamma_gamma": "Gamma-Gamma"}
+MODEL_NAMES = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD", "gamma_gamma": "Gamma-Gamma",
+               "zero_forecast": "zero forecast", "calibration_rate": "calibration rate"}
 
 
 GRADIENT_TOLERANCE = 1e-5

@@ -40,6 +40,28 @@ def repeat_purchase_histograms(histograms: dict[str, pl.DataFrame], title: str) 
     return _png_markdown(fig, title)
 
 
+def _draw_tracking(ax, frame: pl.DataFrame) -> None:
+    first = frame.filter(pl.col("model") == frame["model"][0])
+    ax.plot(first["week"].to_list(), first["actual"].to_list(), color="#222222", linewidth=2, label="actual")
+    for (model,), rows in frame.group_by("model", maintain_order=True):
+        ax.plot(rows["week"].to_list(), rows["predicted"].to_list(), linestyle="--", linewidth=1.2, label=model)
+    calibration = first.filter(pl.col("period") == "calibration")
+    if calibration.height:
+        ax.axvline(calibration["week"].max(), color="#888888", linewidth=0.8)
+    ax.set_xlabel("week (the line: end of calibration)", fontsize=8)
+    ax.set_ylabel("repeat purchases, cumulative", fontsize=8)
+    ax.legend(frameon=False, fontsize=7)
+
+
+def tracking(frame: pl.DataFrame, title: str) -> str:
+    """Cumulative repeat purchases by week, actual and expected under each model, the calibration end marked (PNG)."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    _draw_tracking(ax, frame)
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png_markdown(fig, title)
+
+
 COLORS = {"line": "#1f4e79", "target": "#8a5a00", "grid": "#d0d7de", "text": "#24292f", "fill": "#dbe9f6"}
 
 
@@ -88,5 +110,29 @@ def whale(key: str, shares: list[float], cumulative: list[float]) -> str:
     ax.set_xlabel("customers, most profitable first (%)", fontsize=8, color=COLORS["text"])
     ax.set_ylabel("share of total contribution (%)", fontsize=8, color=COLORS["text"])
     ax.legend(frameon=False, fontsize=7, loc="lower right")
+    _style(ax)
+    return _svg(fig, key)
+
+
+def tracking_svg(key: str, frame: pl.DataFrame) -> str:
+    """The tracking plot for the site."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    _draw_tracking(ax, frame)
+    _style(ax)
+    return _svg(fig, key)
+
+
+def actual_vs_predicted(key: str, labels: list[str], actual: list[float], predicted: dict[str, list[float]], xlabel: str) -> str:
+    """Grouped bars: actual holdout purchases and each model's prediction, per group (frequency or decile)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    width = 0.8 / (len(predicted) + 1)
+    positions = range(len(labels))
+    ax.bar([p - 0.4 + width / 2 for p in positions], actual, width, label="actual", color="#222222")
+    for i, (model, values) in enumerate(predicted.items(), start=1):
+        ax.bar([p - 0.4 + width / 2 + i * width for p in positions], values, width, label=model)
+    ax.set_xticks(list(positions), labels)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_ylabel("holdout repeat purchases", fontsize=8)
+    ax.legend(frameon=False, fontsize=7)
     _style(ax)
     return _svg(fig, key)

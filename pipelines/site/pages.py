@@ -11,7 +11,7 @@ import duckdb
 import jinja2
 import polars as pl
 
-from models.clv import MODEL_NAMES
+from models.clv import BASELINES, MODEL_NAMES
 from pipelines.config import Config
 from pipelines.site import charts
 from pipelines.site.kpis import BY_NAME, KPIS
@@ -189,12 +189,49 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         if all_points.height else None,
         "whale": whale_headlines.get("all"),
         "models": models,
+        "model_page": model_page(con),
         "lapsed": config.lapsed_segment,
         "p_alive_threshold": config.clv.inactive_below_p_alive,
         "horizon_months": config.clv.horizon_months,
         "generated": dt.datetime.now().replace(microsecond=0),
         "run_id": None,  # set by the publication, which writes the same id into meta.runs
     }
+
+
+def model_page(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The Model page: the latest run's selection and its evidence, read from the clv tables (None before a backtest)."""
+    selection = query(con, "scorecards/model_selection")
+    if not selection:
+        return None
+    for row in selection:
+        row["name"] = MODEL_NAMES.get(row["model"], row["model"])
+        row["baseline"] = row["model"] in BASELINES
+    models = [r["model"] for r in selection if not r["baseline"]]
+    chosen = next((r["model"] for r in selection if r["chosen"]), models[0] if models else None)
+    by_frequency = pl.DataFrame(query(con, "scorecards/model_by_frequency"), infer_schema_length=None)
+    by_decile = pl.DataFrame(query(con, "scorecards/model_by_decile"), infer_schema_length=None)
+    tracking = pl.DataFrame(query(con, "scorecards/model_tracking"), infer_schema_length=None)
+    page = {"selection": selection, "chosen": MODEL_NAMES.get(chosen, chosen), "frequency_rows": [], "decile_rows": [],
+            "frequency_svg": None, "decile_svg": None, "tracking_svg": None}
+    if by_frequency.height:
+        wide = by_frequency.filter(pl.col("model").is_in(models)).pivot(
+            on="model", index=["calibration_frequency", "customers", "actual"], values="predicted", aggregate_function="first")
+        page["frequency_models"] = [MODEL_NAMES[m] for m in models]
+        page["frequency_rows"] = [{"label": r["calibration_frequency"], "customers": r["customers"], "actual": r["actual"],
+                                   "predicted": [r[m] for m in models]} for r in wide.iter_rows(named=True)]
+        page["frequency_svg"] = charts.actual_vs_predicted(
+            "model-frequency", wide["calibration_frequency"].to_list(), wide["actual"].to_list(),
+            {MODEL_NAMES[m]: wide[m].to_list() for m in models}, "repeat purchases in calibration")
+    if by_decile.height and chosen:
+        deciles = by_decile.filter(pl.col("model") == chosen).sort("decile")
+        page["decile_rows"] = deciles.to_dicts()
+        page["decile_svg"] = charts.actual_vs_predicted(
+            "model-decile", [str(d) for d in deciles["decile"]], deciles["actual"].to_list(),
+            {MODEL_NAMES[chosen]: deciles["predicted"].to_list()}, f"decile of predicted purchases under {MODEL_NAMES[chosen]} (1 = highest)")
+    if tracking.height:
+        named = tracking.with_columns(model=pl.col("model").replace_strict(MODEL_NAMES, default=pl.col("model")))
+        page["tracking_svg"] = charts.tracking_svg("model-tracking", named)
+    return page
 
 
 def _cost_words(config: Config) -> list[str]:
@@ -223,7 +260,7 @@ def _cost_words(config: Config) -> list[str]:
 
 
 def render_site(data: dict, out_dir: Path) -> Path:
-    """Write index.html, one page per segment and print.html into out_dir; returns the index path.
+    """Write index.html, one page per segment, print.html and the Model page into out_dir; returns the index path.
 
     The run's publication gives it a new folder; pipelines/warehouse/publish.py switches it in with the snapshot.
     """
@@ -234,6 +271,8 @@ def render_site(data: dict, out_dir: Path) -> Path:
     for page in data["pages"]:
         (out_dir / page["file"]).write_text(env.get_template("segment.html.j2").render(page=page, **data), encoding="utf-8")
     (out_dir / "print.html").write_text(env.get_template("print.html.j2").render(**data), encoding="utf-8")
+    if data.get("model_page"):
+        (out_dir / "model.html").write_text(env.get_template("model.html.j2").render(page=data["model_page"], **data), encoding="utf-8")
     return out_dir / "index.html"
 
 

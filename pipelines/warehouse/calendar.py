@@ -55,10 +55,20 @@ class Windows:
     first_date: dt.date
     calibration_end: dt.date
     holdout_end: dt.date
+    forecast_origins: int = 1
 
     @property
     def holdout_days(self) -> int:
         return (self.holdout_end - self.calibration_end).days
+
+    @property
+    def origins(self) -> list[tuple[dt.date, dt.date]]:
+        """(calibration end, holdout end) of each forecast origin, the configured window first, then earlier ones
+        spaced evenly back to halfway through the calibration period, each with a holdout as long."""
+        k = self.forecast_origins
+        step = (self.calibration_end - self.first_date).days / (2 * (k - 1)) if k > 1 else 0
+        ends = [self.calibration_end - dt.timedelta(days=round(i * step)) for i in range(k)]
+        return [(end, end + dt.timedelta(days=self.holdout_days)) for end in ends]
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,7 @@ class Calendar:
     first_date: dt.date
     as_of: dt.date
     period: str
+    last_date: dt.date | None = None  # the last transaction day; None: the as-of date
 
     @property
     def scoring_dates(self) -> list[dt.date]:
@@ -78,15 +89,36 @@ class Calendar:
         return period_ends(self.first_date, self.as_of, self.period)
 
     def windows(self, config: Config) -> Windows:
-        """As-of date, calibration end and holdout end: configured, or the defaults the README states."""
+        """As-of date, calibration end and holdout end: configured, or the defaults docs/clv.md states.
+
+        A holdout must have been observed: one ending after the as-of date or beyond the data is refused
+        (the forecast would cover days without actuals); the default ends at the earlier of the two.
+        """
         first, as_of = self.first_date, self.as_of
-        holdout_end = config.clv.holdout_end or as_of
+        data_end = min(as_of, self.last_date or as_of)
+        holdout_end = config.clv.holdout_end or data_end
+        if holdout_end > as_of:
+            raise SegprofError(f"clv: holdout_end {holdout_end} is after the as-of date {as_of}: the holdout must have "
+                               f"happened by then; set it on or before {as_of}, or leave it null")
+        if holdout_end > data_end:
+            raise SegprofError(f"clv: holdout_end {holdout_end} is beyond the data, which ends on {data_end}: the forecast "
+                               f"would cover {(holdout_end - data_end).days} days without actual purchases; set it on or "
+                               f"before {data_end}, or leave it null")
         calibration_end = config.clv.calibration_end or first + (holdout_end - first) / 2
         if not first < calibration_end < holdout_end:
             raise SegprofError(
                 f"clv: calibration_end {calibration_end} must fall after the first transaction {first} and before holdout_end {holdout_end}"
             )
-        return Windows(as_of, first, calibration_end, holdout_end)
+        return Windows(as_of, first, calibration_end, holdout_end, config.clv.forecast_origins)
+
+    def window_warnings(self, config: Config) -> list[str]:
+        """What makes the model choice weak without making it wrong: a holdout shorter than clv.min_holdout_days."""
+        w = self.windows(config)
+        if w.holdout_days < config.clv.min_holdout_days:
+            return [f"clv: the holdout {w.calibration_end} to {w.holdout_end} is {w.holdout_days} days, shorter than "
+                    f"clv.min_holdout_days ({config.clv.min_holdout_days}): too short to tell the models apart reliably; "
+                    "an earlier calibration_end gives a longer one"]
+        return []
 
 
 def read(con: duckdb.DuckDBPyConnection, config: Config, name: str = "clv/as_of_date", params: dict | None = None) -> Calendar:
@@ -94,4 +126,4 @@ def read(con: duckdb.DuckDBPyConnection, config: Config, name: str = "clv/as_of_
     row = query(con, name, {"as_of": config.as_of_date, **(params or {})})[0]
     if row["as_of_date"] is None:
         raise SegprofError("no accepted transactions: nothing to compute CLV from")
-    return Calendar(row["first_date"], row["as_of_date"], config.profit.period)
+    return Calendar(row["first_date"], row["as_of_date"], config.profit.period, row["last_date"])

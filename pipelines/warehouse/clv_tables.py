@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import version
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from models import clv as clv_models
@@ -18,6 +19,7 @@ from pipelines.warehouse.calendar import Windows
 from pipelines.warehouse.database import create_tables, frame, query, replace_rows, Rows, run, scope, write_tables
 
 LIFETIMES_VERSION = version("lifetimes")
+VALIDATION_TABLES = ("holdout_by_frequency", "holdout_by_decile", "repeat_purchase_tracking")
 
 
 @dataclass
@@ -30,6 +32,7 @@ class ModelRun:
     fallback_order_value: float
     histograms: dict[str, pl.DataFrame] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    validation: dict[str, pl.DataFrame] = field(default_factory=dict)  # clv.<name>: this run's validation tables
 
 
 def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
@@ -45,7 +48,9 @@ def load_rfm(con: duckdb.DuckDBPyConnection, dates: dt.date | list[dt.date]) -> 
     return frame(con, "clv/select_customer_rfm", {"dates": dates if isinstance(dates, list) else [dates]})
 
 
-def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: str, chosen: bool, **extra) -> dict:
+def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: str, chosen: bool, origin: int = 0,
+         **extra) -> dict:
+    calibration_end, holdout_end = w.origins[origin]
     return {
         "run_id": run_id,
         "fitted_at": dt.datetime.now(),
@@ -59,8 +64,9 @@ def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: st
         "fit_seconds": fit.seconds,
         "as_of_date": w.as_of,
         "calibration_start": w.first_date,
-        "calibration_end": w.calibration_end if stage == "calibration" else w.as_of,
-        "holdout_end": w.holdout_end if stage == "calibration" else None,
+        "calibration_end": calibration_end if stage == "calibration" else w.as_of,
+        "holdout_end": holdout_end if stage == "calibration" else None,
+        "forecast_origin": origin if stage == "calibration" else None,
         "time_unit": config.time_unit,
         "chosen": chosen,
         "lifetimes_version": LIFETIMES_VERSION,
@@ -81,16 +87,15 @@ def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> St
     """Compressed calibration/holdout and as-of statistics from staging.transactions and clv.customer_rfm."""
     run(con, "clv/rfm")
     run(con, "clv/calibration_holdout")
-    return Statistics(
-        calibration=frame(con, "clv/calibration_statistics", {
-            "calibration_end": w.calibration_end, "holdout_end": w.holdout_end,
-            "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit],
-        }),
-        final=frame(con, "clv/final_statistics", {"as_of": w.as_of}),
-    )
+    days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
+    origins = [frame(con, "clv/calibration_statistics", {"calibration_end": end, "holdout_end": holdout_end,
+                                                         "days_per_unit": days_per_unit}).with_columns(origin=pl.lit(i))
+               for i, (end, holdout_end) in enumerate(w.origins)]
+    return Statistics(calibration=pl.concat(origins), final=frame(con, "clv/final_statistics", {"as_of": w.as_of}))
 
 
-def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics) -> ModelRun:
+def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics,
+               window_warnings: list[str] | None = None) -> ModelRun:
     """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the as-of date
     (models.clv.selection decides); every fit is recorded in clv.model_runs."""
     settings = config.clv
@@ -99,18 +104,52 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
         stats.calibration, stats.final, model=settings.model, candidates=settings.candidates,
         holdout_duration=w.holdout_days / clv_models.DAYS_PER_UNIT[config.time_unit], fallback_order_value=fallback,
         penalizer=settings.penalizer, min_repeat_customers=settings.min_repeat_customers, as_of=w.as_of,
+        min_backtest_repeat_customers=settings.min_backtest_repeat_customers,
     )
+    selection.warnings[:0] = window_warnings or []
     rows = [_row(r.fit, r.stage, w, config, run_id, r.chosen, **r.metrics) for r in selection.records]
-    _insert_rows(con, run_id, rows)
-    return ModelRun(rows, selection.purchase, selection.spend, fallback, selection.histograms, selection.warnings)
+    validation = {"holdout_by_frequency": selection.validation.get("by_frequency"),
+                  "holdout_by_decile": selection.validation.get("by_decile"),
+                  "repeat_purchase_tracking": _tracking(con, config, w, selection)}
+    validation = {k: v.select(run_id=pl.lit(run_id), as_of_date=pl.lit(w.as_of), *v.columns)
+                  for k, v in validation.items() if v is not None and v.height}
+    _insert(con, run_id, {"model_runs": pl.DataFrame(rows, infer_schema_length=None), **validation})
+    return ModelRun(rows, selection.purchase, selection.spend, fallback, selection.histograms, selection.warnings, validation)
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, run_id: str, rows: list[dict]) -> None:
-    """This run's fits into clv.model_runs (a metric no fit has is null)."""
-    create_tables(con, "clv/model_runs")
-    con.register("_model_runs", pl.DataFrame(rows, infer_schema_length=None).to_arrow())
-    write_tables(con, Rows("clv.model_runs", source="_model_runs", scope=scope("run_id", run_id), partial=True))
-    con.unregister("_model_runs")
+def _tracking(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, selection: clv_models.Selection) -> pl.DataFrame:
+    """Cumulative repeat purchases by week of the customers acquired by the calibration end, actual and under
+    each purchase model's calibration fit at forecast origin 0."""
+    fits = [r.fit for r in selection.records
+            if r.stage == "calibration" and r.metrics.get("origin") == 0 and r.fit.model in clv_models.FITTERS and r.fit.usable]
+    params = {"first_date": w.first_date, "calibration_end": w.calibration_end, "holdout_end": w.holdout_end}
+    cohort = frame(con, "clv/tracking_acquisitions", params)
+    actual = frame(con, "clv/tracking_repeat_purchases", params)
+    if not fits or not cohort.height:
+        return pl.DataFrame()
+    weeks = pl.DataFrame({"week": range(1, (w.holdout_end - w.first_date).days // 7 + 2)}, schema={"week": pl.Int32})
+    weeks = weeks.join(actual, on="week", how="left").with_columns(actual=pl.col("repeat_purchases").fill_null(0).cum_sum())
+    end_day = np.minimum(weeks["week"].to_numpy() * 7 - 1, (w.holdout_end - w.first_date).days)
+    week_end = [w.first_date + dt.timedelta(days=int(d)) for d in end_day]
+    base = weeks.select("week", week_end=pl.Series(week_end),
+                        period=pl.Series(["calibration" if d <= w.calibration_end else "holdout" for d in week_end]),
+                        actual=pl.col("actual").cast(pl.Float64))
+    days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
+    acquisition_day, customers = cohort["acquisition_day"].to_numpy(), cohort["customers"].to_numpy()
+    return pl.concat([
+        base.select(pl.lit(fit.model).alias("model"), pl.all()).with_columns(predicted=pl.Series(
+            clv_models.validation.tracking(fit, acquisition_day, customers, end_day, days_per_unit)))
+        for fit in fits])
+
+
+def _insert(con: duckdb.DuckDBPyConnection, run_id: str, tables: dict[str, pl.DataFrame]) -> None:
+    """This run's rows into clv.<name> for each name (a metric no fit has is null), replacing the run's, in one transaction."""
+    create_tables(con, *(f"clv/{name}" for name in ("model_runs", *VALIDATION_TABLES)))
+    for name, rows in tables.items():
+        con.register(f"_{name}", rows.to_arrow())
+    write_tables(con, *(Rows(f"clv.{name}", source=f"_{name}", scope=scope("run_id", run_id), partial=True) for name in tables))
+    for name in tables:
+        con.unregister(f"_{name}")
 
 
 def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> tuple[clv_models.Fit, clv_models.Fit | None, float, str]:

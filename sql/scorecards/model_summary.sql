@@ -18,5 +18,6 @@ from clv.model_runs as final
 inner join latest using (run_id)
 left join clv.model_runs as calibration
     on calibration.run_id = final.run_id and calibration.model = final.model and calibration.stage = 'calibration'
+    and calibration.forecast_origin = 0
 where final.stage = 'final' and final.chosen
 order by final.model = 'gamma_gamma', final.model

@@ -32,21 +32,27 @@ def test_every_customer_is_scored_once(cdnow_demo):
     assert cdnow_demo.execute("select count(*) from clv.customer_rfm").fetchall()[0][0] == sum(per_date.values())
 
 
-def test_model_runs_hold_all_four_models_and_one_choice(cdnow_demo):
+def test_model_runs_hold_every_model_and_baseline_at_every_origin_and_one_choice(cdnow_demo):
     cdnow_demo, _ = cdnow_demo
     latest = "(select max_by(run_id, fitted_at) from clv.model_runs)"
     rows = cdnow_demo.execute(
-        f"select stage, model, chosen, converged, parameters::varchar, holdout_mae from clv.model_runs where run_id = {latest}").fetchall()
+        f"select stage, model, chosen, converged, parameters::varchar, forecast_origin, selection_rank, holdout_log_likelihood, bic "
+        f"from clv.model_runs where run_id = {latest}").fetchall()
     assert cdnow_demo.execute("select count(distinct run_id) from clv.model_runs").fetchall()[0][0] == 2  # history is kept
-    calibration = {m for s, m, *_ in rows if s == "calibration"}
-    assert calibration == {"bgnbd", "paretonbd", "mbgnbd", "gamma_gamma"}
-    chosen_purchase = [(m, mae) for s, m, c, *_ , mae in rows if s == "final" and c and m != "gamma_gamma"]
+    calibration = {(m, o) for s, m, c, conv, p, o, *_ in rows if s == "calibration" and m != "gamma_gamma"}
+    assert calibration == {(m, o) for m in ("bgnbd", "paretonbd", "mbgnbd", "zero_forecast", "calibration_rate") for o in (0, 1, 2)}
+    chosen_purchase = [m for s, m, c, *_ in rows if s == "final" and c and m != "gamma_gamma"]
     assert len(chosen_purchase) == 1
-    # auto chooses the lowest holdout MAE among the calibration fits
-    maes = {m: mae for s, m, c, conv, p, mae in rows if s == "calibration" and m != "gamma_gamma"}
-    assert chosen_purchase[0][0] == min(maes, key=maes.get)
-    for s, m, c, converged, params, mae in rows:
-        assert converged and all(v > 0 for v in json.loads(params).values())
+    # auto chooses the best-ranked model; ranks follow the holdout log-likelihood summed over the origins (no ties on CDNOW)
+    ranks = {m: rank for s, m, c, conv, p, o, rank, *_ in rows if s == "calibration" and rank is not None}
+    assert ranks[chosen_purchase[0]] == 1 and ranks["calibration_rate"] == 4 and ranks["zero_forecast"] == 5
+    totals = {}
+    for s, m, c, conv, p, o, rank, ll, bic in rows:
+        if s == "calibration" and m in ("bgnbd", "paretonbd", "mbgnbd"):
+            totals[m] = totals.get(m, 0.0) + ll
+    assert sorted(totals, key=totals.get, reverse=True) == sorted(totals, key=ranks.get)
+    for s, m, c, converged, params, *_ in rows:
+        assert converged and all(v >= 0 for v in json.loads(params).values())
 
 
 def test_scores_are_in_range_and_tiers_follow_the_pyramid(cdnow_demo):
@@ -68,8 +74,12 @@ def test_calibration_window_is_recorded(cdnow_demo):
     cdnow_demo, _ = cdnow_demo
     windows = cdnow_demo.execute(
         "select distinct calibration_start::varchar, calibration_end::varchar, holdout_end::varchar "
-        "from clv.model_runs where stage = 'calibration'").fetchall()
+        "from clv.model_runs where stage = 'calibration' and forecast_origin = 0").fetchall()
     assert windows == [("1997-01-01", "1997-09-30", "1998-06-30")]
+    earlier = cdnow_demo.execute(
+        "select distinct forecast_origin, calibration_end::varchar, holdout_end::varchar "
+        "from clv.model_runs where stage = 'calibration' and forecast_origin > 0 order by 1").fetchall()
+    assert earlier == [(1, "1997-07-24", "1998-04-23"), (2, "1997-05-17", "1998-02-14")]  # 39-week holdouts
 
 
 def test_one_time_buyers_only_fail_with_a_clear_message(write_config, csv_source, capsys):
@@ -89,9 +99,10 @@ def test_fixed_model_is_used(write_config, tmp_path):
     assert cli.main(["run", "--config", str(path)]) == 0
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         models = con.execute("select distinct purchase_model from clv.customer_clv").fetchall()
-        calibration = con.execute("select model from clv.model_runs where stage = 'calibration' order by 1").fetchall()
+        calibration = con.execute("select model from clv.model_runs where stage = 'calibration' and forecast_origin = 0 "
+                                  "order by 1").fetchall()
     assert models == [("mbgnbd",)]
-    assert calibration == [("bgnbd",), ("gamma_gamma",), ("mbgnbd",)]
+    assert calibration == [("bgnbd",), ("calibration_rate",), ("gamma_gamma",), ("mbgnbd",), ("zero_forecast",)]
 
 
 def test_a_final_fit_that_does_not_converge_stops_the_run(write_config, csv_source, capsys):

@@ -78,3 +78,21 @@ def test_the_flag_is_at_0_3_either_way(write_config, csv_source, monkeypatch, co
         w = calendar.read(con, cfg).windows(cfg)
         warnings = clv_tables.fit_models(con, cfg, "r", w, clv_tables.statistics(con, cfg, w)).warnings
     assert any(w.startswith(f"frequency and monetary value correlate at {correlation:.2f}") for w in warnings) == flagged
+
+
+def test_validate_checks_the_windows_against_the_data_of_the_last_run(write_config, csv_source, capsys):
+    """Purchases from 2024-01-01 to 2024-07-20, as of 2024-12-31: the holdout must end by 2024-07-20."""
+    source = csv_source(_lines(lambda k: 15.0 + k))
+    path = write_config([source], as_of_date="2024-12-31", clv={"model": "bgnbd", "candidates": ["bgnbd"]})
+    assert cli.main(["validate", "--config", str(path)]) == 0  # no warehouse yet: nothing to check against
+    assert cli.main(["run", "--config", str(path), "--select", "*clv_model"]) == 0
+    capsys.readouterr()
+    write_config([source], as_of_date="2024-12-31", clv={"model": "bgnbd", "candidates": ["bgnbd"], "min_holdout_days": 365})
+    assert cli.main(["validate", "--config", str(path)]) == 0
+    assert capsys.readouterr().err.startswith("warning: clv: the holdout 2024-04-10 to 2024-07-20 is 101 days, shorter than "
+                                              "clv.min_holdout_days (365)")
+    write_config([source], as_of_date="2024-12-31", clv={"model": "bgnbd", "candidates": ["bgnbd"], "holdout_end": "2024-09-30"})
+    assert cli.main(["validate", "--config", str(path)]) == 1
+    assert "clv: holdout_end 2024-09-30 is beyond the data, which ends on 2024-07-20" in capsys.readouterr().err
+    assert cli.main(["run", "--config", str(path), "--select", "*clv_model"]) == 1
+    assert "clv: holdout_end 2024-09-30 is beyond the data, which ends on 2024-07-20" in capsys.readouterr().err
