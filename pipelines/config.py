@@ -334,13 +334,41 @@ class Segment(_Strict):
         return self
 
 
-class AtRisk(_Strict):
-    """Valuable customers slipping away."""
+class ActionRule(_Strict):
+    """One row of the suggested-action table: the first rule whose conditions all hold gives the action."""
 
-    tiers: list[str] = Field(default=["platinum", "gold"], min_length=1)
-    """Value tiers watched (now or at the prior as-of date)."""
-    p_alive_drop: float = Field(default=0.2, gt=0, le=1, description="Flag a fall in p_alive of more than this since the prior as-of date.")
-    overdue_factor: float = Field(default=2.0, gt=1, description="Flag customers whose time since last purchase exceeds this many of their typical gaps.")
+    action: str = Field(min_length=1, description="What the segment manager is advised to do, as shown on the list.")
+    segments: list[str] | None = Field(default=None, description="Segments the rule applies to; null: every segment.")
+    tiers: list[str] | None = Field(default=None, description="Value tiers (at the prior period end) the rule applies to; null: every tier.")
+    reason: Literal["any", "overdue", "p_alive_drop"] = Field(
+        default="any", description="any; overdue (silent beyond the customer's own rhythm); p_alive_drop (the model's probability alive fell).")
+    min_expected_loss: float = Field(default=0.0, ge=0, description="Only customers whose expected loss is at least this much money.")
+
+
+DEFAULT_ACTIONS = [
+    ActionRule(action="service call", reason="p_alive_drop", min_expected_loss=50.0),
+    ActionRule(action="win-back offer", min_expected_loss=10.0),
+    ActionRule(action="no action"),
+]
+
+
+class AtRisk(_Strict):
+    """The action lists: customers of each segment slipping away, ranked by expected loss, with a suggested action."""
+
+    tiers: list[str] | None = Field(
+        default=None, description="Value tiers watched in every segment that `watch` does not name (a customer is watched "
+                                  "when in one of them now or at the prior period end); null: every tier.")
+    watch: dict[str, list[str]] = Field(
+        default_factory=dict, description="Watched value tiers per segment, e.g. {vip: [platinum, gold]}; overrides tiers.")
+    p_alive_drop: float = Field(default=0.2, gt=0, le=1, description="Flag a fall in p_alive of more than this since the prior period end.")
+    overdue_factor: float = Field(
+        default=2.0, gt=1, description="Flag customers silent for longer than this many of their own usual gaps between "
+                                       "purchase days (needs two repeat purchase days or more).")
+    recent_days: int = Field(
+        default=30, ge=0, description="Never flag a customer who bought within this many days, whatever the model says.")
+    actions: list[ActionRule] = Field(
+        default=DEFAULT_ACTIONS, min_length=1,
+        description="Suggested action per flagged customer: the first matching rule; no rule matching means 'no action'.")
 
 
 class Scorecards(_Strict):
@@ -350,7 +378,7 @@ class Scorecards(_Strict):
         default=None, description="Folder of the HTML scorecards, relative to the config file; default: scorecards/ "
                                   "beside the working warehouse file. segprof owns it: a new or empty folder, or its own.")
     top_at_risk: int = Field(default=10, ge=1, le=100)
-    """Customers at risk listed on each segment's page."""
+    """Customers of the action list shown on each segment's page (the CSV beside it has all of them)."""
     default_targets: dict[str, Target] = Field(default_factory=dict, description="Targets for segments that set none for a KPI.")
 
     @field_validator("default_targets")
@@ -383,7 +411,7 @@ class Config(_Strict):
     lapsed_segment: str = Field(default="lapsed", pattern=NAME_PATTERN,
                                 description="Segment of customers whose p_alive is below clv.inactive_below_p_alive.")
     at_risk: AtRisk = AtRisk()
-    """Which valuable customers are listed as at risk."""
+    """Who is on each segment's action list, and the suggested action."""
     scorecards: Scorecards = Scorecards()
     """The HTML scorecards."""
 
@@ -402,6 +430,17 @@ class Config(_Strict):
         if self.lapsed_segment in names[:-1] or self.lapsed_segment == names[-1]:
             raise ValueError(f"segment name '{self.lapsed_segment}' is reserved for customers below the p_alive threshold")
         tiers = {t.name for t in self.clv.value_tiers} | {self.clv.rest_tier}
+        watched = {"at_risk.tiers": self.at_risk.tiers or []} | {f"at_risk.watch.{k}": v for k, v in self.at_risk.watch.items()}
+        watched |= {f"at_risk.actions[{i}].tiers": r.tiers or [] for i, r in enumerate(self.at_risk.actions)}
+        for key, listed in watched.items():
+            if set(listed) - tiers:
+                raise ValueError(f"{key}: unknown value tiers {sorted(set(listed) - tiers)}; tiers are {sorted(tiers)}")
+        named = set(names) | {self.lapsed_segment}
+        listed_segments = {f"at_risk.watch": list(self.at_risk.watch)}
+        listed_segments |= {f"at_risk.actions[{i}].segments": r.segments or [] for i, r in enumerate(self.at_risk.actions)}
+        for key, listed in listed_segments.items():
+            if set(listed) - named:
+                raise ValueError(f"{key}: unknown segments {sorted(set(listed) - named)}; segments are {sorted(named)}")
         for segment in self.segments:
             unknown = set(segment.rule.value_tier or []) - tiers if segment.rule else set()
             if unknown:

@@ -15,7 +15,7 @@ from models.clv import MODEL_NAMES
 from pipelines import charts
 from pipelines.config import Config
 from pipelines.kpis import BY_NAME, KPIS
-from pipelines.warehouse import create_tables, query, replace_rows
+from pipelines.warehouse import create_tables, query, registered, replace_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_TEXT = {"green": ("✓", "On target"), "amber": ("!", "Near target"), "red": ("✕", "Off target"), None: ("–", "No target")}
@@ -43,12 +43,9 @@ def _settings(config: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def build_scorecard_table(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     settings, info = _settings(config)
-    con.register("_kpi_settings", settings.to_arrow())
-    con.register("_segment_info", info.to_arrow())
     create_tables(con, "scorecards/segment_scorecard")
-    replace_rows(con, "scorecards.segment_scorecard", "scorecards/insert_segment_scorecard")
-    con.unregister("_kpi_settings")
-    con.unregister("_segment_info")
+    with registered(con, _kpi_settings=settings, _segment_info=info):
+        replace_rows(con, "scorecards.segment_scorecard", "scorecards/insert_segment_scorecard")
 
 
 def formatter(unit: str, currency: str):

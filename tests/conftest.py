@@ -142,7 +142,7 @@ profit:
 segments:
   - {name: vip, rule: {value_tier: [platinum, gold]}}
   - {name: others, catch_all: true}
-at_risk: {tiers: [gold], p_alive_drop: 0.2}
+at_risk: {tiers: [gold], p_alive_drop: 0.2, recent_days: 14}
 """)
     cfg = config.load(path)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
@@ -160,6 +160,6 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2}
     profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
     profit.build_table(con, "segment_migration", {"costs_assumed": True})
     profit.build_whale_curve(con, dates[-1], costs_assumed=True)
-    profit.build_table(con, "at_risk_customers", {"tiers": ["gold"], "p_alive_drop": 0.2, "overdue_factor": 2.0})
+    profit.build_action_lists(con, cfg)
     yield con, cfg
     con.close()

@@ -75,9 +75,7 @@ def whale_curve(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materia
 
 @dg.asset(deps=[customer_segments], kinds={"duckdb"}, group_name="profitability")
 def at_risk_customers(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
-    """profit.at_risk_customers: top-tier customers whose p_alive fell or who are overdue, ranked by CLV at stake."""
-    settings = segprof.value.at_risk
+    """profit.at_risk_customers: segment x scoring date action list, ranked by expected loss, with a suggested action."""
     with duckdb.get_connection() as con:
-        profit.build_table(con, "at_risk_customers", {
-            "tiers": settings.tiers, "p_alive_drop": settings.p_alive_drop, "overdue_factor": settings.overdue_factor})
+        profit.build_action_lists(con, segprof.value)
         return dg.MaterializeResult(metadata=table_metadata(con, "profit.at_risk_customers", preview_rows=10))
