@@ -197,8 +197,21 @@ def segment_migration_rows_add_up(duckdb: WarehouseResource) -> dg.AssetCheckRes
     )
 
 
+@dg.asset_check(asset="segment_equity_bridge", blocking=True,
+                description="Per segment and period, start equity + acquired - lapsed - migrated out + migrated in + value change "
+                            "= end equity = the segment's customer equity, and start equity = the previous period's, to the cent.")
+def segment_equity_bridge_reconciles(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        bad = query(con, "profit/check_segment_equity_bridge")
+    return dg.AssetCheckResult(
+        passed=not bad,
+        description=None if not bad else f"{len(bad)} bridge(s) do not reconcile, first {bad[0]['segment']} from {bad[0]['period_start']}",
+        metadata={"mismatches": dg.MetadataValue.md(markdown_table(pl.DataFrame(bad[:20])) if bad else "None.")},
+    )
+
+
 CHECKS += [expectations_check("customer_clv", "clv.customer_clv"),
            expectations_check("segment_profitability", "profit.segment_profitability")]
 
 CHECKS += [customer_profit_reconciles_to_ledger, segment_profitability_reconciles_to_ledger,
-           customer_segments_one_per_customer, segment_migration_rows_add_up]
+           customer_segments_one_per_customer, segment_migration_rows_add_up, segment_equity_bridge_reconciles]

@@ -159,6 +159,7 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2, recent_days: 14}
     profit.build_customer_segments(con, cfg, dates)
     profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
     profit.build_table(con, "segment_migration", {"costs_assumed": True})
+    profit.build_table(con, "segment_equity_bridge", {"lapsed": "lapsed"})
     profit.build_whale_curve(con, dates[-1], costs_assumed=True)
     profit.build_action_lists(con, cfg)
     yield con, cfg

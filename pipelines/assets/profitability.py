@@ -1,4 +1,4 @@
-"""Profitability layer: customer P&L, segments, segment P&L, migration, whale curve and at-risk customers."""
+"""Profitability layer: customer P&L, segments, segment P&L, migration, equity bridge, whale curve and action lists."""
 
 import dagster as dg
 import polars as pl
@@ -57,6 +57,18 @@ def segment_migration(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
     with duckdb.get_connection() as con:
         profit.build_table(con, "segment_migration", {"costs_assumed": segprof.value.profit.costs_assumed})
         return dg.MaterializeResult(metadata=table_metadata(con, "profit.segment_migration"))
+
+
+@dg.asset(deps=[customer_segments, customer_profit], kinds={"duckdb"}, group_name="profitability")
+def segment_equity_bridge(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """profit.segment_equity_bridge: segment x period, start equity + acquired - lapsed - migrated out + migrated in + value change = end equity."""
+    with duckdb.get_connection() as con:
+        profit.build_table(con, "segment_equity_bridge", {"lapsed": segprof.value.lapsed_segment})
+        latest = query(con, "profit/equity_bridge_latest")
+        return dg.MaterializeResult(metadata={
+            **table_metadata(con, "profit.segment_equity_bridge"),
+            "latest_period": dg.MetadataValue.md(markdown_table(pl.DataFrame(latest)) if latest else "No data."),
+        })
 
 
 @dg.asset(deps=[customer_profit, customer_segments], kinds={"duckdb"}, group_name="profitability")

@@ -10,8 +10,8 @@ from pipelines.warehouse import query
 def test_all_profit_tables_are_filled(cdnow_demo):
     con, _ = cdnow_demo
     tables = [r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'profit' order by 1").fetchall()]
-    assert tables == ["at_risk_customers", "customer_profit", "customer_segments", "segment_migration",
-                      "segment_profitability", "whale_curve", "whale_curve_summary"]
+    assert tables == ["at_risk_customers", "customer_profit", "customer_segments", "segment_equity_bridge",
+                      "segment_migration", "segment_profitability", "whale_curve", "whale_curve_summary"]
     counts = {t: con.execute(f"select count(*) from profit.{t}").fetchone()[0] for t in tables}  # exact, not an estimate
     assert all(counts[t] > 0 for t in tables), counts
     assert counts["customer_segments"] == con.execute("select count(*) from clv.customer_clv").fetchone()[0]
