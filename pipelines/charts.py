@@ -90,3 +90,53 @@ def whale(key: str, shares: list[float], cumulative: list[float]) -> str:
     ax.legend(frameon=False, fontsize=7, loc="lower right")
     _style(ax)
     return _svg(fig, key)
+
+
+WATERFALL_COLORS = {"total": "#1f4e79", "up": "#2f7d32", "down": "#b3261e"}
+
+
+def waterfall(key: str, steps: list[tuple[str, float, str]], formatter, signed) -> str:
+    """A waterfall: steps of (label, amount, kind) with kind total (drawn from the axis) or flow (from the running level).
+
+    When the flows are small beside the totals the axis does not start at zero: it is broken, and the break is drawn
+    on the axis and written under it, so that a small flow is visible and no one reads the bars' lengths as totals.
+    """
+    fig, ax = plt.subplots(figsize=(7.2, 3.1))
+    level, bars = 0.0, []
+    for label, amount, kind in steps:
+        if kind == "total":
+            bars.append((label, 0.0, amount, "total"))
+            level = amount
+        else:
+            bars.append((label, level, level + amount, "up" if amount >= 0 else "down"))
+            level += amount
+    tops = [max(a, b) for _, a, b, _ in bars]
+    lows = [min(a, b) for _, a, b, kind in bars if kind != "total"] or [0.0]
+    floor = 0.0
+    span = max(tops) - min(lows)
+    if min(lows) > 0 and span < 0.5 * max(tops):
+        floor = max(0.0, min(lows) - span * 0.6)
+        floor = float(matplotlib.ticker.MaxNLocator(nbins=5).tick_values(0, floor)[-2]) if floor else 0.0
+    for i, (label, start, end, kind) in enumerate(bars):
+        bottom = max(min(start, end), floor)
+        ax.bar(i, max(start, end) - bottom, bottom=bottom, color=WATERFALL_COLORS[kind], width=0.62)
+        amount = end - start if kind != "total" else end
+        text = formatter(amount) if kind == "total" else signed(amount)
+        ax.annotate(text, (i, max(start, end)), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=11, color=COLORS["text"])
+        if i + 1 < len(bars):
+            ax.plot([i + 0.31, i + 0.69], [end, end], color=COLORS["grid"], linewidth=1)
+    ax.set_xticks(range(len(bars)), [b[0] for b in bars], fontsize=11)
+    ax.set_ylim(floor, max(tops) + (max(tops) - floor) * 0.14)
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: formatter(v)))
+    _style(ax)
+    ax.tick_params(labelsize=11)
+    if floor:
+        # the break: two short slashes across the foot of the y axis
+        kwargs = {"transform": ax.transAxes, "color": COLORS["text"], "clip_on": False, "linewidth": 1}
+        for dy in (0.0, 0.035):
+            ax.plot([-0.012, 0.012], [0.02 + dy, 0.05 + dy], **kwargs)
+        ax.text(0, -0.36, f"axis starts at {formatter(floor)}, not zero", transform=ax.transAxes, fontsize=11,
+                color=COLORS["text"], va="top")
+    return _svg(fig, key)
