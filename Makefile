@@ -57,7 +57,7 @@ bench-50m: $(STAMP)
 
 # The Dagster UI on http://localhost:3000, with the runs of `segprof run` and `make demo`: all kept in .dagster/
 dev: $(STAMP)
-	$(BIN)/python -c 'from pipelines.project import dagster_home; dagster_home("$(CONFIG)")'
+	$(BIN)/python -c 'from pipelines.orchestration.instance import dagster_home; dagster_home("$(CONFIG)")'
 	DAGSTER_HOME=$(CURDIR)/.dagster SEGPROF_CONFIG=$(CONFIG) $(BIN)/dagster dev -w workspace.yaml
 
 clean:

@@ -67,7 +67,7 @@ def core(data: Path) -> list[dict]:
     import polars as pl
 
     from models import clv
-    from pipelines.warehouse import run
+    from pipelines.warehouse.database import run
 
     files = str(data / "transactions" / "*.parquet")
     con = duckdb.connect()
@@ -93,7 +93,7 @@ def floor(data: Path) -> list[dict]:
     """The scan floor, then segprof's RFM statement at one date over the same Parquet files (like for like)."""
     import duckdb
 
-    from pipelines.warehouse import run
+    from pipelines.warehouse.database import run
 
     files = str(data / "transactions" / "*.parquet")
     con = duckdb.connect()
@@ -119,7 +119,7 @@ def segprof(config: Path) -> list[dict]:
     warnings.filterwarnings("ignore")
     import dagster as dg
 
-    from pipelines.project import build_defs
+    from pipelines.orchestration.code_location import build_defs
 
     defs = build_defs(config)
     instance = dg.DagsterInstance.ephemeral()

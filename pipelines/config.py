@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from pipelines.errors import ConfigError, SourceError
-from pipelines.kpis import KPI_NAMES
+from pipelines.site.kpis import KPI_NAMES
 
 PACKAGE_SCHEME = "package://"
 DEFAULT_OUTPUT_ROOT = "out"  # each config's default outputs: out/<config file name>/, beside the config file
@@ -53,7 +53,7 @@ class Warehouse(_Strict):
     memory_limit: str = Field(
         default="3GB", pattern=r"^\d+(\.\d+)?\s*(MB|GB|MiB|GiB)$",
         description="DuckDB's memory limit per connection (it spills to disk beyond it): keeps a run's peak memory bounded.")
-    shard_workers: int = Field(default=2, ge=1, description="Shards `segprof run` runs at once on this machine.")
+    shard_workers: int = Field(default=2, ge=1, description="Shards a run works at once on this machine (each in its own DuckDB).")
 
 
 class ColumnMap(_Strict):

@@ -17,7 +17,7 @@ import duckdb
 from pydantic import BaseModel
 
 from pipelines.config import Config
-from pipelines.warehouse import create_tables, query
+from pipelines.warehouse.database import create_tables, query
 
 # Table and view definitions in dependency order: an empty warehouse with the published schema.
 DEFINITIONS = (

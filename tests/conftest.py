@@ -15,8 +15,9 @@ import yaml
 from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
 
 from models import synthetic
-from pipelines import calendar, cli, config, ingest, profit
-from pipelines.warehouse import create_tables
+from pipelines import cli, config
+from pipelines.warehouse import calendar, loading, profit_tables
+from pipelines.warehouse.database import create_tables
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -146,8 +147,8 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2, recent_days: 14}
 """)
     cfg = config.load(path)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    ingest.load_transactions(con, cfg)
-    ingest.build_customers(con, cfg)
+    loading.load_transactions(con, cfg)
+    loading.build_customers(con, cfg)
     create_tables(con, "clv/customer_clv", "clv/customer_rfm", "clv/model_runs")
     for customer, as_of, p_alive, value, tier in CLV_ROWS:
         con.execute("insert into clv.customer_clv values (?, ?, ?, 1, 10, ?, ?, 'bgnbd', 'gamma_gamma', 12, 'r')",
@@ -155,12 +156,12 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2, recent_days: 14}
     con.execute("insert into clv.customer_rfm values ('A', '2024-02-29', 1, 5.14, 7.86, 50, '2024-01-05', '2024-02-10', 'weeks')")
     dates = calendar.read(con, cfg).scoring_dates
     assert [str(d) for d in dates] == ["2024-01-31", "2024-02-29"]
-    profit.build_customer_profit(con, cfg, dates[-1])
-    profit.build_customer_segments(con, cfg, dates)
-    profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
-    profit.build_table(con, "segment_migration", {"costs_assumed": True})
-    profit.build_table(con, "segment_equity_bridge", {"lapsed": "lapsed"})
-    profit.build_whale_curve(con, dates[-1], costs_assumed=True)
-    profit.build_action_lists(con, cfg)
+    profit_tables.build_customer_profit(con, cfg, dates[-1])
+    profit_tables.build_customer_segments(con, cfg, dates)
+    profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
+    profit_tables.build_table(con, "segment_migration", {"costs_assumed": True})
+    profit_tables.build_table(con, "segment_equity_bridge", {"lapsed": "lapsed"})
+    profit_tables.build_whale_curve(con, dates[-1], costs_assumed=True)
+    profit_tables.build_action_lists(con, cfg)
     yield con, cfg
     con.close()

@@ -6,7 +6,7 @@ import shutil
 import pytest
 from playwright.sync_api import sync_playwright
 
-from pipelines import scorecards
+from pipelines.site import pages
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -39,8 +39,8 @@ def _pdf_pages(pdf: bytes) -> int:
 @pytest.fixture
 def site(hand_warehouse, tmp_path):
     con, cfg = hand_warehouse
-    scorecards.build_scorecard_table(con, cfg)
-    return scorecards.render_site(scorecards.site_data(con, cfg), tmp_path / "site")
+    pages.build_scorecard_table(con, cfg)
+    return pages.render_site(pages.site_data(con, cfg), tmp_path / "site")
 
 
 def test_pages_load_offline_without_errors(browser, site):

@@ -12,8 +12,9 @@ import polars as pl
 import pytest
 
 from models import clv, synthetic
-from pipelines import config, ingest
-from pipelines.warehouse import run
+from pipelines import config
+from pipelines.warehouse import loading
+from pipelines.warehouse.database import run
 
 TOLERANCE = 0.10
 
@@ -28,7 +29,7 @@ def test_models_recover_generating_parameters(tmp_path, model):
         "    columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount}\n"
     )
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
-        ingest.load_transactions(con, config.load(tmp_path / "c.yaml"))
+        loading.load_transactions(con, config.load(tmp_path / "c.yaml"))
         run(con, "clv/rfm")
         as_of = con.execute("select max(order_date) from staging.transactions").fetchall()[0][0]
         rfm = pl.from_arrow(con.sql("select * from rfm([$a::date], 7.0)", params={"a": as_of}).to_arrow_table())

@@ -25,7 +25,7 @@ group by segment, as_of_date;
 
 comment on view bi.segment_kpis is 'One row per segment and period end with every scorecard KPI as a column, and how many KPIs are off target.';
 
--- Column comments: the KPI definitions of pipelines/kpis.py, word for word (a test compares them).
+-- Column comments: the KPI definitions of pipelines/site/kpis.py, word for word (a test compares them).
 comment on column bi.segment_kpis.segment is 'Segment name, as in profit.customer_segments.';
 comment on column bi.segment_kpis.as_of_date is 'Period end (the scorecard''s as-of date); joins profit.segment_profitability.period_end.';
 comment on column bi.segment_kpis.manager is 'Segment manager from the config.';

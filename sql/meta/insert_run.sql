@@ -1,4 +1,4 @@
--- This run's row of meta.runs, written by name by the table writer (pipelines/warehouse.py: write).
+-- This run's row of meta.runs, written by name by the table writer (pipelines/warehouse/database.py: write).
 select
     $run_id as run_id,
     $started_at as started_at,

@@ -1,4 +1,4 @@
--- The rows of profit.at_risk_customers at every scoring date, written by name by the table writer.
+-- The rows of profit.at_risk_customers at every scoring date, written by name by the table writer (pipelines/warehouse/database.py).
 -- Watched tiers come from _watched_tiers (segment, value_tier); suggested actions from _action_rules
 -- (rule_order, action, segments, tiers, reason, min_expected_loss), both registered from the config.
 with dates as (

@@ -1,4 +1,4 @@
--- The rows of profit.segment_migration, written by name by the table writer (pipelines/warehouse.py: write).
+-- The rows of profit.segment_migration, written by name by the table writer (pipelines/warehouse/database.py: write).
 with dates as (
     select as_of_date, lag(as_of_date) over (order by as_of_date) as prior_date
     from (select distinct as_of_date from profit.customer_segments)

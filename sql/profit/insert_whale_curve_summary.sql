@@ -1,4 +1,4 @@
--- The rows of profit.whale_curve_summary, written by name by the table writer (pipelines/warehouse.py: write).
+-- The rows of profit.whale_curve_summary, written by name by the table writer (pipelines/warehouse/database.py: write).
 select
     scope,
     window_name,

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from pipelines.project import build_defs
+from pipelines.orchestration.code_location import build_defs
 from tests.conftest import REPO
 
 SNAPSHOT = REPO / "tests" / "pipelines" / "snapshots" / "asset_graph.json"

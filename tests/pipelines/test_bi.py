@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy
 
 from models import synthetic
-from pipelines import cli, docs, publish
+from pipelines import cli, docs
+from pipelines.warehouse import publish
 from tests.conftest import REPO
 
 BIN = Path(sys.executable).parent
@@ -60,7 +61,7 @@ def test_the_readme_is_a_first_hour_page():
 
 def test_every_contract_column_is_documented():
     con = duckdb.connect()
-    from pipelines.warehouse import create_tables
+    from pipelines.warehouse.database import create_tables
 
     create_tables(con, *docs.DEFINITIONS)
     missing = con.execute(
@@ -199,8 +200,8 @@ def test_meta_runs_counts_rows_exactly(cdnow_demo):
 
 
 def test_every_schema_and_bi_column_is_documented_and_kpis_are_typed():
-    from pipelines.kpis import KPIS
-    from pipelines.warehouse import create_tables
+    from pipelines.site.kpis import KPIS
+    from pipelines.warehouse.database import create_tables
 
     con = duckdb.connect()
     create_tables(con, *docs.DEFINITIONS)
@@ -219,7 +220,7 @@ def test_every_schema_and_bi_column_is_documented_and_kpis_are_typed():
 
 
 def test_primary_keys_where_the_grain_is_unique():
-    from pipelines.warehouse import create_tables
+    from pipelines.warehouse.database import create_tables
 
     con = duckdb.connect()
     create_tables(con, *docs.DEFINITIONS)

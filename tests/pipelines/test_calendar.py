@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from pipelines import calendar, config
+from pipelines import config
 from pipelines.errors import SegprofError
+from pipelines.warehouse import calendar
 
 D = dt.date
 

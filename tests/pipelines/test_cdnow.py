@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from pipelines import config, ingest
+from pipelines import config
+from pipelines.warehouse import loading
 from tests.conftest import REPO
 
 
@@ -14,8 +15,8 @@ def cdnow(tmp_path_factory):
 
     con = duckdb.connect(str(tmp_path_factory.mktemp("cdnow") / "w.duckdb"))
     cfg = config.load(REPO / "segprof.yaml")
-    loads = ingest.load_transactions(con, cfg)
-    ingest.build_customers(con, cfg)
+    loads = loading.load_transactions(con, cfg)
+    loading.build_customers(con, cfg)
     yield con, loads
     con.close()
 

@@ -13,9 +13,9 @@ import duckdb
 import pytest
 
 from models import synthetic
-from pipelines import cli, ingest, profit
-from pipelines import clv as clv_io
-from pipelines.warehouse import query
+from pipelines import cli
+from pipelines.warehouse import clv_tables, loading, profit_tables
+from pipelines.warehouse.database import query
 
 PARAMETERS = '{"r": -0.5, "alpha": 1.0, "s": 1.0, "beta": 1.0}'
 
@@ -44,66 +44,66 @@ def config_path(data, tmp_path):
 
 # check, function the asset calls (corrupted after it), corruption, table (of build_table), message
 CASES = [
-    ("transactions_expectations", ingest, "load_transactions",
+    ("transactions_expectations", loading, "load_transactions",
      "update staging.transactions set line_number = 0 where line_number = 2 and source_file like '%part-0%'", None,
      "check transactions_expectations on transactions: line_number: expect_column_values_to_be_between failed for 1 rows e.g. [0]"),
-    ("transactions_records_accounted", ingest, "load_transactions",
+    ("transactions_records_accounted", loading, "load_transactions",
      "delete from staging.transactions where rowid = (select min(rowid) from staging.transactions)", None,
      "check transactions_records_accounted on transactions: source syn: {read:,} records in files but {less:,} accepted + 0 rejected"),
-    ("transactions_order_ids_unique", ingest, "load_transactions",
+    ("transactions_order_ids_unique", loading, "load_transactions",
      "update staging.transactions set order_id = (select min(order_id) from staging.transactions) "
      "where rowid = (select max(rowid) from staging.transactions)", None,
      "check transactions_order_ids_unique on transactions: 1+ order ids repeat, e.g. '{order_id}'"),
-    ("clv_model_parameters_valid", clv_io, "fit_models",
+    ("clv_model_parameters_valid", clv_tables, "fit_models",
      f"update clv.model_runs set parameters = '{PARAMETERS}' where chosen and model = 'bgnbd'", None,
      "check clv_model_parameters_valid on clv_model: bgnbd (final): {{'r': -0.5, 'alpha': 1.0, 's': 1.0, 'beta': 1.0}}"),
-    ("customer_clv_valid", clv_io, "score_customers",
+    ("customer_clv_valid", clv_tables, "score_customers",
      "update clv.customer_clv set p_alive = 1.5 where customer_id = (select min(customer_id) from clv.customer_clv) "
      "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
      "check customer_clv_valid on customer_clv: 1 rows with p_alive outside [0, 1]"),
-    ("customer_clv_valid (negative CLV)", clv_io, "score_customers",
+    ("customer_clv_valid (negative CLV)", clv_tables, "score_customers",
      "update clv.customer_clv set clv = -1 where customer_id = (select min(customer_id) from clv.customer_clv) "
      "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
      "check customer_clv_valid on customer_clv: 1 rows with negative CLV"),
-    ("customer_clv_valid (duplicate)", clv_io, "score_customers",
+    ("customer_clv_valid (duplicate)", clv_tables, "score_customers",
      "insert into clv.customer_clv select * from clv.customer_clv where as_of_date = (select max(as_of_date) from clv.customer_clv) "
      "limit 1", None,
      "check customer_clv_valid on customer_clv: 1 duplicate customer rows"),
-    ("customer_clv_valid (missing)", clv_io, "score_customers",
+    ("customer_clv_valid (missing)", clv_tables, "score_customers",
      "delete from clv.customer_clv where customer_id = (select min(customer_id) from clv.customer_clv) "
      "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
      "check customer_clv_valid on customer_clv: 1 customers in clv.customer_rfm have no CLV"),
-    ("customer_clv_expectations", clv_io, "score_customers",
+    ("customer_clv_expectations", clv_tables, "score_customers",
      "update clv.customer_clv set purchase_model = 'guess' where customer_id = (select min(customer_id) from clv.customer_clv) "
      "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
      "check customer_clv_expectations on customer_clv: purchase_model: expect_column_values_to_be_in_set failed for 1 rows"),
-    ("customer_profit_reconciles_to_ledger", profit, "build_customer_profit",
+    ("customer_profit_reconciles_to_ledger", profit_tables, "build_customer_profit",
      "update profit.customer_profit set revenue = revenue + 0.01 where rowid = (select min(rowid) from profit.customer_profit)", None,
      "check customer_profit_reconciles_to_ledger on customer_profit: 1 period(s) where customer totals differ from ledger, first {period}"),
-    ("customer_segments_one_per_customer", profit, "build_customer_segments",
+    ("customer_segments_one_per_customer", profit_tables, "build_customer_segments",
      "insert into profit.customer_segments select * from profit.customer_segments "
      "where as_of_date = (select min(as_of_date) from profit.customer_segments) limit 1", None,
      "check customer_segments_one_per_customer on customer_segments: 1 date(s) with customers missing or duplicated, first {date}"),
-    ("segment_profitability_reconciles_to_ledger", profit, "build_table",
+    ("segment_profitability_reconciles_to_ledger", profit_tables, "build_table",
      "update profit.segment_profitability set contribution = contribution - 1 "
      "where rowid = (select min(rowid) from profit.segment_profitability)", "segment_profitability",
      "check segment_profitability_reconciles_to_ledger on segment_profitability: 1 period(s) where segment totals differ from "
      "customer_profit_by_period, first {period}"),
-    ("segment_profitability_reconciles_to_ledger (revenue)", profit, "build_table",
+    ("segment_profitability_reconciles_to_ledger (revenue)", profit_tables, "build_table",
      "update profit.segment_profitability set revenue = revenue + 0.01 "
      "where rowid = (select min(rowid) from profit.segment_profitability)", "segment_profitability",
      "check segment_profitability_reconciles_to_ledger on segment_profitability: 1 period(s) where segment revenue totals differ "
      "from ledger, first {period}"),
-    ("segment_profitability_expectations", profit, "build_table",
+    ("segment_profitability_expectations", profit_tables, "build_table",
      "update profit.segment_profitability set active_customers = customers + 1 "
      "where rowid = (select min(rowid) from profit.segment_profitability)", "segment_profitability",
      "check segment_profitability_expectations on segment_profitability: "
      "expect_column_pair_values_a_to_be_greater_than_b failed for 1 rows"),
-    ("segment_migration_rows_add_up", profit, "build_table",
+    ("segment_migration_rows_add_up", profit_tables, "build_table",
      "update profit.segment_migration set customers = customers + 1 "
      "where rowid = (select min(rowid) from profit.segment_migration where from_segment <> 'new')", "segment_migration",
      "check segment_migration_rows_add_up on segment_migration: {segment} at {date}: {moved} moved vs {customers} customers"),
-    ("segment_equity_bridge_reconciles", profit, "build_table",
+    ("segment_equity_bridge_reconciles", profit_tables, "build_table",
      "update profit.segment_equity_bridge set value_change = value_change + 0.01 where (segment, period_start) = "
      "(select (segment, period_start) from profit.segment_equity_bridge order by period_start desc, segment limit 1)",
      "segment_equity_bridge", "check segment_equity_bridge_reconciles on segment_equity_bridge: 1 bridge(s) do not reconcile"),

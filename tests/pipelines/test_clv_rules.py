@@ -6,8 +6,8 @@ import lifetimes
 import pytest
 
 from models.clv import selection
-from pipelines import calendar, cli, config
-from pipelines import clv as clv_io
+from pipelines import cli, config
+from pipelines.warehouse import calendar, clv_tables
 
 
 def _lines(repeat_amount) -> list[str]:
@@ -59,7 +59,7 @@ def test_a_frequency_monetary_correlation_above_0_3_is_flagged(write_config, csv
     cfg = config.load(path)
     with duckdb.connect(str(path.parent / "warehouse.duckdb")) as con:
         w = calendar.read(con, cfg).windows(cfg)
-        result = clv_io.fit_models(con, cfg, "r", w, clv_io.statistics(con, cfg, w))
+        result = clv_tables.fit_models(con, cfg, "r", w, clv_tables.statistics(con, cfg, w))
         correlation = con.execute("select frequency_monetary_correlation from clv.model_runs "
                                   "where stage = 'final' and model = 'gamma_gamma'").fetchone()[0]
     assert (correlation > 0.3) == flagged
@@ -76,5 +76,5 @@ def test_the_flag_is_at_0_3_either_way(write_config, csv_source, monkeypatch, co
     cfg = config.load(path)
     with duckdb.connect(str(path.parent / "warehouse.duckdb")) as con:
         w = calendar.read(con, cfg).windows(cfg)
-        warnings = clv_io.fit_models(con, cfg, "r", w, clv_io.statistics(con, cfg, w)).warnings
+        warnings = clv_tables.fit_models(con, cfg, "r", w, clv_tables.statistics(con, cfg, w)).warnings
     assert any(w.startswith(f"frequency and monetary value correlate at {correlation:.2f}") for w in warnings) == flagged

@@ -4,10 +4,10 @@ import os
 
 import dagster as dg
 import duckdb
-from pipelines.resources import WarehouseResource
-
-from pipelines import checks, cli
-from pipelines.project import build_defs
+from pipelines import cli
+from pipelines.orchestration import ingest_checks, suite_checks
+from pipelines.orchestration.code_location import build_defs
+from pipelines.orchestration.resources import WarehouseResource
 from tests.conftest import REPO
 
 
@@ -16,7 +16,7 @@ def test_code_location_loads():
 
 
 def test_workspace_points_at_the_definitions():
-    assert "module_name: pipelines.definitions" in (REPO / "workspace.yaml").read_text()
+    assert "module_name: pipelines.orchestration.definitions" in (REPO / "workspace.yaml").read_text()
 
 
 def test_run_twice_prints_the_same_counts(write_config, csv_source, capsys):
@@ -86,7 +86,7 @@ def test_expectations_check_fails_on_a_bad_table(tmp_path):
             "1 as quantity, 'web' as channel, 'north' as region, case when i = 5 then null else 'books' end as category, "
             "(case when i = 3 then -1 end)::decimal(18,2) as unit_cost, i as line_number from range(1, 11) t(i)"
         )
-    result = checks.transactions_expectations(duckdb=WarehouseResource(database=database))
+    result = ingest_checks.transactions_expectations(duckdb=WarehouseResource(database=database))
     assert not result.passed
     assert "unit_cost: expect_column_values_to_be_between failed for 1 rows" in result.description
     assert "category: expect_column_values_to_not_be_null failed for 1 rows" in result.description
@@ -95,7 +95,7 @@ def test_expectations_check_fails_on_a_bad_table(tmp_path):
 def test_expectations_check_passes_on_cdnow_shape(write_config, csv_source, tmp_path):
     path = write_config([csv_source(["1,a,2024-01-01,5", "2,b,2024-01-02,-3"])])
     assert cli.main(["run", "--config", str(path), "--select", "transactions"]) == 0
-    result = checks.transactions_expectations(duckdb=WarehouseResource(database=str(tmp_path / "warehouse.duckdb")))
+    result = ingest_checks.transactions_expectations(duckdb=WarehouseResource(database=str(tmp_path / "warehouse.duckdb")))
     assert result.passed and result.metadata["rows_validated"].value == 2 and result.metadata["validated"].value == "all rows"
 
 
@@ -104,7 +104,7 @@ def test_definitions_module_reads_segprof_config_env(monkeypatch, write_config, 
     monkeypatch.setenv("SEGPROF_CONFIG", str(path))
     import importlib
 
-    import pipelines.definitions as definitions
+    import pipelines.orchestration.definitions as definitions
 
     reloaded = importlib.reload(definitions)
     assert reloaded.defs.resources["duckdb"].database == str(path.parent / "warehouse.duckdb")
@@ -124,5 +124,5 @@ def test_clv_expectations_fail_on_a_negative_clv(cdnow_demo, tmp_path):
     with duckdb.connect(str(copy)) as broken:
         # GX sees a sample of this table: 100 customers at every date make sure it includes some
         broken.execute("update clv.customer_clv set clv = -1 where customer_id <= '00100'")
-    result = checks.expectations_check("customer_clv", "clv.customer_clv")(duckdb=WarehouseResource(database=str(copy)))
+    result = suite_checks.expectations_check("customer_clv", "clv.customer_clv")(duckdb=WarehouseResource(database=str(copy)))
     assert not result.passed and "clv: expect_column_values_to_be_between failed" in result.description

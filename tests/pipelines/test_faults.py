@@ -1,6 +1,6 @@
 """A run killed at chosen points of publishing leaves the published snapshot byte for byte as it was.
 
-The run pauses where SEGPROF_TEST_PAUSE_AT names (pipelines.publish.pause_point) after writing a marker
+The run pauses where SEGPROF_TEST_PAUSE_AT names (pipelines.warehouse.publish.pause_point) after writing a marker
 file; the test kills it there, so each point is reached on any machine, slow or fast.
 """
 

@@ -5,14 +5,15 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from pipelines import config, ingest
+from pipelines import config
 from pipelines.errors import SourceError
+from pipelines.warehouse import loading
 
 LOADED_AT = dt.datetime(2025, 1, 1, 12, 0)
 
 
 def _load(con, config_path):
-    return ingest.load_transactions(con, config.load(config_path), loaded_at=LOADED_AT)
+    return loading.load_transactions(con, config.load(config_path), loaded_at=LOADED_AT)
 
 
 def _rejected(con) -> dict[int, str]:
@@ -78,8 +79,8 @@ def test_returns_zero_amounts_quotes_and_crlf_are_accepted(con, write_config, cs
 def test_records_read_equal_accepted_plus_rejected(con, write_config, csv_source):
     lines = [f"{i},o{i},2024-01-{1 + i % 28:02d},{'x' if i % 7 == 0 else i}" for i in range(1, 501)]
     cfg = config.load(write_config([csv_source(lines)]))
-    (load,) = ingest.load_transactions(con, cfg, loaded_at=LOADED_AT)
-    counted = ingest.count_records(con, cfg, cfg.sources[0])
+    (load,) = loading.load_transactions(con, cfg, loaded_at=LOADED_AT)
+    counted = loading.count_records(con, cfg, cfg.sources[0])
     assert load.records_read == 500 == counted
     assert load.accepted + load.rejected == 500
     assert load.rejected == len([i for i in range(1, 501) if i % 7 == 0])
@@ -189,7 +190,7 @@ def test_line_splitting_across_chunk_boundaries(tmp_path):
     path = tmp_path / "f.txt"
     path.write_bytes(text)
     for chunk_bytes in (1, 3, 7, 64):
-        tables = list(ingest.iter_lines(path, first_line=2, chunk_bytes=chunk_bytes))
+        tables = list(loading.iter_lines(path, first_line=2, chunk_bytes=chunk_bytes))
         numbers = [n for t in tables for n in t["line_number"].to_pylist()]
         raw = [r for t in tables for r in t["raw"].to_pylist()]
         assert numbers == [2, 3, 4, 5, 6]
@@ -203,8 +204,8 @@ def test_customers_with_attributes(con, write_config, csv_source, tmp_path):
         customer_attributes={"path": "attrs.parquet", "customer_id": "id"},
     )
     cfg = config.load(path)
-    ingest.load_transactions(con, cfg, loaded_at=LOADED_AT)
-    assert ingest.build_customers(con, cfg) == 2
+    loading.load_transactions(con, cfg, loaded_at=LOADED_AT)
+    assert loading.build_customers(con, cfg) == 2
     rows = con.execute(
         "select customer_id, first_purchase::varchar, last_purchase::varchar, orders, revenue::varchar, "
         "returns_amount::varchar, tier from staging.customers order by 1"
@@ -217,10 +218,10 @@ def test_customer_attribute_columns_are_documented_and_a_customer_twice_is_refus
     path = write_config([csv_source(["1,a,2024-01-01,5", "2,c,2024-01-02,6"])],
                         customer_attributes={"path": "attrs.parquet", "customer_id": "id"})
     cfg = config.load(path)
-    ingest.load_transactions(con, cfg, loaded_at=LOADED_AT)
-    ingest.build_customers(con, cfg)
+    loading.load_transactions(con, cfg, loaded_at=LOADED_AT)
+    loading.build_customers(con, cfg)
     comment = con.execute("select comment from duckdb_columns() where table_name = 'customers' and column_name = 'tier'").fetchone()[0]
     assert comment.startswith("Customer attribute, as in the customer attributes file")
     pl.DataFrame({"id": ["1", "1"], "tier": ["gold", "silver"]}).write_parquet(tmp_path / "attrs.parquet")
     with pytest.raises(SourceError, match="customer attributes: a customer_id appears more than once"):
-        ingest.build_customers(con, cfg)
+        loading.build_customers(con, cfg)

@@ -7,9 +7,10 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from pipelines import config, ingest
+from pipelines import config
 from pipelines.errors import ConfigError, SourceError
-from pipelines.warehouse import relation
+from pipelines.warehouse import loading
+from pipelines.warehouse.database import relation
 
 LOADED_AT = dt.datetime(2025, 1, 1, 12, 0)
 HEADER = b"customer_id,order_id,order_date,amount,quantity,unit_cost"
@@ -26,7 +27,7 @@ def _write(tmp_path, lines: list[bytes], file: str = "orders.csv", header: bytes
 
 
 def _load(con, path):
-    return ingest.load_transactions(con, config.load(path), loaded_at=LOADED_AT)
+    return loading.load_transactions(con, config.load(path), loaded_at=LOADED_AT)
 
 
 def _rejected(con) -> dict[int, str]:
@@ -92,7 +93,7 @@ def test_the_validation_sample_is_the_same_for_the_same_data(con, write_config, 
     path = write_config([_source()])
     samples = []
     for loaded_at in (LOADED_AT, LOADED_AT + dt.timedelta(days=1)):
-        ingest.load_transactions(con, config.load(path), loaded_at=loaded_at)
+        loading.load_transactions(con, config.load(path), loaded_at=loaded_at)
         rows = relation(con, "warehouse/sample_table", {"table": "staging.transactions", "every": 3}).fetchall()
         samples.append(sorted(r[2] for r in rows))
     assert 50 < len(samples[0]) < 150
@@ -247,10 +248,10 @@ def test_bad_input_sweep(con, write_config, tmp_path):
     _write(tmp_path, [b"b1,q1,2024-03-01,1.10,1,", b"b2,q2,2024-03-02,x,1,"], file="in/b_bom_crlf.csv",
            header=b"\xef\xbb\xbf" + HEADER, end=b"\r\n")
     cfg = config.load(write_config([_source(path="in/*.csv", max_amount=2 * 10**15)], as_of_date="2030-12-31"))
-    (load,) = ingest.load_transactions(con, cfg, loaded_at=LOADED_AT)
+    (load,) = loading.load_transactions(con, cfg, loaded_at=LOADED_AT)
 
     assert len(SWEEP) >= 40
-    assert load.records_read == ingest.count_records(con, cfg, cfg.sources[0]) == len(SWEEP) + 2
+    assert load.records_read == loading.count_records(con, cfg, cfg.sources[0]) == len(SWEEP) + 2
     assert load.records_read == load.accepted + load.rejected
 
     def by_file(name):

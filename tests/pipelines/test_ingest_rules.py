@@ -2,7 +2,8 @@
 
 import pytest
 
-from pipelines import config, ingest
+from pipelines import config
+from pipelines.warehouse import loading
 
 HEADER = "customer_id,order_id,order_date,amount,quantity,unit_cost"
 COLUMNS = {c: c for c in HEADER.split(",")}
@@ -12,7 +13,7 @@ def _load(con, write_config, tmp_path, files: dict[str, list[str]]):
     for name, lines in files.items():
         (tmp_path / name).write_text("\n".join([HEADER, *lines]) + "\n", encoding="utf-8")
     path = write_config([{"name": "shop", "path": "orders-*.csv", "format": "csv", "columns": COLUMNS}], as_of_date="2030-12-31")
-    (load,) = ingest.load_transactions(con, config.load(path))
+    (load,) = loading.load_transactions(con, config.load(path))
     rejected = con.execute("select source_file, line_number, reason from staging.rejected_transactions order by 1, 2").fetchall()
     return load, [(file.rsplit("/", 1)[-1], line, reason) for file, line, reason in rejected]
 

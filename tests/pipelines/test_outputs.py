@@ -165,7 +165,7 @@ def _snapshot_run_id(published: Path) -> str:
 
 
 def _paused_run(config: Path, marker: Path, point: str) -> subprocess.Popen:
-    """Start `segprof run`, paused at `point` of its publication (pipelines.publish.pause_point); returns once it is
+    """Start `segprof run`, paused at `point` of its publication (pipelines.warehouse.publish.pause_point); returns once it is
     there. Deleting `marker` lets it go on."""
     marker.unlink(missing_ok=True)
     env = {**os.environ, "SEGPROF_TEST_PAUSE_AT": f"{point}:{marker}"}
@@ -212,7 +212,7 @@ def test_one_writer_whatever_starts_the_run(project, root):
     first = _paused_run(config, root / "pause", "before_rename")
     env = {**os.environ, "SEGPROF_CONFIG": str(config), "DAGSTER_HOME": str(root / "dagster_home")}
     (root / "dagster_home").mkdir()
-    second = subprocess.Popen([str(BIN / "dagster"), "asset", "materialize", "-m", "pipelines.definitions", "--select", "*"],
+    second = subprocess.Popen([str(BIN / "dagster"), "asset", "materialize", "-m", "pipelines.orchestration.definitions", "--select", "*"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root)
     waited = ""
     deadline = time.monotonic() + 300

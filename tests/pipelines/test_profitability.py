@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import duckdb
 
-from pipelines.warehouse import query
+from pipelines.warehouse.database import query
 
 
 def test_all_profit_tables_are_filled(cdnow_demo):

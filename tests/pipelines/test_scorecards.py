@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from pipelines import scorecards
+from pipelines.site import pages
 
 
 class TextAndAttributes(HTMLParser):
@@ -37,9 +37,9 @@ def _parse(path) -> TextAndAttributes:
 @pytest.fixture
 def site(hand_warehouse, tmp_path):
     con, cfg = hand_warehouse
-    scorecards.build_scorecard_table(con, cfg)
-    data = scorecards.site_data(con, cfg)
-    index = scorecards.render_site(data, tmp_path / "site")
+    pages.build_scorecard_table(con, cfg)
+    data = pages.site_data(con, cfg)
+    index = pages.render_site(data, tmp_path / "site")
     return con, cfg, data, index
 
 
@@ -50,7 +50,7 @@ def test_scorecard_rows_and_statuses(hand_warehouse):
         "customers": _target(2, "higher", 0.6),
         "revenue": _target(40, "lower"),
     })
-    scorecards.build_scorecard_table(con, cfg)
+    pages.build_scorecard_table(con, cfg)
     rows = {r[0]: r[1:] for r in con.execute(
         "select kpi, value, target, status, prior_value, change, manager from scorecards.segment_scorecard "
         "where segment = 'vip' and as_of_date = '2024-02-29'").fetchall()}
@@ -159,8 +159,8 @@ def test_markup_in_names_is_shown_as_text(hand_warehouse, tmp_path):
     from pipelines.config import Manager
 
     object.__setattr__(vip, "manager", Manager(name=evil, email="x@example.com"))
-    scorecards.build_scorecard_table(con, cfg)
-    index = scorecards.render_site(scorecards.site_data(con, cfg), tmp_path / "site")
+    pages.build_scorecard_table(con, cfg)
+    index = pages.render_site(pages.site_data(con, cfg), tmp_path / "site")
     for page in ("segment-vip.html", "index.html"):
         html = (index.parent / page).read_text(encoding="utf-8")
         parsed = _parse(index.parent / page)

@@ -4,11 +4,10 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines import cli
-from pipelines import config as config_module
-from pipelines.assets.shards import shard_assets
-from pipelines.project import build_defs
-from pipelines.shards import shard_keys
+from pipelines import cli, config as config_module
+from pipelines.orchestration.code_location import build_defs
+from pipelines.orchestration.shard_assets import shard_assets
+from pipelines.warehouse.sharding import shard_keys
 from tests.conftest import REPO
 
 # Columns that record when or in which run a row was written, not what it says.
@@ -113,8 +112,8 @@ def test_shards_are_static_partitions_of_the_per_customer_stages(tmp_path):
 def test_source_sensor_runs_unsharded_and_skips_sharded(tmp_path, shards):
     import dagster as dg
 
-    from pipelines.resources import SegprofConfig
-    from pipelines.sensors import new_source_files
+    from pipelines.orchestration.resources import SegprofConfig
+    from pipelines.orchestration.sensors import new_source_files
 
     config = yaml.safe_load((REPO / "segprof.yaml").read_text())
     config["warehouse"] = {"path": str(tmp_path / "w.duckdb"), "shards": shards}
@@ -136,4 +135,4 @@ def test_a_failure_in_every_shard_is_one_line_naming_the_shards(tmp_path, capsys
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     assert cli.main(["run", "--config", str(tmp_path / "c.yaml")]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[1:] == [f"  shards 0, 1: transaction_shards: {tmp_path / 'missing.csv'}: source 'shop': file not found"]
+    assert lines[1:] == [f"  transaction_shards: shards 0, 1: {tmp_path / 'missing.csv'}: source 'shop': file not found"]

@@ -5,8 +5,8 @@ import datetime as dt
 import duckdb
 import pytest
 
-from pipelines import warehouse
-from pipelines.warehouse import Rows, replace_rows, scope, write_tables
+from pipelines.warehouse import database
+from pipelines.warehouse.database import replace_rows, Rows, scope, write_tables
 
 
 @pytest.fixture
@@ -14,14 +14,14 @@ def con(monkeypatch, tmp_path):
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "rows.sql").write_text("select $day::date as day, $value as value, 'x' as label")
     (tmp_path / "t" / "wrong.sql").write_text("select $day::date as day, $value as amount")
-    monkeypatch.setattr(warehouse, "SQL_DIR", tmp_path)
-    warehouse._sql_text.cache_clear()
+    monkeypatch.setattr(database, "SQL_DIR", tmp_path)
+    database._sql_text.cache_clear()
     with duckdb.connect() as con:
         con.execute("create table a (label varchar, day date, value integer)")
         con.execute("create table b (label varchar, day date, value integer)")
         con.execute("insert into a values ('old', '2024-01-01', 1), ('old', '2024-01-02', 2)")
         yield con
-    warehouse._sql_text.cache_clear()
+    database._sql_text.cache_clear()
 
 
 def test_a_scope_is_replaced_and_the_rest_kept(con):

@@ -11,15 +11,16 @@ from lifetimes.utils import calibration_and_holdout_data, summary_data_from_tran
 
 from models.clv import DAYS_PER_UNIT
 from models import synthetic
-from pipelines import calendar, config, ingest
-from pipelines.warehouse import run
+from pipelines import config
+from pipelines.warehouse import calendar, loading
+from pipelines.warehouse.database import run
 from tests.conftest import REPO
 
 
 @pytest.fixture(scope="module")
 def cdnow_con(tmp_path_factory):
     con = duckdb.connect(str(tmp_path_factory.mktemp("rfm") / "w.duckdb"))
-    ingest.load_transactions(con, config.load(REPO / "segprof.yaml"))
+    loading.load_transactions(con, config.load(REPO / "segprof.yaml"))
     run(con, "clv/rfm")
     yield con
     con.close()
@@ -72,7 +73,7 @@ def test_generated_rfm_with_returns_and_same_day_orders_equals_lifetimes(tmp_pat
         "    columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount}\n"
     )
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    ingest.load_transactions(con, config.load(path))
+    loading.load_transactions(con, config.load(path))
     run(con, "clv/rfm")
     as_of = con.execute("select max(order_date) from staging.transactions").fetchall()[0][0]
     ours = _ours(con, as_of, "weeks")

@@ -11,8 +11,8 @@ CLV (hand-set): Jan: A gold 100, B bronze 10. Feb: A gold 90 (p_alive 0.9 -> 0.6
 
 from decimal import Decimal as D
 
-from pipelines import calendar, profit
-from pipelines.warehouse import query
+from pipelines.warehouse import calendar, profit_tables
+from pipelines.warehouse.database import query
 
 def test_customer_profit(hand_warehouse):
     con, _ = hand_warehouse
@@ -87,15 +87,15 @@ def test_at_risk(hand_warehouse):
 def test_reconciliation_passes_and_fails_on_one_corrupted_row(hand_warehouse):
     con, cfg = hand_warehouse
     as_of = calendar.read(con, cfg).as_of
-    assert profit.reconcile(con, cfg, as_of, "profit/ledger", "profit/customer_profit_by_period",
+    assert profit_tables.reconcile(con, cfg, as_of, "profit/ledger", "profit/customer_profit_by_period",
                             ["revenue", "refunds", "net_amount"]).is_empty()
-    assert profit.reconcile(con, cfg, as_of, "profit/customer_profit_by_period", "profit/segment_profitability_by_period",
+    assert profit_tables.reconcile(con, cfg, as_of, "profit/customer_profit_by_period", "profit/segment_profitability_by_period",
                             ["revenue", "contribution"]).is_empty()
     con.execute("update profit.customer_profit set revenue = revenue + 0.01 where customer_id = 'C'")
-    bad = profit.reconcile(con, cfg, as_of, "profit/ledger", "profit/customer_profit_by_period", ["revenue"])
+    bad = profit_tables.reconcile(con, cfg, as_of, "profit/ledger", "profit/customer_profit_by_period", ["revenue"])
     assert bad["period_start"].cast(str).to_list() == ["2024-02-01"]
     con.execute("update profit.segment_profitability set contribution = contribution - 1 where segment = 'vip' and period_start = '2024-01-01'")
-    bad = profit.reconcile(con, cfg, as_of, "profit/customer_profit_by_period", "profit/segment_profitability_by_period", ["contribution"])
+    bad = profit_tables.reconcile(con, cfg, as_of, "profit/customer_profit_by_period", "profit/segment_profitability_by_period", ["contribution"])
     assert bad["period_start"].cast(str).to_list() == ["2024-01-01"]
 
 

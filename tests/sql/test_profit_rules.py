@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from models import segments as segment_models
-from pipelines import config, ingest, profit
+from pipelines import config
 from pipelines.errors import SourceError
+from pipelines.warehouse import loading, profit_tables
 
 HEADER = "customer_id,order_id,order_date,amount,channel,category,quantity,unit_cost"
 COLUMNS = {c: c for c in HEADER.split(",")}
@@ -35,9 +36,9 @@ def build(tmp_path):
         cfg = config.load(tmp_path / "c.yaml")
         con = duckdb.connect(str(tmp_path / "w.duckdb"))
         connections.append(con)
-        ingest.load_transactions(con, cfg)
-        ingest.build_customers(con, cfg)
-        profit.build_customer_profit(con, cfg, cfg.as_of_date)
+        loading.load_transactions(con, cfg)
+        loading.build_customers(con, cfg)
+        profit_tables.build_customer_profit(con, cfg, cfg.as_of_date)
         return con, cfg
 
     yield make
@@ -146,7 +147,7 @@ def _with_at_risk(cfg: config.Config, **settings) -> config.Config:
 
 def _at_risk(hand_warehouse, overdue_factor: float, p_alive_drop: float = 0.9, **settings) -> list[tuple]:
     con, cfg = hand_warehouse
-    profit.build_action_lists(con, _with_at_risk(cfg, overdue_factor=overdue_factor, p_alive_drop=p_alive_drop, **settings))
+    profit_tables.build_action_lists(con, _with_at_risk(cfg, overdue_factor=overdue_factor, p_alive_drop=p_alive_drop, **settings))
     return con.execute("select customer_id, reason, days_since_last_purchase, typical_days_between_purchases "
                        "from profit.at_risk_customers order by as_of_date, segment, rank").fetchall()
 
@@ -193,12 +194,12 @@ def test_every_segment_has_its_own_list_ranked_by_expected_loss(hand_warehouse):
     """B lapsed from others in February: they stay on the others list, ranked there from 1, not after vip's A."""
     con, cfg = hand_warehouse
     con.execute("insert into clv.customer_rfm values ('B', '2024-02-29', 0, 0, 5.57, 0, '2024-01-20', '2024-01-20', 'weeks')")
-    profit.build_action_lists(con, _with_at_risk(cfg, watch={"others": ["bronze"]}))
+    profit_tables.build_action_lists(con, _with_at_risk(cfg, watch={"others": ["bronze"]}))
     # A: CLV at stake max(100, 90) x (1 - 0.6) = 40.00; B: max(10, 2) x (1 - 0.05) = 9.50
     assert _lists(con) == [("others", 1, "B", "lapsed", D("9.50"), "no action"),
                            ("vip", 1, "A", "vip", D("40.00"), "win-back offer")]
     # others watches only gold by default here (at_risk.tiers): B is not on any list
-    profit.build_action_lists(con, cfg)
+    profit_tables.build_action_lists(con, cfg)
     assert [r[2] for r in _lists(con)] == ["A"]
 
 
@@ -208,22 +209,22 @@ def test_the_suggested_action_is_the_first_matching_rule(hand_warehouse):
              config.ActionRule(action="overdue note", reason="overdue"),
              config.ActionRule(action="big drop", reason="p_alive_drop", tiers=["gold"], min_expected_loss=40),
              config.ActionRule(action="email")]
-    profit.build_action_lists(con, _with_at_risk(cfg, actions=rules))
+    profit_tables.build_action_lists(con, _with_at_risk(cfg, actions=rules))
     assert [r[5] for r in _lists(con)] == ["big drop"]  # 40.00 is at least 40; not overdue; not in others
-    profit.build_action_lists(con, _with_at_risk(cfg, actions=rules[:2] + [rules[2].model_copy(update={"min_expected_loss": 40.01})]))
+    profit_tables.build_action_lists(con, _with_at_risk(cfg, actions=rules[:2] + [rules[2].model_copy(update={"min_expected_loss": 40.01})]))
     assert [r[5] for r in _lists(con)] == ["no action"]
 
 
 def test_lists_are_kept_per_period_and_the_save_rate_counts_who_bought_again(hand_warehouse):
     """A is overdue at 2024-01-31 (a 17.5-day rhythm, silent 26 days) and buys on 02-10: vip's February save rate is 1."""
-    from pipelines import scorecards
+    from pipelines.site import pages
 
     con, cfg = hand_warehouse
     con.execute("insert into clv.customer_rfm values ('A', '2024-01-31', 2, 5.0, 8.7, 50, '2023-12-01', '2024-01-05', 'weeks')")
-    profit.build_action_lists(con, _with_at_risk(cfg, overdue_factor=1.2))
+    profit_tables.build_action_lists(con, _with_at_risk(cfg, overdue_factor=1.2))
     rows = con.execute("select as_of_date::varchar, customer_id, reason from profit.at_risk_customers order by 1").fetchall()
     assert rows == [("2024-01-31", "A", "overdue"), ("2024-02-29", "A", "p_alive drop")]
-    scorecards.build_scorecard_table(con, cfg)
+    pages.build_scorecard_table(con, cfg)
     save = con.execute("select as_of_date::varchar, value from scorecards.segment_scorecard "
                        "where segment = 'vip' and kpi = 'save_rate' order by 1").fetchall()
     assert save == [("2024-01-31", None), ("2024-02-29", 1.0)]
@@ -243,10 +244,10 @@ def test_cohort_rules_use_the_acquisition_quarter():
 
 def test_cohort_is_the_first_purchase_quarter(hand_warehouse):
     con, _ = hand_warehouse
-    dims = profit.customer_dimensions(con, [dt.date(2024, 2, 29)])
+    dims = profit_tables.customer_dimensions(con, [dt.date(2024, 2, 29)])
     assert dict(zip(dims["customer_id"], dims["cohort"])) == {"A": "2024Q1", "B": "2024Q1", "C": "2024Q1"}
     con.execute("update staging.customers set first_purchase = '2023-12-31' where customer_id = 'B'")
-    dims = profit.customer_dimensions(con, [dt.date(2024, 2, 29)])
+    dims = profit_tables.customer_dimensions(con, [dt.date(2024, 2, 29)])
     assert dict(zip(dims["customer_id"], dims["cohort"]))["B"] == "2023Q4"
 
 
@@ -269,9 +270,9 @@ def test_segment_pnl_boundaries(hand_warehouse):
     con.execute("update clv.customer_clv set value_tier = 'inactive', p_alive = 0.05 where customer_id = 'B'")
     con.execute("update staging.customers set first_purchase = '2024-02-01' where customer_id = 'C'")
     con.execute("update profit.customer_profit set contribution = 0 where customer_id = 'C'")
-    profit.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
-    profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
-    profit.build_whale_curve(con, dt.date(2024, 2, 29), costs_assumed=True)
+    profit_tables.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
+    profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
+    profit_tables.build_whale_curve(con, dt.date(2024, 2, 29), costs_assumed=True)
     rows = con.execute("select segment, period_start::varchar, prior_customers, lost_customers, new_customers "
                        "from profit.segment_profitability where segment in ('lapsed', 'others') order by 2, 1").fetchall()
     assert rows == [("lapsed", "2024-01-01", 0, 0, 1), ("lapsed", "2024-02-01", 1, 0, 0), ("others", "2024-02-01", 0, 0, 1)]
@@ -285,8 +286,8 @@ def test_retention_counts_moves_to_other_segments_and_repeat_purchase_is_beside_
     lapse-only definition said 100 %), while vip's repeat-purchase rate is 100 %."""
     con, cfg = hand_warehouse
     con.execute("update clv.customer_clv set value_tier = 'bronze' where customer_id = 'A' and as_of_date = '2024-02-29'")
-    profit.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
-    profit.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
+    profit_tables.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
+    profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
     rows = con.execute("select segment, prior_customers, lost_customers, retained_customers, retention_rate, "
                        "repeat_customers, repeat_purchase_rate from profit.segment_profitability "
                        "where period_start = '2024-02-01' order by segment").fetchall()

@@ -4,7 +4,7 @@ import re
 
 import duckdb
 
-from pipelines.warehouse import SQL_DIR
+from pipelines.warehouse.database import SQL_DIR
 from tests.conftest import REPO
 
 CODE = "\n".join(p.read_text() for p in (REPO / "pipelines").rglob("*.py"))

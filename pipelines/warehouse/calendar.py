@@ -13,7 +13,7 @@ import duckdb
 
 from pipelines.config import Config
 from pipelines.errors import SegprofError
-from pipelines.warehouse import query
+from pipelines.warehouse.database import query
 
 
 def period_start(day: dt.date, period: str) -> dt.date:

@@ -2,6 +2,6 @@
 
 import os
 
-from pipelines.project import DEFAULT_CONFIG, build_defs
+from pipelines.orchestration.code_location import DEFAULT_CONFIG, build_defs
 
 defs = build_defs(os.environ.get("SEGPROF_CONFIG", DEFAULT_CONFIG))

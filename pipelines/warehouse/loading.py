@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.config import Config, Source
-from pipelines.errors import SourceError, shown
-from pipelines.warehouse import Rows, create_tables, query, run, scope, write_tables
+from pipelines.errors import shown, SourceError
+from pipelines.warehouse.database import create_tables, query, Rows, run, scope, write_tables
 
 CHUNK_BYTES = 64 * 1024 * 1024
 MAX_HEADER_BYTES = 1024 * 1024  # a first line longer than this is not a header: don't read a whole binary file

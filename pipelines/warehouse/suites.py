@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-SUITES_DIR = Path(__file__).resolve().parents[1] / "expectations"
+SUITES_DIR = Path(__file__).resolve().parents[2] / "expectations"
 CHUNK_ROWS = 2_000_000
 MAX_ROWS = 100_000  # rows validated by GX (~40k rows/s here); larger tables get a deterministic sample
 

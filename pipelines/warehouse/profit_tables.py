@@ -8,10 +8,10 @@ import duckdb
 import polars as pl
 
 from models import segments as segment_models
-from pipelines import calendar
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
-from pipelines.warehouse import Rows, create_tables, frame, registered, replace_rows, run, write_tables
+from pipelines.warehouse import calendar
+from pipelines.warehouse.database import create_tables, frame, registered, replace_rows, Rows, run, write_tables
 
 
 def _rates(prefix: str, table: RateTable) -> dict:

@@ -5,7 +5,7 @@ import hashlib
 import dagster as dg
 
 from pipelines.errors import SegprofError
-from pipelines.resources import SegprofConfig
+from pipelines.orchestration.resources import SegprofConfig
 
 def source_fingerprint(segprof: SegprofConfig) -> str:
     """A digest of every source file's path, size and modification time."""

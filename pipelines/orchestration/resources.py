@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from pipelines import config as config_module
-from pipelines.warehouse import writer_lock
+from pipelines.warehouse.database import writer_lock
 
 
 class SegprofConfig(dg.ConfigurableResource):

@@ -3,12 +3,12 @@
 import dagster as dg
 import polars as pl
 
-from pipelines import calendar, profit, shards
-from pipelines.assets.clv import customer_clv
-from pipelines.assets.ingest import TRANSACTIONS, customers
-from pipelines.metadata import markdown_table, table_metadata
-from pipelines.resources import SegprofConfig, WarehouseResource
-from pipelines.warehouse import query
+from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
+from pipelines.orchestration.clv_assets import customer_clv
+from pipelines.orchestration.ingest_assets import TRANSACTIONS, customers
+from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
+from pipelines.warehouse import calendar, profit_tables, sharding
+from pipelines.warehouse.database import query
 
 
 def _assumptions(config) -> dict:
@@ -22,8 +22,8 @@ def customer_profit(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Mat
     config = segprof.value
     with duckdb.get_connection() as con:
         as_of = calendar.read(con, config).as_of
-        shard_files = shards.shard_files(config, "customer_profit_base") if config.sharded else None
-        profit.build_customer_profit(con, config, as_of, shard_files)
+        shard_files = sharding.shard_files(config, "customer_profit_base") if config.sharded else None
+        profit_tables.build_customer_profit(con, config, as_of, shard_files)
         return dg.MaterializeResult(metadata={**table_metadata(con, "profit.customer_profit"), **_assumptions(config)})
 
 
@@ -33,7 +33,7 @@ def customer_segments(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
     config = segprof.value
     with duckdb.get_connection() as con:
         dates = calendar.read(con, config).scoring_dates
-        assigned = profit.build_customer_segments(con, config, dates)
+        assigned = profit_tables.build_customer_segments(con, config, dates)
         latest = assigned.filter(pl.col("as_of_date") == dates[-1]).group_by("segment").agg(customers=pl.len()).sort("segment")
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "profit.customer_segments"),
@@ -46,7 +46,7 @@ def segment_profitability(segprof: SegprofConfig, duckdb: WarehouseResource) -> 
     """profit.segment_profitability: segment x period P&L, customers, retention and customer equity."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        profit.build_table(con, "segment_profitability",
+        profit_tables.build_table(con, "segment_profitability",
                            {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.costs_assumed})
         return dg.MaterializeResult(metadata={**table_metadata(con, "profit.segment_profitability"), **_assumptions(config)})
 
@@ -55,7 +55,7 @@ def segment_profitability(segprof: SegprofConfig, duckdb: WarehouseResource) -> 
 def segment_migration(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """profit.segment_migration: from-segment x to-segment between consecutive scoring dates."""
     with duckdb.get_connection() as con:
-        profit.build_table(con, "segment_migration", {"costs_assumed": segprof.value.profit.costs_assumed})
+        profit_tables.build_table(con, "segment_migration", {"costs_assumed": segprof.value.profit.costs_assumed})
         return dg.MaterializeResult(metadata=table_metadata(con, "profit.segment_migration"))
 
 
@@ -63,7 +63,7 @@ def segment_migration(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
 def segment_equity_bridge(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """profit.segment_equity_bridge: segment x period, start equity + acquired - lapsed - migrated out + migrated in + value change = end equity."""
     with duckdb.get_connection() as con:
-        profit.build_table(con, "segment_equity_bridge", {"lapsed": segprof.value.lapsed_segment})
+        profit_tables.build_table(con, "segment_equity_bridge", {"lapsed": segprof.value.lapsed_segment})
         latest = query(con, "profit/equity_bridge_latest")
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "profit.segment_equity_bridge"),
@@ -76,7 +76,7 @@ def whale_curve(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materia
     """profit.whale_curve (+ whale_curve_summary): cumulative contribution by customers ranked by contribution."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        profit.build_whale_curve(con, calendar.read(con, config).as_of, config.profit.costs_assumed)
+        profit_tables.build_whale_curve(con, calendar.read(con, config).as_of, config.profit.costs_assumed)
         headline = query(con, "profit/whale_curve_headline")
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "profit.whale_curve"),
@@ -89,5 +89,5 @@ def whale_curve(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materia
 def at_risk_customers(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """profit.at_risk_customers: segment x scoring date action list, ranked by expected loss, with a suggested action."""
     with duckdb.get_connection() as con:
-        profit.build_action_lists(con, segprof.value)
+        profit_tables.build_action_lists(con, segprof.value)
         return dg.MaterializeResult(metadata=table_metadata(con, "profit.at_risk_customers", preview_rows=10))

@@ -23,8 +23,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.config import Config
-from pipelines import files
-from pipelines.warehouse import create_tables, query, replace_rows, run, scope
+from pipelines.warehouse import outputs
+from pipelines.warehouse.database import create_tables, query, replace_rows, run, scope
 
 MART_TABLES = ("clv.customer_clv", "profit.customer_segments", "profit.segment_profitability", "profit.segment_migration",
                "profit.segment_equity_bridge", "profit.whale_curve", "profit.at_risk_customers",
@@ -121,7 +121,7 @@ def publish(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, render_
     """
     pause_point("before_publish")
     published = config.published_path
-    store = files.claim(files.publication_store(config), config.file)
+    store = outputs.claim(outputs.publication_store(config), config.file)
     live = (store / "current").resolve() if (store / "current").is_symlink() else None
     for left in store.iterdir():  # what runs killed before their switch left behind
         if left.is_symlink() and left.name.startswith(".current-"):
@@ -131,13 +131,13 @@ def publish(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, render_
     generation = store / _folder_name(run_id)
     generation.mkdir()
     try:
-        files.mark(generation, config.file)
+        outputs.mark(generation, config.file)
         snapshot = write_snapshot(con, generation / published.name, config.warehouse.published_storage_version)
         if published.exists():  # keep the mode a BI administrator gave the snapshot
             os.chmod(snapshot, stat.S_IMODE(published.stat().st_mode))
         site = generation / "scorecards"
         site.mkdir()
-        files.mark(site, config.file)
+        outputs.mark(site, config.file)
         render_scorecards(site)
         _fsync(generation)
     except BaseException:
@@ -149,7 +149,7 @@ def publish(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, render_
     os.replace(switch, store / "current")  # the switch: snapshot and scorecards together
     _fsync(store)
     for link, name in ((published, published.name), (config.scorecards_dir, "scorecards")):
-        _link(link, files.publication_link(link, store, name))
+        _link(link, outputs.publication_link(link, store, name))
     if live and live != generation:
         shutil.rmtree(live, ignore_errors=True)  # readers holding the old snapshot open keep reading it
     return generation
@@ -168,14 +168,14 @@ def _link(path: Path, target: str) -> None:
     fresh.symlink_to(target)
     if path.is_dir() and not path.is_symlink():
         # empty, or written by an earlier segprof for this config: output_problems() refused any other folder
-        shutil.rmtree(path) if files.owner(path) else path.rmdir()
+        shutil.rmtree(path) if outputs.owner(path) else path.rmdir()
     os.replace(fresh, path)
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path, config_file: Path) -> list[str]:
     """Write the marts as Parquet under folder/<schema>.<table>/, partitioned by as_of_date where they have one."""
     written = []
-    with files.replaced_folder(folder, config_file) as staging:
+    with outputs.replaced_folder(folder, config_file) as staging:
         for table in MART_TABLES:
             schema, name = table.split(".")
             columns = {c["column_name"] for c in query(con, "warehouse/table_columns", {"schema": schema, "table": name})}

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from pipelines.errors import ConfigError, SegprofError
-from pipelines.warehouse import query
+from pipelines.warehouse.database import query
 
 if TYPE_CHECKING:
     from pipelines.config import Config
@@ -47,7 +48,7 @@ def owner(folder: Path) -> Path | None:
 def mark(folder: Path, config_file: Path) -> None:
     body = {"created_by": "segprof", "config": _config_id(config_file, folder),
             "config_sha256": hashlib.sha256(config_file.read_bytes()).hexdigest()}
-    fresh = folder / f"{MARKER}.{os.getpid()}.tmp"  # whole or absent: shard processes claim a folder at once
+    fresh = folder / f"{MARKER}.{os.getpid()}.{threading.get_ident()}.tmp"  # whole or absent: shards claim a folder at once
     fresh.write_text(json.dumps(body, indent=1) + "\n", encoding="utf-8")
     os.replace(fresh, folder / MARKER)
 

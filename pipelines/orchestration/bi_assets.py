@@ -4,23 +4,24 @@ import datetime as dt
 
 import dagster as dg
 
-from pipelines import calendar, files, publish, scorecards
-from pipelines.assets.ingest import REJECTED, customers
-from pipelines.assets.scorecards import segment_scorecard
-from pipelines.resources import SegprofConfig, WarehouseResource
+from pipelines.orchestration.ingest_assets import REJECTED, customers
+from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
+from pipelines.orchestration.scorecard_assets import segment_scorecard
+from pipelines.site import pages
+from pipelines.warehouse import calendar, outputs, publish
 
 
 @dg.asset(deps=[segment_scorecard, customers, REJECTED], kinds={"duckdb", "html"}, group_name="bi")
 def published_warehouse(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """The published DuckDB snapshot (contract schemas, BI views, meta.runs) and the HTML scorecards, switched in together."""
     config = segprof.value
-    files.check_outputs(config)  # runs started from the Dagster UI or a sensor skip `segprof run`'s check
+    outputs.check_outputs(config)  # runs started from the Dagster UI or a sensor skip `segprof run`'s check
     stats = context.instance.get_run_stats(context.run_id)
     started = dt.datetime.fromtimestamp(stats.start_time) if stats and stats.start_time else dt.datetime.now()
     with duckdb.get_connection() as con:
         counts = publish.record_run(con, config, context.run_id, started.replace(microsecond=0), calendar.read(con, config).as_of)
-        data = {**scorecards.site_data(con, config), "run_id": context.run_id}
-        generation = publish.publish(con, config, context.run_id, lambda folder: scorecards.render_site(data, folder))
+        data = {**pages.site_data(con, config), "run_id": context.run_id}
+        generation = publish.publish(con, config, context.run_id, lambda folder: pages.render_site(data, folder))
         exported = []
         if config.parquet_export_dir:
             exported = publish.export_parquet(con, config.parquet_export_dir, config.file)

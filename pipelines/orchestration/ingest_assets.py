@@ -3,10 +3,10 @@
 import dagster as dg
 import polars as pl
 
-from pipelines import ingest, shards
-from pipelines.metadata import markdown_table, table_metadata
-from pipelines.resources import SegprofConfig, WarehouseResource
-from pipelines.warehouse import query
+from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
+from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
+from pipelines.warehouse import loading, sharding
+from pipelines.warehouse.database import query
 
 TRANSACTIONS = dg.AssetKey("transactions")
 REJECTED = dg.AssetKey("rejected_transactions")
@@ -33,7 +33,7 @@ def transactions(context: dg.AssetExecutionContext, segprof: SegprofConfig, duck
     """Load every configured source (or gather the shards' loads); a source's rows are replaced in one DuckDB transaction."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        loads = shards.gather_transactions(con, config) if config.sharded else ingest.load_transactions(con, config)
+        loads = sharding.gather_transactions(con, config) if config.sharded else loading.load_transactions(con, config)
         per_source = pl.DataFrame([load.__dict__ for load in loads])
         reasons = pl.DataFrame(query(con, "ingest/rejection_reasons")) if sum(l.rejected for l in loads) else None
         read = sum(l.records_read for l in loads)
@@ -70,5 +70,5 @@ def transactions(context: dg.AssetExecutionContext, segprof: SegprofConfig, duck
 def customers(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """staging.customers: one row per customer with an accepted transaction."""
     with duckdb.get_connection() as con:
-        ingest.build_customers(con, segprof.value)
+        loading.build_customers(con, segprof.value)
         return dg.MaterializeResult(metadata=table_metadata(con, "staging.customers"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from models.clv import MODEL_NAMES
-from pipelines.warehouse import query
+from pipelines.warehouse.database import query
 
 
 def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = None) -> list[str]:

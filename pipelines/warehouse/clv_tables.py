@@ -12,10 +12,10 @@ import duckdb
 import polars as pl
 
 from models import clv as clv_models
-from pipelines.calendar import Windows
 from pipelines.config import Config
 from pipelines.errors import SegprofError
-from pipelines.warehouse import Rows, create_tables, frame, query, replace_rows, run, scope, write_tables
+from pipelines.warehouse.calendar import Windows
+from pipelines.warehouse.database import create_tables, frame, query, replace_rows, Rows, run, scope, write_tables
 
 LIFETIMES_VERSION = version("lifetimes")
 

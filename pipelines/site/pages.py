@@ -12,10 +12,10 @@ import jinja2
 import polars as pl
 
 from models.clv import MODEL_NAMES
-from pipelines import charts
 from pipelines.config import Config
-from pipelines.kpis import BY_NAME, KPIS
-from pipelines.warehouse import create_tables, query, registered, replace_rows
+from pipelines.site import charts
+from pipelines.site.kpis import BY_NAME, KPIS
+from pipelines.warehouse.database import create_tables, query, registered, replace_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_TEXT = {"green": ("✓", "On target"), "amber": ("!", "Near target"), "red": ("✕", "Off target"), None: ("–", "No target")}
@@ -267,7 +267,7 @@ def _write_actions(rows: list[dict], path: Path) -> None:
 def render_site(data: dict, out_dir: Path) -> Path:
     """Write index.html, one page per segment and print.html into out_dir; returns the index path.
 
-    The run's publication gives it a new folder; pipelines/publish.py switches it in with the snapshot.
+    The run's publication gives it a new folder; pipelines/warehouse/publish.py switches it in with the snapshot.
     """
     env = _environment()
     out_dir = Path(out_dir)

@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.warehouse import frame, query
+from pipelines.warehouse.database import frame, query
 
 
 def markdown_table(frame: pl.DataFrame) -> str:

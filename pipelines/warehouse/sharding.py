@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from pipelines import calendar, clv, files, ingest, profit
 from pipelines.config import Config
-from pipelines.warehouse import Rows, create_tables, frame, query, replace_rows, run, scope, write_tables
+from pipelines.warehouse import calendar, clv_tables, loading, outputs, profit_tables
+from pipelines.warehouse.database import create_tables, frame, query, replace_rows, Rows, run, scope, write_tables
 
 
 def shard_keys(count: int) -> list[str]:
@@ -45,7 +45,7 @@ def connect(config: Config) -> duckdb.DuckDBPyConnection:
         con.install_extension("httpfs")  # a no-op once installed
         con.load_extension("httpfs")
     else:
-        files.claim(Path(config.shards_dir), config.file)  # segprof's own folder, marked
+        outputs.claim(Path(config.shards_dir), config.file)  # segprof's own folder, marked
         con.execute("set temp_directory = ?", [str(Path(config.shards_dir) / ".tmp")])
     return con
 
@@ -68,7 +68,7 @@ def write(con: duckdb.DuckDBPyConnection, config: Config, index: int, outputs: d
 def ingest_shard(config: Config, index: int, loaded_at: dt.datetime) -> list:
     """Load one shard's records of every source; write its accepted and rejected rows and per-source counts."""
     with connect(config) as con:
-        loads = ingest.load_transactions(con, config, loaded_at, ingest.Shard(index, config.warehouse.shards))
+        loads = loading.load_transactions(con, config, loaded_at, loading.Shard(index, config.warehouse.shards))
         write(con, config, index, {
             "transactions": "staging.transactions",
             "rejected_transactions": "staging.rejected_transactions",
@@ -92,8 +92,8 @@ def rfm_shard(config: Config, index: int) -> int:
     with connect(config) as con:
         _load_shard_transactions(con, config, index)
         dates = shards_calendar(con, config)
-        clv.build_customer_rfm(con, config, dates.scoring_dates)
-        stats = clv.statistics(con, config, dates.windows(config))
+        clv_tables.build_customer_rfm(con, config, dates.scoring_dates)
+        stats = clv_tables.statistics(con, config, dates.windows(config))
         write(con, config, index, {"customer_rfm": "clv.customer_rfm", "calibration_statistics": stats.calibration,
                                    "final_statistics": stats.final})
         return int(stats.final["n"].sum())
@@ -103,14 +103,14 @@ def profit_shard(config: Config, index: int) -> None:
     """One shard's customer x period revenue, costs and contribution, before overhead."""
     with connect(config) as con:
         _load_shard_transactions(con, config, index)
-        ingest.build_customers(con, config)
-        profit.build_customer_profit_base(con, config, shards_calendar(con, config).as_of)
+        loading.build_customers(con, config)
+        profit_tables.build_customer_profit_base(con, config, shards_calendar(con, config).as_of)
         write(con, config, index, {"customer_profit_base": "_customer_profit_base"})
 
 
-def merged_statistics(con: duckdb.DuckDBPyConnection, config: Config) -> clv.Statistics:
+def merged_statistics(con: duckdb.DuckDBPyConnection, config: Config) -> clv_tables.Statistics:
     """The fits' compressed statistics, merged over the shards."""
-    return clv.Statistics(*(frame(con, "clv/merge_statistics", {"files": shard_files(config, f"{name}_statistics")})
+    return clv_tables.Statistics(*(frame(con, "clv/merge_statistics", {"files": shard_files(config, f"{name}_statistics")})
                         for name in ("calibration", "final")))
 
 
@@ -120,7 +120,7 @@ def gather_transactions(con: duckdb.DuckDBPyConnection, config: Config) -> list:
     write_tables(con, Rows("staging.transactions", "ingest/gather_transactions", {"files": shard_files(config, "transactions")}),
           Rows("staging.rejected_transactions", "ingest/gather_rejected_transactions",
                {"files": shard_files(config, "rejected_transactions")}))
-    return [ingest.SourceLoad(**row) for row in query(con, "shards/source_loads", {"files": shard_files(config, "source_loads")})]
+    return [loading.SourceLoad(**row) for row in query(con, "shards/source_loads", {"files": shard_files(config, "source_loads")})]
 
 
 def gather_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:

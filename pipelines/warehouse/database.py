@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 _SLOT = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
 

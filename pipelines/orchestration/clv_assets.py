@@ -4,11 +4,11 @@ import dagster as dg
 import polars as pl
 
 from models.clv import MODEL_NAMES
-from pipelines import calendar, charts, shards
-from pipelines import clv as clv_io
-from pipelines.assets.ingest import TRANSACTIONS
-from pipelines.metadata import markdown_table, table_metadata
-from pipelines.resources import SegprofConfig, WarehouseResource
+from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
+from pipelines.orchestration.ingest_assets import TRANSACTIONS
+from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
+from pipelines.site import charts
+from pipelines.warehouse import calendar, clv_tables, sharding
 
 
 @dg.asset(deps=[TRANSACTIONS], kinds={"duckdb"}, group_name="clv")
@@ -18,9 +18,9 @@ def customer_rfm(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materi
     with duckdb.get_connection() as con:
         dates = calendar.read(con, config).scoring_dates
         if config.sharded:
-            shards.gather_customer_rfm(con, config, dates)
+            sharding.gather_customer_rfm(con, config, dates)
         else:
-            clv_io.build_customer_rfm(con, config, dates)
+            clv_tables.build_customer_rfm(con, config, dates)
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "clv.customer_rfm"),
             "as_of_date": str(dates[-1]),
@@ -35,8 +35,8 @@ def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb:
     config = segprof.value
     with duckdb.get_connection() as con:
         w = calendar.read(con, config).windows(config)
-        stats = shards.merged_statistics(con, config) if config.sharded else clv_io.statistics(con, config, w)
-        result = clv_io.fit_models(con, config, context.run_id, w, stats)
+        stats = sharding.merged_statistics(con, config) if config.sharded else clv_tables.statistics(con, config, w)
+        result = clv_tables.fit_models(con, config, context.run_id, w, stats)
     for warning in result.warnings:
         context.log.warning(warning)
     fits = pl.DataFrame(result.rows, infer_schema_length=None).select(
@@ -74,7 +74,7 @@ def customer_clv(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materi
     config = segprof.value
     with duckdb.get_connection() as con:
         dates = calendar.read(con, config).scoring_dates
-        scored = clv_io.score_customers(con, config, dates)
+        scored = clv_tables.score_customers(con, config, dates)
         scored = scored.filter(pl.col("as_of_date") == dates[-1])
         tiers = scored.group_by("value_tier").agg(customers=pl.len(), clv=pl.col("clv").sum().round(0)).sort("clv", descending=True)
         return dg.MaterializeResult(metadata={

@@ -1,17 +1,17 @@
 """Scorecards layer: segment P&L, migration, equity bridge, whale curve and action lists -> segment_scorecard (the KPI table).
 
-The HTML pages are rendered from this table when the run publishes (pipelines/assets/bi.py), so that the
+The HTML pages are rendered from this table when the run publishes (pipelines/orchestration/bi_assets.py), so that the
 scorecards and the BI snapshot always show the same run.
 """
 
 import dagster as dg
 
-from pipelines import scorecards
-from pipelines.assets.clv import clv_model
-from pipelines.assets.profitability import (at_risk_customers, segment_equity_bridge, segment_migration, segment_profitability,
-                                            whale_curve)
-from pipelines.metadata import table_metadata
-from pipelines.resources import SegprofConfig, WarehouseResource
+from pipelines.orchestration.asset_metadata import table_metadata
+from pipelines.orchestration.clv_assets import clv_model
+from pipelines.orchestration.profit_assets import (at_risk_customers, segment_equity_bridge, segment_migration,
+                                                  segment_profitability, whale_curve)
+from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
+from pipelines.site import pages
 
 
 @dg.asset(deps=[segment_profitability, segment_migration, segment_equity_bridge, whale_curve, at_risk_customers, clv_model],
@@ -20,11 +20,11 @@ def segment_scorecard(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
     """scorecards.segment_scorecard: segment x as-of date x KPI, with targets and red/amber/green status."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        scorecards.build_scorecard_table(con, config)
-        data = scorecards.site_data(con, config)
+        pages.build_scorecard_table(con, config)
+        data = pages.site_data(con, config)
         metadata = table_metadata(con, "scorecards.segment_scorecard")
     return dg.MaterializeResult(metadata={
         **metadata,
         "pages": len(data["pages"]),
-        "statuses": scorecards.statuses(data),
+        "statuses": pages.statuses(data),
     })

@@ -1,0 +1,83 @@
+"""Profitability checks: P&L reconciles to the ledger to the cent; one segment per customer; migration adds up;
+the equity bridge reconciles to the cent."""
+
+import dagster as dg
+import polars as pl
+
+from pipelines.orchestration.asset_metadata import markdown_table
+from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
+from pipelines.orchestration.suite_checks import expectations_check
+from pipelines.warehouse import calendar, profit_tables
+from pipelines.warehouse.database import query
+
+
+def _reconciliation(segprof: SegprofConfig, duckdb: WarehouseResource, expected: str, actual: str, columns: list[str],
+                    what: str) -> dg.AssetCheckResult:
+    config = segprof.value
+    with duckdb.get_connection() as con:
+        as_of = calendar.read(con, config).as_of
+        mismatches = profit_tables.reconcile(con, config, as_of, expected, actual, columns)
+    return dg.AssetCheckResult(
+        passed=mismatches.is_empty(),
+        description=None if mismatches.is_empty() else (
+            f"{mismatches.height} period(s) where {what} differ from {expected.split('/')[-1]}, first {mismatches['period_start'][0]}"),
+        metadata={"compared": ", ".join(columns),
+                  "mismatches": dg.MetadataValue.md(markdown_table(mismatches) if not mismatches.is_empty() else "None.")},
+    )
+
+
+@dg.asset_check(asset="customer_profit", blocking=True,
+                description="Per period, customer P&L sums to the ledger from staging.transactions, to the cent.")
+def customer_profit_reconciles_to_ledger(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    return _reconciliation(segprof, duckdb, "profit/ledger", "profit/customer_profit_by_period",
+                           ["revenue", "refunds", "net_amount", "sale_lines", "return_lines"], "customer totals")
+
+
+@dg.asset_check(asset="segment_profitability", blocking=True,
+                description="Per period, segment P&L sums to the ledger (revenue) and to the customer P&L (every cost), to the cent.")
+def segment_profitability_reconciles_to_ledger(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    ledger = _reconciliation(segprof, duckdb, "profit/ledger", "profit/segment_profitability_by_period", ["revenue"], "segment revenue totals")
+    if not ledger.passed:
+        return ledger
+    return _reconciliation(segprof, duckdb, "profit/customer_profit_by_period", "profit/segment_profitability_by_period",
+                           ["revenue", "cogs", "cost_to_serve", "returns_cost", "marketing_cost", "contribution"], "segment totals")
+
+
+@dg.asset_check(asset="customer_segments", blocking=True, description="Every scored customer is in exactly one segment at every date.")
+def customer_segments_one_per_customer(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        bad = query(con, "profit/check_customer_segments")
+    return dg.AssetCheckResult(
+        passed=not bad,
+        description=None if not bad else f"{len(bad)} date(s) with customers missing or duplicated, first {bad[0]['as_of_date']}",
+    )
+
+
+@dg.asset_check(asset="segment_migration", blocking=True,
+                description="Each from-segment's moves add up to that segment's customers at the from date.")
+def segment_migration_rows_add_up(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        bad = query(con, "profit/check_segment_migration")
+    return dg.AssetCheckResult(
+        passed=not bad,
+        description=None if not bad else "; ".join(
+            f"{r['from_segment']} at {r['from_date']}: {r['moved']} moved vs {r['customers']} customers" for r in bad[:5]),
+    )
+
+
+@dg.asset_check(asset="segment_equity_bridge", blocking=True,
+                description="Per segment and period, start equity + acquired - lapsed - migrated out + migrated in + value change "
+                            "= end equity = the segment's customer equity, and start equity = the previous period's, to the cent.")
+def segment_equity_bridge_reconciles(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        bad = query(con, "profit/check_segment_equity_bridge")
+    return dg.AssetCheckResult(
+        passed=not bad,
+        description=None if not bad else f"{len(bad)} bridge(s) do not reconcile, first {bad[0]['segment']} from {bad[0]['period_start']}",
+        metadata={"mismatches": dg.MetadataValue.md(markdown_table(pl.DataFrame(bad[:20])) if bad else "None.")},
+    )
+
+
+CHECKS = [customer_profit_reconciles_to_ledger, segment_profitability_reconciles_to_ledger,
+          customer_segments_one_per_customer, segment_migration_rows_add_up, segment_equity_bridge_reconciles,
+          expectations_check("segment_profitability", "profit.segment_profitability")]

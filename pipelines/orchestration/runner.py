@@ -1,0 +1,169 @@
+"""Runs the asset graph in-process through Dagster, recorded in the project's instance, with a line per finished step.
+
+The graph decides the order. With warehouse.shards above 1, the selected shard assets run first, in one run
+over every shard (their backfill policy is one run per partition range; inside it, ingest before RFM and
+profit, as their dependencies say), then the rest of the selection in a second run, which gathers them. The
+gathering assets' links to the shard assets are drawn in the graph but are not execution dependencies, so
+the two runs are what orders them. The CLI only parses arguments and prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import sys
+import time
+import threading
+import warnings
+from dataclasses import dataclass, field
+
+import dagster as dg
+
+from pipelines.errors import SegprofError
+from pipelines.orchestration.code_location import build_defs
+from pipelines.orchestration.instance import dagster_home
+from pipelines.orchestration.run_report import run_summary
+from pipelines.orchestration.shard_assets import GROUP as SHARD_GROUP
+from pipelines.warehouse.sharding import shard_keys
+
+USER_ERRORS = {"ConfigError", "SourceError", "QualityError", "SegprofError", "ModelError"}
+
+
+def quiet_dagster() -> None:
+    warnings.filterwarnings("ignore")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    logging.getLogger("dagster").setLevel(logging.CRITICAL)
+
+
+@dataclass
+class Outcome:
+    """What a run did: the failure lines (empty when it succeeded), the assets it materialised and the report."""
+    failures: list[str]
+    materialised: set[str] = field(default_factory=set)
+    report: list[str] = field(default_factory=list)
+
+
+def run(config_path: str, select: str | None = None, verbose: bool = False, progress: bool = False,
+        started: float | None = None) -> Outcome:
+    """Materialise `select` (a Dagster asset selection; default all) in one run; its outcome and summary lines."""
+    started = time.perf_counter() if started is None else started
+    quiet_dagster()
+    defs = build_defs(config_path)
+    selection = dg.AssetSelection.all()
+    if select:
+        try:
+            selection = dg.AssetSelection.from_string(select).required_multi_asset_neighbors()
+            matched = selection.resolve(defs.resolve_asset_graph())
+        except Exception as exc:  # the selection grammar raises several types
+            raise SegprofError(f"--select {select!r}: not a valid asset selection ({exc})") from exc
+        if not matched:
+            raise SegprofError(f"--select {select!r} matches no asset")
+    config = defs.resources["segprof"].value
+    shards = selection & dg.AssetSelection.groups(SHARD_GROUP)
+    runs = [(selection, {})]
+    if config.sharded and shards.resolve(defs.resolve_asset_graph()):
+        keys = shard_keys(config.warehouse.shards)
+        runs = [(shards, {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}),
+                (selection - shards, {})]
+    ran: set[str] = set()
+    for part, tags in runs:
+        result = materialize(defs, part, verbose, progress=progress, tags=tags)
+        failures = failure_lines(result)
+        if failures or not result.success:
+            return Outcome(failures or ["the run failed; rerun with --verbose for Dagster's log"])
+        ran |= {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    return Outcome([], ran, run_summary(defs, seconds=time.perf_counter() - started, ran=ran if select else None))
+
+
+def materialize(defs: dg.Definitions, selection: dg.AssetSelection, verbose: bool, progress: bool = False,
+                tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
+    """One in-process run, recorded in the project's Dagster instance (`.dagster/`, as `make dev` shows it)."""
+    config = defs.resources["segprof"].value
+    home = dagster_home(config.file)
+    with (dg.DagsterInstance.from_config(str(home)) if home else dg.DagsterInstance.ephemeral()) as instance:
+        with _Progress(instance, enabled=progress):
+            return dg.materialize(
+                [*defs.assets, *defs.asset_checks],
+                resources=defs.resources,
+                selection=selection,
+                instance=instance,
+                raise_on_error=False,
+                tags={"segprof/config": str(config.file), **(tags or {})},
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+            )
+
+
+def failure_lines(result) -> list[str]:
+    """One line per failed step, failed check or skipped step, saying why."""
+    lines = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            if error.cls_name == "DagsterAssetCheckFailedError":
+                continue  # a blocking check stopped the step: the check's own line says why
+            while error.cause is not None:
+                error = error.cause
+            # The message starts "<module>.<Class>: "; our own errors speak for themselves.
+            message = error.message.strip().partition(": ")[2] or error.message.strip()
+            if error.cls_name not in USER_ERRORS:
+                message = f"{error.cls_name}: {message}"
+            lines.extend(f"{event.step_key}: {part}" for part in message.splitlines())
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.asset_check_evaluation_data
+            if not evaluation.passed:
+                why = evaluation.description or "failed"
+                lines.append(f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()}: {why}")
+        elif event.is_step_skipped:
+            lines.append(f"{event.step_key}: skipped (an upstream step or blocking check failed)")
+    return lines
+
+
+class _Progress:
+    """While a run goes on, a line per finished step on stderr: step, seconds, rows written, time since the start.
+
+    Reads the run's event log every half second from a thread (the run itself is in this thread)."""
+
+    def __init__(self, instance, enabled: bool):
+        self.instance, self.enabled = instance, enabled
+        self.started, self.stop = time.perf_counter(), threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self):
+        if self.enabled:
+            self.created_after = dt.datetime.now().astimezone()
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self.stop.set()
+            self.thread.join()
+
+    def _watch(self) -> None:
+        run_id, shown, rows = None, 0, {}
+        while True:
+            last = self.stop.wait(0.5)
+            if run_id is None:
+                records = self.instance.get_run_records(dg.RunsFilter(created_after=self.created_after), limit=1)
+                run_id = records[0].dagster_run.run_id if records else None
+            if run_id is not None:
+                events = self.instance.all_logs(run_id)
+                for entry in events[shown:]:
+                    event = entry.dagster_event
+                    if event is None:
+                        continue
+                    elapsed = f"[{time.perf_counter() - self.started:6.1f} s]"
+                    if event.is_step_materialization:
+                        count = event.step_materialization_data.materialization.metadata.get("dagster/row_count")
+                        rows.setdefault(event.step_key, []).extend([f"{count.value:,}"] if count is not None else [])
+                    elif event.is_step_success and event.step_key in rows:  # an asset's step (checks: below)
+                        seconds = event.event_specific_data.duration_ms / 1000
+                        written = f"{' + '.join(rows[event.step_key])} rows" if rows[event.step_key] else ""
+                        print(f"  {event.step_key:<24} {seconds:7.1f} s  {written:<20} {elapsed}", file=sys.stderr, flush=True)
+                    elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+                        check = event.asset_check_evaluation_data
+                        print(f"    check {check.check_name}: {'passed' if check.passed else 'FAILED'}", file=sys.stderr, flush=True)
+                shown = len(events)
+            if last:
+                return

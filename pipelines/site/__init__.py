@@ -1,0 +1,1 @@
+"""The scorecard site: view model, formatting, charts and templates."""
