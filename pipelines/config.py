@@ -314,6 +314,8 @@ class Segment(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     """Segment name (lower_snake_case, unique, not the lapsed segment)."""
+    display_name: str | None = Field(
+        default=None, max_length=80, description="Name shown on the scorecards; default: the name with spaces for underscores.")
     description: str = ""
     """One line shown on the scorecard."""
     manager: Manager | None = None
@@ -410,6 +412,8 @@ class Config(_Strict):
     """Segment rules, first match wins; the last is catch_all."""
     lapsed_segment: str = Field(default="lapsed", pattern=NAME_PATTERN,
                                 description="Segment of customers whose p_alive is below clv.inactive_below_p_alive.")
+    lapsed_display_name: str | None = Field(
+        default=None, max_length=80, description="Name of the lapsed segment on the scorecards; default: its name.")
     at_risk: AtRisk = AtRisk()
     """Who is on each segment's action list, and the suggested action."""
     scorecards: Scorecards = Scorecards()
@@ -455,6 +459,12 @@ class Config(_Strict):
         if repeated:
             raise ValueError(f"source names must be unique; repeated: {', '.join(repeated)}")
         return sources
+
+    def display_name(self, segment: str) -> str:
+        """How a segment (or `new`, the state before acquisition) is named on the scorecards."""
+        named = {s.name: s.display_name for s in self.segments} | {self.lapsed_segment: self.lapsed_display_name,
+                                                                     "new": "new customers"}
+        return named.get(segment) or segment.replace("_", " ")
 
     @property
     def file(self) -> Path:

@@ -132,7 +132,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         svgs = []
         for kpi in TREND_KPIS:
             rows = history.filter(pl.col("kpi") == kpi)
-            svgs.append(charts.trend(f"{segment}-{kpi}", rows["as_of_date"].to_list(), rows["value"].to_list(),
+            svgs.append(charts.trend(f"{segment}-{kpi}", rows["period_start"].to_list(), rows["value"].to_list(),
                                      BY_NAME[kpi].label, formatter(BY_NAME[kpi].unit, currency),
                                      rows["target"][-1] if rows.height else None))
         return svgs
@@ -143,6 +143,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         fmt = formatter("money", currency)
         for m in into + out:
             m["clv_text"] = fmt(float(m["clv_moved"]))
+            m["from_name"], m["to_name"] = config.display_name(m["from_segment"]), config.display_name(m["to_segment"])
         return {"into": into, "out": out,
                 "into_total": sum(m["customers"] for m in into), "out_total": sum(m["customers"] for m in out)}
 
@@ -174,6 +175,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
             r["p_alive_text"] = f"{r['p_alive'] * 100:.0f} %"
             r["prior_p_alive_text"] = f"{r['prior_p_alive'] * 100:.0f} %" if r["prior_p_alive"] is not None else "–"
             r["usual_gap_text"] = f"{r['usual_gap_days']:.0f} days" if r["usual_gap_days"] is not None else "–"
+            r["current_name"] = config.display_name(r["current_segment"])
         return rows
 
     for m in models:
@@ -185,7 +187,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         s = described[segment]
         listed = actions(segment)
         pages.append({
-            "name": segment, "description": s.description,
+            "name": segment, "display_name": config.display_name(segment), "description": s.description,
             "manager": s.manager.name if s.manager else None, "manager_email": s.manager.email if s.manager else None,
             "file": f"segment-{segment}.html", "tiles": tiles(segment), "trends": trends(segment), "moves": moves(segment),
             "actions": listed, "actions_total": formatter("money", currency)(sum(float(r["expected_loss"]) for r in listed)),
@@ -196,7 +198,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
     overview = []
     for segment in all_segments:
         by_kpi = {t["kpi"]: t for t in tiles(segment)}
-        overview.append({"name": segment, "file": f"segment-{segment}.html" if segment in managed else None,
+        overview.append({"name": segment, "display_name": config.display_name(segment), "file": f"segment-{segment}.html" if segment in managed else None,
                          "manager": described[segment].manager.name if segment in described and described[segment].manager else None,
                          "cells": [by_kpi[k] for k in summary_kpis if k in by_kpi]})
     latest = cards.filter(pl.col("as_of_date") == as_of)
