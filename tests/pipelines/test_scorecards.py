@@ -177,3 +177,19 @@ def test_cdnow_demo_writes_the_site(cdnow_demo):
     statuses = dict(con.execute("select coalesce(status, 'none'), count(*) from scorecards.segment_scorecard "
                                 "where as_of_date = '1998-06-30' group by 1").fetchall())
     assert statuses["none"] > 0 and sum(statuses.get(s, 0) for s in ("green", "amber", "red")) > 0
+
+
+@pytest.mark.parametrize(("unit", "value", "text"), [
+    ("money", 999.994, "$999.99"), ("money", 1000, "$1,000"), ("money", -18256.4, "−$18,256"), ("money", 2_500_315.63, "$2.50M"),
+    ("money", -0.004, "$0"), ("signed_money", -0.004, "$0"), ("signed_money", 6828.97, "+$6,829"), ("signed_money", -368.4, "−$368.40"),
+    ("percent", -0.00004, "0.0 %"), ("percent", 0.8944, "89.4 %"), ("points", -0.0004, "0.0 pts"), ("points", 0.009, "+0.9 pts"),
+    ("signed_count", 0, "0"), ("signed_count", -8, "−8"),
+])
+def test_one_money_format_per_size_class_and_no_signed_zero(unit, value, text):
+    assert pages.formatter(unit, "$")(value) == text
+
+
+def test_a_change_that_rounds_to_zero_has_no_sign_and_no_arrow():
+    assert pages._change_text(-0.00004, "percent", "$") == "■ 0.0 pts"
+    assert pages._change_text(-1283.2, "money", "$") == "▼ −$1,283"
+    assert pages._change_text(0.009, "percent", "$") == "▲ +0.9 pts"
