@@ -434,17 +434,15 @@ class Config(_Strict):
         if self.lapsed_segment in names[:-1] or self.lapsed_segment == names[-1]:
             raise ValueError(f"segment name '{self.lapsed_segment}' is reserved for customers below the p_alive threshold")
         tiers = {t.name for t in self.clv.value_tiers} | {self.clv.rest_tier}
-        watched = {"at_risk.tiers": self.at_risk.tiers or []} | {f"at_risk.watch.{k}": v for k, v in self.at_risk.watch.items()}
-        watched |= {f"at_risk.actions[{i}].tiers": r.tiers or [] for i, r in enumerate(self.at_risk.actions)}
-        for key, listed in watched.items():
-            if set(listed) - tiers:
-                raise ValueError(f"{key}: unknown value tiers {sorted(set(listed) - tiers)}; tiers are {sorted(tiers)}")
-        named = set(names) | {self.lapsed_segment}
-        listed_segments = {f"at_risk.watch": list(self.at_risk.watch)}
-        listed_segments |= {f"at_risk.actions[{i}].segments": r.segments or [] for i, r in enumerate(self.at_risk.actions)}
-        for key, listed in listed_segments.items():
-            if set(listed) - named:
-                raise ValueError(f"{key}: unknown segments {sorted(set(listed) - named)}; segments are {sorted(named)}")
+        segment_names = set(names) | {self.lapsed_segment}
+        listed = [("at_risk.tiers", self.at_risk.tiers, tiers, "value tiers"), ("at_risk.watch", self.at_risk.watch, segment_names, "segments")]
+        listed += [(f"at_risk.watch.{k}", v, tiers, "value tiers") for k, v in self.at_risk.watch.items()]
+        for i, rule in enumerate(self.at_risk.actions):
+            listed += [(f"at_risk.actions[{i}].tiers", rule.tiers, tiers, "value tiers"),
+                       (f"at_risk.actions[{i}].segments", rule.segments, segment_names, "segments")]
+        for key, values, known, what in listed:
+            if set(values or []) - known:
+                raise ValueError(f"{key}: unknown {what} {sorted(set(values) - known)}; {what} are {sorted(known)}")
         for segment in self.segments:
             unknown = set(segment.rule.value_tier or []) - tiers if segment.rule else set()
             if unknown:
