@@ -3,6 +3,8 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -13,6 +15,7 @@ def _bench():
     return module
 
 
+@pytest.mark.slow  # every benchmark workload, each in its own process
 def test_bench_harness_at_a_tiny_size(tmp_path):
     bench = _bench()
     out = tmp_path / "results.md"

@@ -16,16 +16,19 @@ from pipelines.errors import SegprofError
 from pipelines.warehouse.database import query
 
 
+PERIOD_MONTHS = {"month": 1, "quarter": 3}
+
+
 def period_start(day: dt.date, period: str) -> dt.date:
     """The first day of the month or quarter `day` is in."""
-    month = day.month if period == "month" else 3 * ((day.month - 1) // 3) + 1
+    months = PERIOD_MONTHS[period]
+    month = months * ((day.month - 1) // months) + 1
     return dt.date(day.year, month, 1)
 
 
 def next_period_start(day: dt.date, period: str) -> dt.date:
     start = period_start(day, period)
-    months = 1 if period == "month" else 3
-    year, month = divmod(start.month - 1 + months, 12)
+    year, month = divmod(start.month - 1 + PERIOD_MONTHS[period], 12)
     return dt.date(start.year + year, month + 1, 1)
 
 

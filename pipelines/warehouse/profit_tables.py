@@ -23,7 +23,9 @@ def cost_parameters(config: Config, as_of: dt.date) -> dict:
     profit = config.profit
     return {
         "as_of": as_of,
-        "period": profit.period,
+        "period": profit.period,  # the grain SQL buckets transaction days by (date_trunc)
+        "as_of_period_start": calendar.period_start(as_of, profit.period),
+        "period_months": calendar.PERIOD_MONTHS[profit.period],
         "cogs_method": profit.cogs.method,
         **_rates("cogs", profit.cogs.rate),
         **_rates("line", profit.cost_to_serve.per_line),

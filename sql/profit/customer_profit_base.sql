@@ -73,8 +73,8 @@ purchase_periods as (
 marketed as (
     select distinct p.customer_id, unnest(generate_series(
         p.period_start,
-        least(p.period_start + to_months($active_months - 1), date_trunc($period, $as_of::date)::date),
-        case when $period = 'quarter' then interval 3 month else interval 1 month end
+        least(p.period_start + to_months($active_months - 1), $as_of_period_start::date),
+        to_months($period_months)
     ))::date as period_start
     from purchase_periods as p
 ),

@@ -32,7 +32,7 @@ final as (
     select
         customer_id,
         period_start,
-        least((period_start + case when $period = 'quarter' then interval 3 month else interval 1 month end - interval 1 day)::date, $as_of::date) as period_end,
+        least((period_start + to_months($period_months) - interval 1 day)::date, $as_of::date) as period_end,
         orders,
         sale_lines,
         return_lines,

@@ -127,6 +127,7 @@ READER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # several whole runs in processes that are killed or wait on each other
 def test_a_reader_never_blocks_a_run_nor_sees_half_of_it(small):
     assert cli.main(["run", "--config", str(small)]) == 0
     published = small.parent / "bi" / "published.duckdb"
@@ -158,6 +159,7 @@ def test_a_failing_blocking_check_leaves_the_published_file_as_it_was(small, tmp
     assert _sha(published) == before
 
 
+@pytest.mark.slow  # several whole runs in processes that are killed or wait on each other
 def test_two_runs_at_once_take_turns(small):
     runs = [subprocess.Popen([str(BIN / "segprof"), "run", "--config", str(small)], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True) for _ in range(2)]

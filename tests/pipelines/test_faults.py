@@ -42,6 +42,7 @@ def _kill_at(config: Path, point: str, marker: Path) -> None:
         run.stderr.close()
 
 
+@pytest.mark.slow  # several whole runs in processes that are killed or wait on each other
 def test_a_run_killed_before_or_inside_publishing_leaves_the_snapshot_as_it_was(small, tmp_path):
     assert cli.main(["run", "--config", str(small)]) == 0
     published = small.parent / "bi" / "published.duckdb"

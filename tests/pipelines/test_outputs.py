@@ -179,6 +179,7 @@ def _paused_run(config: Path, marker: Path, point: str) -> subprocess.Popen:
     return process
 
 
+@pytest.mark.slow  # several whole runs in processes that are killed or wait on each other
 def test_scorecards_and_snapshot_show_one_run_even_when_the_next_is_killed_at_the_switch(project, root):
     os.umask(0o022)
     config = project(warehouse={"path": "w/w.duckdb"})
@@ -206,6 +207,7 @@ def test_scorecards_and_snapshot_show_one_run_even_when_the_next_is_killed_at_th
     assert oct(os.stat(published).st_mode & 0o777) == "0o640"
 
 
+@pytest.mark.slow  # several whole runs in processes that are killed or wait on each other
 def test_one_writer_whatever_starts_the_run(project, root):
     """`segprof run` holds the warehouse; a `dagster asset materialize` of the same warehouse waits for it."""
     config = project(warehouse={"path": "w/w.duckdb"})
@@ -242,6 +244,7 @@ def tiny_disk(tmp_path):
     subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
+@pytest.mark.slow  # several whole runs in processes that are killed or wait on each other
 def test_a_full_disk_fails_the_run_cleanly_and_keeps_the_published_run(project, root, tiny_disk, capsys):
     """The snapshot (~9 MB) fits once on a 14 MB disk; publishing the next run beside it runs out of space."""
     config = project(warehouse={"path": "w/w.duckdb", "published": str(tiny_disk / "published.duckdb")},
