@@ -69,7 +69,7 @@ def segment_migration_rows_add_up(duckdb: WarehouseResource) -> dg.AssetCheckRes
 
 @dg.asset_check(asset="segment_equity_bridge", blocking=True,
                 description="Per segment and period, start equity + acquired - lapsed - migrated out + migrated in + value change "
-                            "= end equity = the segment's customer equity, and start equity = the previous period's, to the cent.")
+                            "= end equity = the segment's customer equity, and start equity = its equity at the start date, to the cent.")
 def segment_equity_bridge_reconciles(duckdb: WarehouseResource) -> dg.AssetCheckResult:
     return _no_rows(duckdb, "profit/check_segment_equity_bridge",
                     lambda bad: f"{len(bad)} bridge(s) do not reconcile, first {bad[0]['segment']} from {bad[0]['period_start']}")

@@ -102,7 +102,7 @@ MUTANTS = [
            "coalesce(sum(end_clv) filter (where start_segment <> end_segment), 0) as migrated_in",
            "coalesce(sum(start_clv) filter (where start_segment <> end_segment), 0) as migrated_in", PROFIT),
     Mutant("bridge check ignores the start", "sql/profit/check_segment_equity_bridge.sql",
-           " or start_equity <> prior_segment_equity", "", PROFIT),
+           " or start_equity <> equity_at_start", "", PROFIT),
     Mutant("lost customers include the lapsed", "sql/profit/insert_segment_profitability.sql",
            "where segment = $lapsed and prior_segment <> $lapsed", "where segment = $lapsed", PROFIT),
     Mutant("new customers by period end", "sql/profit/insert_segment_profitability.sql",
