@@ -106,7 +106,7 @@ def test_connect_recipes(small):
     assert "segment_profitability" in inspector.get_table_names(schema="profit")
     assert inspector.get_table_comment("segment_profitability", schema="profit")["text"].startswith("Per segment and period")
     columns = {c["name"]: c for c in inspector.get_columns("segment_profitability", schema="profit")}
-    assert columns["retention_rate"]["comment"].startswith("1 - lost_customers")
+    assert columns["retention_rate"]["comment"].startswith("retained_customers / prior_customers")
     with engine.connect() as connection:
         assert connection.execute(sqlalchemy.text("select count(*) from scorecards.segment_scorecard")).scalar() > 0
     engine.dispose()
