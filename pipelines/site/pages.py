@@ -24,6 +24,9 @@ TREND_KPIS = ("contribution", "customers", "customer_equity", "retention_rate")
 BRIDGE_FLOWS = (("Acquired", "acquired", "acquired_customers", 1), ("Lapsed", "lapsed", "lapsed_customers", -1),
                 ("Moved out", "migrated_out", "migrated_out_customers", -1),
                 ("Moved in", "migrated_in", "migrated_in_customers", 1), ("Value change", "value_change", "stayers", 1))
+# Why a customer is on the list, in a manager's words (the warehouse keeps the reason's code).
+REASON_TEXT = {"p_alive drop": "p alive fell", "overdue": "overdue for their rhythm",
+               "p_alive drop and overdue": "p alive fell; overdue"}
 ACTION_COLUMNS = ("rank", "customer_id", "suggested_action", "expected_loss", "clv_at_stake", "p_alive", "prior_p_alive", "reason",
                   "last_purchase", "days_since_last_purchase", "usual_gap_days", "value_tier", "prior_value_tier",
                   "current_segment")
@@ -176,6 +179,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
             r["prior_p_alive_text"] = f"{r['prior_p_alive'] * 100:.0f} %" if r["prior_p_alive"] is not None else "–"
             r["usual_gap_text"] = f"{r['usual_gap_days']:.0f} days" if r["usual_gap_days"] is not None else "–"
             r["current_name"] = config.display_name(r["current_segment"])
+            r["reason_text"] = REASON_TEXT.get(r["reason"], r["reason"])
         return rows
 
     for m in models:

@@ -123,7 +123,7 @@ def test_the_action_list_shows_the_flagged_customer_and_its_csv_has_the_whole_li
                       r'<td class="num">([^<]*)</td><td class="num">([^<]*)</td><td>([^<]*)</td>\s*'
                       r'<td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">(\d+)</td></tr>', html)
     # A: CLV at stake $100 x (1 - 0.6); one repeat purchase day, so no usual gap
-    assert rows == [("A", "1", "A", "win-back offer", "$40.00", "90 % → 60 %", "p_alive drop", "2024-02-10", "–", "19")]
+    assert rows == [("A", "1", "A", "win-back offer", "$40.00", "90 % → 60 %", "p alive fell", "2024-02-10", "–", "19")]
     others = (index.parent / "segment-others.html").read_text(encoding="utf-8")
     assert "No customer of this segment is flagged." in others
     csv = (index.parent / "actions-vip.csv").read_text(encoding="utf-8").splitlines()
