@@ -25,7 +25,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_outputs(config)  # before anything is written
     with writer_lock(config.warehouse_path):
         outcome = runner.run(args.config, args.select, args.verbose, progress=sys.stderr.isatty() and not args.quiet,
-                             started=started)
+                             started=started, full_refresh=args.full_refresh)
     if outcome.failures:
         print(f"segprof run failed ({args.config}):", file=sys.stderr)
         for line in outcome.failures:
@@ -113,6 +113,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--select", help="Dagster asset selection, e.g. 'transactions' or 'key:customers+' (default: all)")
     run.add_argument("--verbose", action="store_true", help="show Dagster's event log")
     run.add_argument("--quiet", action="store_true", help="no line per finished step (shown on a terminal)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="read every source file again (default: only new and changed files; see docs/ingest.md)")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a config file and its source files")

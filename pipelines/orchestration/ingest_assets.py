@@ -2,6 +2,7 @@
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
@@ -10,6 +11,17 @@ from pipelines.warehouse.database import query
 
 TRANSACTIONS = dg.AssetKey("transactions")
 REJECTED = dg.AssetKey("rejected_transactions")
+
+
+class IngestOptions(dg.Config):
+    """Run configuration of the ingest step (the launchpad's `ops: transactions: config:`)."""
+
+    full_refresh: bool = Field(
+        default=False,
+        description="Read every source file again and replace all their rows; by default only new and changed files are "
+                    "read (`segprof run --full-refresh`).",
+    )
+
 
 @dg.multi_asset(
     specs=[
@@ -29,11 +41,23 @@ REJECTED = dg.AssetKey("rejected_transactions")
         ),
     ],
 )
-def transactions(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: WarehouseResource):
-    """Load every configured source (or gather the shards' loads); a source's rows are replaced in one DuckDB transaction."""
-    config = segprof.value
+def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segprof: SegprofConfig, duckdb: WarehouseResource):
+    """Load the sources' new and changed files (or gather the shards' loads of every file); a source's writes are one DuckDB
+    transaction. Then fingerprint each period's accepted transactions and say which closed periods' inputs changed."""
+    settings = segprof.value
     with duckdb.get_connection() as con:
-        loads = sharding.gather_transactions(con, config) if config.sharded else loading.load_transactions(con, config)
+        if settings.sharded:
+            loads = sharding.gather_transactions(con, settings)
+        else:
+            loads = loading.load_transactions(con, settings, full_refresh=config.full_refresh, run_id=context.run_id)
+        changed = loading.record_period_fingerprints(con, settings, context.run_id)
+        removed = [] if settings.sharded else loading.removed_files(con, context.run_id)
+        for file in removed:
+            context.log.warning(f"source {file['source']}: {file['source_file']} no longer matches the source; its "
+                                f"{file['accepted']:,} accepted and {file['rejected']:,} rejected rows were removed")
+        if changed:
+            context.log.warning("inputs changed in closed periods: "
+                                + ", ".join(loading.period_label(p, settings.profit.period) for p in changed))
         per_source = pl.DataFrame([load.__dict__ for load in loads])
         reasons = pl.DataFrame(query(con, "ingest/rejection_reasons")) if sum(l.rejected for l in loads) else None
         read = sum(l.records_read for l in loads)
@@ -42,14 +66,20 @@ def transactions(context: dg.AssetExecutionContext, segprof: SegprofConfig, duck
         counts = {"records_read": read, "accepted": accepted, "rejected": rejected}
         for load in loads:
             context.log.info(
-                f"source {load.source}: {load.records_read:,} records read, "
-                f"{load.accepted:,} accepted, {load.rejected:,} rejected"
+                f"source {load.source}: {load.files_read} of {load.files} files read, {load.files_unchanged} unchanged, "
+                f"{load.files_removed} removed; {load.records_read:,} records read, {load.accepted:,} accepted, "
+                f"{load.rejected:,} rejected"
             )
         yield dg.MaterializeResult(
             asset_key=TRANSACTIONS,
             metadata={
                 **table_metadata(con, "staging.transactions"),
                 **counts,
+                "full_refresh": config.full_refresh or settings.sharded,
+                "files_read": sum(l.files_read for l in loads),
+                "files_unchanged": sum(l.files_unchanged for l in loads),
+                "files_removed": dg.MetadataValue.md(markdown_table(pl.DataFrame(removed)) if removed else "None."),
+                "inputs_changed": ", ".join(loading.period_label(p, settings.profit.period) for p in changed) or "none",
                 "sources": dg.MetadataValue.md(markdown_table(per_source)),
             },
         )

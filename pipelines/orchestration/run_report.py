@@ -5,11 +5,13 @@ from __future__ import annotations
 import dagster as dg
 
 from models.clv import MODEL_NAMES
+from pipelines.warehouse import loading
 from pipelines.warehouse.database import query
 
 
-def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = None) -> list[str]:
-    """Lines of `name  value`; with `ran` (the asset keys a partial run materialised), only what those built."""
+def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = None, run_id: str | None = None) -> list[str]:
+    """Lines of `name  value`; with `ran` (the asset keys a partial run materialised), only what those built; with
+    `run_id`, what that run's ingest read, removed and found changed."""
     def built(*keys: str) -> bool:
         return ran is None or bool(ran.intersection(keys))
 
@@ -36,6 +38,14 @@ def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = Non
                     ("CLV model", f"{MODEL_NAMES[clv['purchase_model']]} + {MODEL_NAMES.get(clv['spend_model'], clv['spend_model'])}"),
                     ("customer equity", f"{currency}{clv['customer_equity']:,.0f} ({clv['horizon_months']} months, as of {clv['as_of_date']})"),
                 ]
+        if "meta.source_files" in tables and built("transactions") and not config.sharded:
+            files = query(con, "ingest/source_files_summary", {"run_id": run_id})[0]
+            rows.append(("source files", f"{files['read']:,} read, {files['unchanged']:,} unchanged"
+                         + (f", {files['removed']:,} removed with their rows (see meta.source_files)" if files["removed"] else "")))
+        if "meta.period_fingerprints" in tables and built("transactions"):
+            changed = [loading.period_label(r["period_start"], config.profit.period) for r in query(con, "ingest/changed_periods")]
+            if changed:
+                rows.append(("inputs changed", ", ".join(changed)))
     rows += [("seconds", f"{seconds:.1f}"), ("warehouse", duckdb.database)]
     if config.published_path.is_file() and built("published_warehouse"):
         rows.append(("published for BI", f"{config.published_path} (read-only snapshot)"))

@@ -22,6 +22,7 @@ import dagster as dg
 
 from pipelines.errors import SegprofError
 from pipelines.orchestration.code_location import build_defs
+from pipelines.orchestration.ingest_assets import TRANSACTIONS
 from pipelines.orchestration.instance import dagster_home
 from pipelines.orchestration.run_report import run_summary
 from pipelines.orchestration.shard_assets import GROUP as SHARD_GROUP
@@ -45,8 +46,11 @@ class Outcome:
 
 
 def run(config_path: str, select: str | None = None, verbose: bool = False, progress: bool = False,
-        started: float | None = None) -> Outcome:
-    """Materialise `select` (a Dagster asset selection; default all) in one run; its outcome and summary lines."""
+        started: float | None = None, full_refresh: bool = False) -> Outcome:
+    """Materialise `select` (a Dagster asset selection; default all) in one run; its outcome and summary lines.
+
+    `full_refresh` reads every source file again (the ingest step's run config, IngestOptions).
+    """
     started = time.perf_counter() if started is None else started
     quiet_dagster()
     defs = build_defs(config_path)
@@ -67,17 +71,22 @@ def run(config_path: str, select: str | None = None, verbose: bool = False, prog
         runs = [(shards, {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}),
                 (selection - shards, {})]
     ran: set[str] = set()
+    ingest_run = None
     for part, tags in runs:
-        result = materialize(defs, part, verbose, progress=progress, tags=tags)
+        ingests = TRANSACTIONS in part.resolve(defs.resolve_asset_graph())
+        ops = {TRANSACTIONS.to_user_string(): {"config": {"full_refresh": True}}} if full_refresh and ingests else None
+        result = materialize(defs, part, verbose, progress=progress, tags=tags, ops=ops)
         failures = failure_lines(result)
         if failures or not result.success:
             return Outcome(failures or ["the run failed; rerun with --verbose for Dagster's log"])
         ran |= {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    return Outcome([], ran, run_summary(defs, seconds=time.perf_counter() - started, ran=ran if select else None))
+        ingest_run = result.run_id if ingests else ingest_run
+    return Outcome([], ran, run_summary(defs, seconds=time.perf_counter() - started, ran=ran if select else None,
+                                        run_id=ingest_run))
 
 
 def materialize(defs: dg.Definitions, selection: dg.AssetSelection, verbose: bool, progress: bool = False,
-                tags: dict[str, str] | None = None) -> dg.ExecuteInProcessResult:
+                tags: dict[str, str] | None = None, ops: dict | None = None) -> dg.ExecuteInProcessResult:
     """One in-process run, recorded in the project's Dagster instance (`.dagster/`, as `make dev` shows it)."""
     config = defs.resources["segprof"].value
     home = dagster_home(config.file)
@@ -90,7 +99,8 @@ def materialize(defs: dg.Definitions, selection: dg.AssetSelection, verbose: boo
                 instance=instance,
                 raise_on_error=False,
                 tags={"segprof/config": str(config.file), **(tags or {})},
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}},
+                            **({"ops": ops} if ops else {})},
             )
 
 

@@ -97,15 +97,26 @@ def create_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
 
 @dataclass(frozen=True)
 class Scope:
-    """Which rows of a table a write replaces: all of them, or those whose `column` is in `values` (a date, a partition)."""
+    """Which rows of a table a write replaces: all of them, or those whose `column` is in `values` (a date, a
+    partition), and whose `within` column (when set) is in its values too (one source's files)."""
 
     column: str | None = None
     values: tuple = ()
+    within: tuple[str, tuple] | None = None
 
     def where(self) -> tuple[str, dict]:
         if self.column is None:
             return "", {}
-        return f" where {quote_ident(self.column)} in (select unnest($_scope))", {"_scope": list(self.values)}
+        where = f" where {quote_ident(self.column)} in (select unnest($_scope))"
+        if self.within is None:
+            return where, {"_scope": list(self.values)}
+        column, values = self.within
+        return (f"{where} and {quote_ident(column)} in (select unnest($_within))",
+                {"_scope": list(self.values), "_within": list(values)})
+
+    def also(self, column: str, *values) -> Scope:
+        """The rows of this scope whose `column` is also one of `values`: `scope("source", name).also("source_file", *files)`."""
+        return Scope(self.column, self.values, (column, tuple(values)))
 
 
 ALL = Scope()

@@ -24,7 +24,7 @@ import duckdb
 
 from pipelines.config import Config
 from pipelines.warehouse import outputs
-from pipelines.warehouse.database import create_tables, query, replace_rows, run, scope
+from pipelines.warehouse.database import Rows, create_tables, query, run, scope, write_tables
 
 MART_TABLES = ("clv.customer_clv", "profit.customer_segments", "profit.segment_profitability", "profit.segment_migration",
                "profit.segment_equity_bridge", "profit.whale_curve", "profit.at_risk_customers",
@@ -71,15 +71,16 @@ def record_run(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, star
     """
     for view in BI_VIEWS:
         create_tables(con, view)
-    create_tables(con, "meta/runs", "meta/schemas", "meta/relationships")
+    create_tables(con, "meta/runs", "meta/schemas", "meta/relationships", "ingest/period_fingerprints")
     run(con, "meta/forget_unpublished_runs", {"published_run_ids": published_run_ids(config.published_path)})
     counts = {t: query(con, "warehouse/table_row_count", {"table": t})[0]["row_count"]
               for t in (r["table_name"] for r in query(con, "meta/published_tables"))}
-    replace_rows(con, "meta.runs", "meta/insert_run", scope=scope("run_id", run_id), params={
+    run(con, "meta/published_fingerprints")  # the next run's inputs_changed compares with these
+    write_tables(con, Rows("meta.runs", "meta/insert_run", scope=scope("run_id", run_id), params={
         "run_id": run_id, "started_at": started_at, "finished_at": dt.datetime.now().replace(microsecond=0),
         "config_file": str(config.file), "config_hash": config_hash(config), "as_of": as_of,
         "row_counts": json.dumps(counts), "segprof_version": version("segprof"),
-    })
+    }), Rows("meta.period_fingerprints", source="_published_fingerprints"))
     return counts
 
 

@@ -9,4 +9,9 @@ select
     (select max(order_date) from staging.transactions) as last_transaction,
     $as_of::date as as_of_date,
     $row_counts::json as row_counts,
-    $segprof_version as segprof_version
+    $segprof_version as segprof_version,
+    (
+        select coalesce(list(period_start order by period_start) filter (where inputs_changed), [])
+        from meta.period_fingerprints
+        having count(published_fingerprint) > 0  -- null when there was nothing to compare with
+    ) as inputs_changed

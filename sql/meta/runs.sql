@@ -11,8 +11,12 @@ create table if not exists meta.runs (
     last_transaction  date,
     as_of_date        date,
     row_counts        json      not null,
-    segprof_version   varchar   not null
+    segprof_version   varchar   not null,
+    inputs_changed    date[]
 );
+
+-- Added with incremental ingest: warehouses created before have meta.runs without it.
+alter table meta.runs add column if not exists inputs_changed date[];
 
 comment on table meta.runs is 'One row per run that published this warehouse snapshot; the latest row built it.';
 comment on column meta.runs.run_id is 'Dagster run id.';
@@ -25,3 +29,4 @@ comment on column meta.runs.last_transaction is 'Last accepted transaction day.'
 comment on column meta.runs.as_of_date is 'As-of date of the analysis.';
 comment on column meta.runs.row_counts is 'Rows of every published table, as JSON {"schema.table": rows}.';
 comment on column meta.runs.segprof_version is 'segprof version that ran.';
+comment on column meta.runs.inputs_changed is 'First days of the closed periods whose accepted transactions changed since the previous published run (late or corrected records; meta.period_fingerprints); empty when none, null before the first run that compared.';

@@ -9,7 +9,7 @@ select * from (values
     ('profit', 'Profitability: customer and segment P&L per period, segment membership and migration, whale curves, customers at risk.'),
     ('scorecards', 'The segment managers'' scorecards: one row per segment, period end and KPI, with target and status.'),
     ('bi', 'Views for BI tools: one wide row per customer (customer_360) and per segment and period end (segment_kpis).'),
-    ('meta', 'About the snapshot: the runs that published it, its schemas, and how its tables join.')
+    ('meta', 'About the snapshot: the runs that published it, the source files loaded, the periods whose inputs changed, its schemas, and how its tables join.')
 ) as schemas(schema_name, description);
 
 comment on table meta.schemas is 'One row per published schema with what it holds (DuckDB keeps no comments on schemas).';

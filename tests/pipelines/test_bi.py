@@ -237,6 +237,7 @@ def test_primary_keys_where_the_grain_is_unique():
         "profit.whale_curve_summary": ["scope", "window_name", "period_start"],
         "profit.at_risk_customers": ["customer_id", "as_of_date"],
         "scorecards.segment_scorecard": ["segment", "as_of_date", "kpi"],
+        "meta.period_fingerprints": ["period_start"],
     }
 
 

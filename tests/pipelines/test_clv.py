@@ -11,7 +11,11 @@ from pipelines import cli
 
 def test_the_demo_prints_the_same_summary_twice(cdnow_demo):
     _, (first, second) = cdnow_demo
-    assert first == second
+    # the same warehouse; the second run read no source file (incremental ingest)
+    assert [line for line in first if line.startswith("source files")] == ["source files       1 read, 0 unchanged"]
+    assert [line for line in second if line.startswith("source files")] == ["source files       0 read, 1 unchanged"]
+    assert [line for line in first if not line.startswith("source files")] == [
+        line for line in second if not line.startswith("source files")]
     assert first[:4] == ["records read       69,659", "accepted           69,659", "rejected           0", "customers          23,570"]
     assert first[5].startswith("CLV model          ") and first[6].startswith("customer equity    $")
 

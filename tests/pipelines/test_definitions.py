@@ -26,6 +26,10 @@ def test_run_twice_prints_the_same_counts(write_config, csv_source, capsys):
         assert cli.main(["run", "--config", str(path), "--select", "group:ingest"]) == 0
         out = capsys.readouterr().out
         outputs.append([line for line in out.splitlines() if not line.startswith("seconds")])
+    # the warehouse holds the same; the second run read no file (docs/ingest.md, incremental loads)
+    files = [[line for line in output if line.startswith("source files")] for output in outputs]
+    assert files == [["source files       1 read, 0 unchanged"], ["source files       0 read, 1 unchanged"]]
+    outputs = [[line for line in output if not line.startswith("source files")] for output in outputs]
     assert outputs[0] == outputs[1]
     assert outputs[0][0] == "materialised: customers, rejected_transactions, transactions"
     summary = dict(line.split(None, 1) if not line.startswith("records") else ("read", line.split()[-1]) for line in outputs[0][1:])

@@ -1,1 +1,0 @@
-select count(*) as records from read_parquet($files, union_by_name = true)

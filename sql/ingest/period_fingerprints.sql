@@ -1,0 +1,30 @@
+-- meta.period_fingerprints: one row per period of the accepted transactions, with a digest of its rows, so a
+-- run can say which closed periods' inputs changed since the last published run.
+create schema if not exists meta;
+
+create table if not exists meta.period_fingerprints (
+    period_start          date           not null primary key,
+    period_end            date           not null,
+    closed                boolean        not null,
+    transactions          bigint         not null,
+    amount                decimal(38, 2) not null,
+    fingerprint           varchar        not null,
+    published_fingerprint varchar,
+    published_closed      boolean,
+    inputs_changed        boolean        not null,
+    run_id                varchar,
+    computed_at           timestamp      not null
+);
+
+comment on table meta.period_fingerprints is 'One row per period (config profit.period) from the first transaction to the as-of date: a digest of the period''s accepted transactions now and when the last published run recorded it. inputs_changed marks the closed periods whose inputs changed since (late or corrected records).';
+comment on column meta.period_fingerprints.period_start is 'First day of the period.';
+comment on column meta.period_fingerprints.period_end is 'Last day of the period.';
+comment on column meta.period_fingerprints.closed is 'The period ended on or before the as-of date of the latest load.';
+comment on column meta.period_fingerprints.transactions is 'Accepted transaction lines dated in the period.';
+comment on column meta.period_fingerprints.amount is 'Sum of their amounts.';
+comment on column meta.period_fingerprints.fingerprint is 'Digest of the period''s accepted lines (customer, order, time, amount, quantity, channel, region, category, unit cost), independent of their order, file and load time; it uses DuckDB''s hash, so a DuckDB upgrade may change every fingerprint once.';
+comment on column meta.period_fingerprints.published_fingerprint is 'The fingerprint when the last published run recorded it; null before the first.';
+comment on column meta.period_fingerprints.published_closed is 'Whether the period was closed at the last published run.';
+comment on column meta.period_fingerprints.inputs_changed is 'The period was closed at the last published run and its accepted transactions differ now (meta.runs.inputs_changed lists these).';
+comment on column meta.period_fingerprints.run_id is 'Dagster run that computed the fingerprint (null outside Dagster).';
+comment on column meta.period_fingerprints.computed_at is 'When the fingerprint was computed.';
