@@ -392,6 +392,15 @@ class Scorecards(_Strict):
         return targets
 
 
+class History(_Strict):
+    """What a run may do to the figures of closed periods."""
+
+    restatement: Literal["allow", "forbid"] = Field(
+        default="allow",
+        description="When late or corrected records change a closed period's inputs: `allow` recomputes it and says so "
+                    "(run summary, meta.runs.inputs_changed); `forbid` stops the run before anything is published.")
+
+
 class Config(_Strict):
     warehouse: Warehouse = Warehouse()
     currency: str = "$"
@@ -418,6 +427,8 @@ class Config(_Strict):
     """Who is on each segment's action list, and the suggested action."""
     scorecards: Scorecards = Scorecards()
     """The HTML scorecards."""
+    history: History = History()
+    """Closed periods: whether a run may restate them."""
 
     # Set by load(); relative paths resolve against the config file's folder.
     _base_dir: Path = PrivateAttr(default=Path("."))

@@ -4,6 +4,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from pipelines.errors import SegprofError
 from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
 from pipelines.warehouse import loading, sharding
@@ -56,8 +57,13 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
             context.log.warning(f"source {file['source']}: {file['source_file']} no longer matches the source; its "
                                 f"{file['accepted']:,} accepted and {file['rejected']:,} rejected rows were removed")
         if changed:
-            context.log.warning("inputs changed in closed periods: "
-                                + ", ".join(loading.period_label(p, settings.profit.period) for p in changed))
+            periods = ", ".join(loading.period_label(p, settings.profit.period) for p in changed)
+            if settings.history.restatement == "forbid":
+                raise SegprofError(
+                    f"inputs changed in closed periods: {periods}; history.restatement is 'forbid' in {settings.file}, so "
+                    "nothing was published. Restore the source files as they were, or set history.restatement: allow to "
+                    "restate these periods.")
+            context.log.warning(f"inputs changed in closed periods: {periods}")
         per_source = pl.DataFrame([load.__dict__ for load in loads])
         reasons = pl.DataFrame(query(con, "ingest/rejection_reasons")) if sum(l.rejected for l in loads) else None
         read = sum(l.records_read for l in loads)

@@ -343,3 +343,30 @@ def test_a_run_with_a_new_month_and_a_late_record_equals_a_fresh_run(small, tmp_
     assert f"source files       {len(months) + 1} read, 0 unchanged" in out
     assert not any(line.startswith("inputs changed") for line in out)
     assert _tables(tmp_path / "incremental" / "w.duckdb") == fresh
+
+
+@pytest.mark.slow  # two pipeline runs and a refused one
+def test_forbidden_restatement_stops_the_run_and_publishes_nothing(small, tmp_path, capsys):
+    import hashlib
+
+    import polars as pl
+    import yaml
+
+    from pipelines import cli
+
+    body = yaml.safe_load(small.read_text())
+    body["history"] = {"restatement": "forbid"}
+    small.write_text(yaml.safe_dump(body))
+    _segprof_run(small, capsys)
+    _segprof_run(small, capsys)  # the same data again is no restatement
+    published = tmp_path / "bi" / "published.duckdb"
+    before = hashlib.sha256(published.read_bytes()).hexdigest()
+    data = pl.read_parquet(tmp_path / "data" / "transactions" / "*.parquet")
+    first = data["order_ts"].min()
+    late = data.filter(pl.col("order_ts").dt.strftime("%Y-%m") == f"{first:%Y-%m}").head(1).with_columns(order_id=pl.lit("late-1"))
+    late.write_parquet(tmp_path / "data" / "transactions" / "late.parquet")
+    assert cli.main(["run", "--config", str(small)]) == 1
+    err = capsys.readouterr().err
+    assert f"inputs changed in closed periods: {first:%Y-%m}; history.restatement is 'forbid'" in err
+    assert "nothing was published" in err
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == before
