@@ -323,6 +323,8 @@ class Segment(_Strict):
 
     name: str = Field(pattern=NAME_PATTERN)
     """Segment name (lower_snake_case, unique, not the lapsed segment)."""
+    display_name: str | None = Field(
+        default=None, max_length=80, description="Name shown on the scorecards; default: the name with spaces for underscores.")
     description: str = ""
     """One line shown on the scorecard."""
     manager: Manager | None = None
@@ -343,13 +345,41 @@ class Segment(_Strict):
         return self
 
 
-class AtRisk(_Strict):
-    """Valuable customers slipping away."""
+class ActionRule(_Strict):
+    """One row of the suggested-action table: the first rule whose conditions all hold gives the action."""
 
-    tiers: list[str] = Field(default=["platinum", "gold"], min_length=1)
-    """Value tiers watched (now or at the prior as-of date)."""
-    p_alive_drop: float = Field(default=0.2, gt=0, le=1, description="Flag a fall in p_alive of more than this since the prior as-of date.")
-    overdue_factor: float = Field(default=2.0, gt=1, description="Flag customers whose time since last purchase exceeds this many of their typical gaps.")
+    action: str = Field(min_length=1, description="What the segment manager is advised to do, as shown on the list.")
+    segments: list[str] | None = Field(default=None, description="Segments the rule applies to; null: every segment.")
+    tiers: list[str] | None = Field(default=None, description="Value tiers (at the prior period end) the rule applies to; null: every tier.")
+    reason: Literal["any", "overdue", "p_alive_drop"] = Field(
+        default="any", description="any; overdue (silent beyond the customer's own rhythm); p_alive_drop (the model's probability alive fell).")
+    min_expected_loss: float = Field(default=0.0, ge=0, description="Only customers whose expected loss is at least this much money.")
+
+
+DEFAULT_ACTIONS = [
+    ActionRule(action="service call", reason="p_alive_drop", min_expected_loss=50.0),
+    ActionRule(action="win-back offer", min_expected_loss=10.0),
+    ActionRule(action="no action"),
+]
+
+
+class AtRisk(_Strict):
+    """The action lists: customers of each segment slipping away, ranked by expected loss, with a suggested action."""
+
+    tiers: list[str] | None = Field(
+        default=None, description="Value tiers watched in every segment that `watch` does not name (a customer is watched "
+                                  "when in one of them now or at the prior period end); null: every tier.")
+    watch: dict[str, list[str]] = Field(
+        default_factory=dict, description="Watched value tiers per segment, e.g. {vip: [platinum, gold]}; overrides tiers.")
+    p_alive_drop: float = Field(default=0.2, gt=0, le=1, description="Flag a fall in p_alive of more than this since the prior period end.")
+    overdue_factor: float = Field(
+        default=2.0, gt=1, description="Flag customers silent for longer than this many of their own usual gaps between "
+                                       "purchase days (needs two repeat purchase days or more).")
+    recent_days: int = Field(
+        default=30, ge=0, description="Never flag a customer who bought within this many days, whatever the model says.")
+    actions: list[ActionRule] = Field(
+        default=DEFAULT_ACTIONS, min_length=1,
+        description="Suggested action per flagged customer: the first matching rule; no rule matching means 'no action'.")
 
 
 class Scorecards(_Strict):
@@ -359,7 +389,7 @@ class Scorecards(_Strict):
         default=None, description="Folder of the HTML scorecards, relative to the config file; default: scorecards/ "
                                   "beside the working warehouse file. segprof owns it: a new or empty folder, or its own.")
     top_at_risk: int = Field(default=10, ge=1, le=100)
-    """Customers at risk listed on each segment's page."""
+    """Customers of the action list shown on each segment's page (the CSV beside it has all of them)."""
     default_targets: dict[str, Target] = Field(default_factory=dict, description="Targets for segments that set none for a KPI.")
 
     @field_validator("default_targets")
@@ -400,8 +430,10 @@ class Config(_Strict):
     """Segment rules, first match wins; the last is catch_all."""
     lapsed_segment: str = Field(default="lapsed", pattern=NAME_PATTERN,
                                 description="Segment of customers whose p_alive is below clv.inactive_below_p_alive.")
+    lapsed_display_name: str | None = Field(
+        default=None, max_length=80, description="Name of the lapsed segment on the scorecards; default: its name.")
     at_risk: AtRisk = AtRisk()
-    """Which valuable customers are listed as at risk."""
+    """Who is on each segment's action list, and the suggested action."""
     scorecards: Scorecards = Scorecards()
     """The HTML scorecards."""
     history: History = History()
@@ -429,6 +461,15 @@ class Config(_Strict):
         if self.lapsed_segment in names[:-1] or self.lapsed_segment == names[-1]:
             raise ValueError(f"segment name '{self.lapsed_segment}' is reserved for customers below the p_alive threshold")
         tiers = {t.name for t in self.clv.value_tiers} | {self.clv.rest_tier}
+        segment_names = set(names) | {self.lapsed_segment}
+        listed = [("at_risk.tiers", self.at_risk.tiers, tiers, "value tiers"), ("at_risk.watch", self.at_risk.watch, segment_names, "segments")]
+        listed += [(f"at_risk.watch.{k}", v, tiers, "value tiers") for k, v in self.at_risk.watch.items()]
+        for i, rule in enumerate(self.at_risk.actions):
+            listed += [(f"at_risk.actions[{i}].tiers", rule.tiers, tiers, "value tiers"),
+                       (f"at_risk.actions[{i}].segments", rule.segments, segment_names, "segments")]
+        for key, values, known, what in listed:
+            if set(values or []) - known:
+                raise ValueError(f"{key}: unknown {what} {sorted(set(values) - known)}; {what} are {sorted(known)}")
         for segment in self.segments:
             unknown = set(segment.rule.value_tier or []) - tiers if segment.rule else set()
             if unknown:
@@ -443,6 +484,12 @@ class Config(_Strict):
         if repeated:
             raise ValueError(f"source names must be unique; repeated: {', '.join(repeated)}")
         return sources
+
+    def display_name(self, segment: str) -> str:
+        """How a segment (or `new`, the state before acquisition) is named on the scorecards."""
+        named = {s.name: s.display_name for s in self.segments} | {self.lapsed_segment: self.lapsed_display_name,
+                                                                     "new": "new customers"}
+        return named.get(segment) or segment.replace("_", " ")
 
     @property
     def file(self) -> Path:

@@ -143,7 +143,7 @@ profit:
 segments:
   - {name: vip, rule: {value_tier: [platinum, gold]}}
   - {name: others, catch_all: true}
-at_risk: {tiers: [gold], p_alive_drop: 0.2}
+at_risk: {tiers: [gold], p_alive_drop: 0.2, recent_days: 14}
 """)
     cfg = config.load(path)
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
@@ -160,7 +160,8 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2}
     profit_tables.build_customer_segments(con, cfg, dates)
     profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
     profit_tables.build_table(con, "segment_migration", {"costs_assumed": True})
+    profit_tables.build_table(con, "segment_equity_bridge", {"lapsed": "lapsed"})
     profit_tables.build_whale_curve(con, dates[-1], costs_assumed=True)
-    profit_tables.build_table(con, "at_risk_customers", {"tiers": ["gold"], "p_alive_drop": 0.2, "overdue_factor": 2.0})
+    profit_tables.build_action_lists(con, cfg)
     yield con, cfg
     con.close()

@@ -99,3 +99,85 @@ def test_the_model_page_shows_the_choice_and_its_evidence(browser, cdnow_demo):
     page.goto((Path(index).parent / "index.html").as_uri())
     page.locator("a", has_text="CLV model").click()
     assert page.url.endswith("model.html")
+
+
+LONG_NAME = "Northern_region_high_value_subscribers_X"  # 40 characters and nowhere to break: the worst case
+assert len(LONG_NAME) == 40
+
+# Grid and flex children that share a row, and table cells whose text spills out of them: what a person sees as overlap.
+OVERLAPS = """() => {
+  const boxes = el => el.getBoundingClientRect();
+  const problems = [];
+  for (const grid of document.querySelectorAll('.tiles, .charts, .columns, .pair')) {
+    if (grid.scrollWidth > grid.clientWidth + 1) problems.push(`${grid.className}: wider than its place`);
+    const kids = [...grid.children].filter(k => boxes(k).width > 0);
+    for (let i = 0; i < kids.length; i++) for (let j = i + 1; j < kids.length; j++) {
+      const a = boxes(kids[i]), b = boxes(kids[j]);
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+        problems.push(`${grid.className}: child ${i} overlaps child ${j}`);
+    }
+    for (const k of kids) if (k.scrollWidth > k.clientWidth + 1 && !k.classList.contains('scroll') && !k.querySelector('.scroll'))
+      problems.push(`${grid.className}: a ${k.tagName} is wider than its column`);
+  }
+  for (const cell of document.querySelectorAll('td, th, h1'))
+    if (cell.scrollWidth > cell.clientWidth + 1) problems.push(`text spills out of ${cell.tagName}: ${cell.textContent.slice(0, 40)}`);
+  const main = boxes(document.querySelector('main'));
+  for (const t of document.querySelectorAll('table'))
+    if (!t.closest('.scroll') && boxes(t).right > main.right + 1) problems.push('a table sticks out of the page');
+  return problems;
+}"""
+
+
+@pytest.fixture
+def long_named_site(hand_warehouse, tmp_path):
+    con, cfg = hand_warehouse
+    from pipelines.config import Target
+
+    for segment in cfg.segments:
+        object.__setattr__(segment, "display_name", LONG_NAME)
+        segment.targets.update({"retention_rate": Target(target=0.9), "contribution": Target(target=2.0),
+                                "customers": Target(target=5)})
+    object.__setattr__(cfg, "lapsed_display_name", LONG_NAME)
+    pages.build_scorecard_table(con, cfg)
+    return pages.render_site(pages.site_data(con, cfg), tmp_path / "long")
+
+
+@pytest.mark.parametrize("width", [1400, 1920])
+def test_a_40_character_segment_name_overlaps_nothing(browser, long_named_site, width):
+    for name in ("index.html", "segment-vip.html", "segment-others.html"):
+        page, _, _ = _visit(browser, long_named_site.parent / name, width=width)
+        assert LONG_NAME in page.inner_text("body"), name
+        assert page.evaluate(OVERLAPS) == [], name
+        page.close()
+
+
+@pytest.mark.parametrize("name", ["index.html", "segment-vip.html"])
+def test_every_status_is_on_screen_at_phone_width(browser, long_named_site, name):
+    page, _, _ = _visit(browser, long_named_site.parent / name, width=390)
+    statuses = page.evaluate("() => [...document.querySelectorAll('.status')].map(s => { const r = s.getBoundingClientRect();"
+                             " return [s.textContent.trim(), r.left, r.right, r.width]; })")
+    assert statuses, name
+    assert [s for s in statuses if s[1] < 0 or s[2] > 390 or s[3] == 0] == [], name
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.close()
+
+
+# Every text of the inline charts, at the size it is drawn on screen: its font size times the SVG's scale.
+CHART_TEXT = """() => [...document.querySelectorAll('figure svg')].flatMap(svg => {
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return [...svg.querySelectorAll('text')].map(t => [t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale]);
+})"""
+
+
+@pytest.mark.parametrize("width", [390, 1400, 1920])
+def test_chart_text_is_at_least_11_pixels_on_screen(browser, site, width):
+    page, _, _ = _visit(browser, site.parent / "segment-vip.html", width=width)
+    sizes = page.evaluate(CHART_TEXT)
+    assert len(sizes) > 20  # the trends' titles and ticks and the waterfall's labels
+    assert [(text, round(px, 1)) for text, px in sizes if px < 11] == []
+    page.close()
+    page, _, _ = _visit(browser, site, width=width)
+    sizes = page.evaluate(CHART_TEXT)
+    assert len(sizes) > 5  # the whale curve
+    assert [(text, round(px, 1)) for text, px in sizes if px < 11] == []
+    page.close()

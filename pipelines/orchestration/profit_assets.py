@@ -1,4 +1,4 @@
-"""Profitability layer: customer P&L, segments, segment P&L, migration, whale curve and at-risk customers."""
+"""Profitability layer: customer P&L, segments, segment P&L, migration, equity bridge, whale curve and action lists."""
 
 import dagster as dg
 import polars as pl
@@ -59,6 +59,18 @@ def segment_migration(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
         return dg.MaterializeResult(metadata=table_metadata(con, "profit.segment_migration"))
 
 
+@dg.asset(deps=[customer_segments, customer_profit], kinds={"duckdb"}, group_name="profitability")
+def segment_equity_bridge(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """profit.segment_equity_bridge: segment x period, start equity + acquired - lapsed - migrated out + migrated in + value change = end equity."""
+    with duckdb.get_connection() as con:
+        profit_tables.build_table(con, "segment_equity_bridge", {"lapsed": segprof.value.lapsed_segment})
+        latest = query(con, "profit/equity_bridge_latest")
+        return dg.MaterializeResult(metadata={
+            **table_metadata(con, "profit.segment_equity_bridge"),
+            "latest_period": dg.MetadataValue.md(markdown_table(pl.DataFrame(latest)) if latest else "No data."),
+        })
+
+
 @dg.asset(deps=[customer_profit, customer_segments], kinds={"duckdb"}, group_name="profitability")
 def whale_curve(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """profit.whale_curve (+ whale_curve_summary): cumulative contribution by customers ranked by contribution."""
@@ -75,9 +87,7 @@ def whale_curve(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materia
 
 @dg.asset(deps=[customer_segments], kinds={"duckdb"}, group_name="profitability")
 def at_risk_customers(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
-    """profit.at_risk_customers: top-tier customers whose p_alive fell or who are overdue, ranked by CLV at stake."""
-    settings = segprof.value.at_risk
+    """profit.at_risk_customers: segment x scoring date action list, ranked by expected loss, with a suggested action."""
     with duckdb.get_connection() as con:
-        profit_tables.build_table(con, "at_risk_customers", {
-            "tiers": settings.tiers, "p_alive_drop": settings.p_alive_drop, "overdue_factor": settings.overdue_factor})
+        profit_tables.build_action_lists(con, segprof.value)
         return dg.MaterializeResult(metadata=table_metadata(con, "profit.at_risk_customers", preview_rows=10))

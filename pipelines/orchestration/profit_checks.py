@@ -1,6 +1,8 @@
-"""Profitability checks: P&L reconciles to the ledger to the cent; one segment per customer; migration adds up."""
+"""Profitability checks: P&L reconciles to the ledger to the cent; one segment per customer; migration adds up;
+the equity bridge reconciles to the cent."""
 
 import dagster as dg
+import polars as pl
 
 from pipelines.orchestration.asset_metadata import markdown_table
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
@@ -41,27 +43,38 @@ def segment_profitability_reconciles_to_ledger(segprof: SegprofConfig, duckdb: W
                            ["revenue", "cogs", "cost_to_serve", "returns_cost", "marketing_cost", "contribution"], "segment totals")
 
 
-@dg.asset_check(asset="customer_segments", blocking=True, description="Every scored customer is in exactly one segment at every date.")
-def customer_segments_one_per_customer(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+def _no_rows(duckdb: WarehouseResource, sql: str, describe) -> dg.AssetCheckResult:
+    """A check whose SQL lists what is wrong: it passes on no rows, else `describe(rows)` says why; the rows are kept."""
     with duckdb.get_connection() as con:
-        bad = query(con, "profit/check_customer_segments")
+        bad = query(con, sql)
     return dg.AssetCheckResult(
         passed=not bad,
-        description=None if not bad else f"{len(bad)} date(s) with customers missing or duplicated, first {bad[0]['as_of_date']}",
+        description=describe(bad) if bad else None,
+        metadata={"rows": dg.MetadataValue.md(markdown_table(pl.DataFrame(bad[:20])) if bad else "None.")},
     )
+
+
+@dg.asset_check(asset="customer_segments", blocking=True, description="Every scored customer is in exactly one segment at every date.")
+def customer_segments_one_per_customer(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    return _no_rows(duckdb, "profit/check_customer_segments",
+                    lambda bad: f"{len(bad)} date(s) with customers missing or duplicated, first {bad[0]['as_of_date']}")
 
 
 @dg.asset_check(asset="segment_migration", blocking=True,
                 description="Each from-segment's moves add up to that segment's customers at the from date.")
 def segment_migration_rows_add_up(duckdb: WarehouseResource) -> dg.AssetCheckResult:
-    with duckdb.get_connection() as con:
-        bad = query(con, "profit/check_segment_migration")
-    return dg.AssetCheckResult(
-        passed=not bad,
-        description=None if not bad else "; ".join(
-            f"{r['from_segment']} at {r['from_date']}: {r['moved']} moved vs {r['customers']} customers" for r in bad[:5]),
-    )
+    return _no_rows(duckdb, "profit/check_segment_migration", lambda bad: "; ".join(
+        f"{r['from_segment']} at {r['from_date']}: {r['moved']} moved vs {r['customers']} customers" for r in bad[:5]))
+
+
+@dg.asset_check(asset="segment_equity_bridge", blocking=True,
+                description="Per segment and period, start equity + acquired - lapsed - migrated out + migrated in + value change "
+                            "= end equity = the segment's customer equity, and start equity = its equity at the start date, to the cent.")
+def segment_equity_bridge_reconciles(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    return _no_rows(duckdb, "profit/check_segment_equity_bridge",
+                    lambda bad: f"{len(bad)} bridge(s) do not reconcile, first {bad[0]['segment']} from {bad[0]['period_start']}")
+
 
 CHECKS = [customer_profit_reconciles_to_ledger, segment_profitability_reconciles_to_ledger,
-          customer_segments_one_per_customer, segment_migration_rows_add_up,
+          customer_segments_one_per_customer, segment_migration_rows_add_up, segment_equity_bridge_reconciles,
           expectations_check("segment_profitability", "profit.segment_profitability")]

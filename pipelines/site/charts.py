@@ -83,34 +83,95 @@ def _style(ax) -> None:
     ax.set_axisbelow(True)
 
 
-def trend(key: str, dates: list, values: list, title: str, formatter, target: float | None = None) -> str:
-    """A small line chart of a KPI over period ends, with the target as a dashed line."""
-    fig, ax = plt.subplots(figsize=(3.6, 1.9))
-    points = [(d, v) for d, v in zip(dates, values) if v is not None]
+def trend(key: str, periods: list, values: list, title: str, formatter, target: float | None = None) -> str:
+    """A small line chart of a KPI by period, with the target as a dashed line.
+
+    Each point sits on its period's tick (`periods` are the periods' first days: a month's value is drawn at the
+    month, not at the next month's start), and the value axis starts at zero so a small wiggle looks small.
+    """
+    fig, ax = plt.subplots(figsize=(3.4, 2.0))
+    points = [(d, v) for d, v in zip(periods, values) if v is not None]
     if points:
-        ax.plot([d for d, _ in points], [v for _, v in points], color=COLORS["line"], linewidth=1.8, marker="o", markersize=2.5)
+        ax.plot([d for d, _ in points], [v for _, v in points], color=COLORS["line"], linewidth=1.8, marker="o", markersize=3)
+    levels = [v for _, v in points] + ([target] if target is not None else []) + [0.0]
+    low, high = min(levels), max(levels)
+    pad = (high - low) * 0.12 or 1.0
+    ax.set_ylim(low - pad if low < 0 else 0, high + pad if high > 0 or low == 0 else 0)
     if target is not None:
         ax.axhline(target, color=COLORS["target"], linestyle="--", linewidth=1, label="target")
-        ax.legend(frameon=False, fontsize=7, loc="best")
-    ax.set_title(title, fontsize=9, color=COLORS["text"], loc="left")
+        ax.legend(frameon=False, fontsize=11, loc="lower right")
+    ax.set_title(title, fontsize=12, color=COLORS["text"], loc="left")
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4))
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: formatter(v)))
-    fig.autofmt_xdate(rotation=0, ha="center")
-    ax.xaxis.set_major_locator(matplotlib.dates.AutoDateLocator(maxticks=5))
+    step = (periods[1].year - periods[0].year) * 12 + periods[1].month - periods[0].month if len(periods) > 1 else 1
+    ax.xaxis.set_major_locator(matplotlib.dates.MonthLocator(interval=step * max(1, -(-len(periods) // 4))))
     ax.xaxis.set_major_formatter(matplotlib.dates.DateFormatter("%b %y"))
     _style(ax)
+    ax.tick_params(labelsize=11)
     return _svg(fig, key)
 
 
 def whale(key: str, shares: list[float], cumulative: list[float]) -> str:
     """The whale curve: cumulative share of total contribution against share of customers, best first."""
-    fig, ax = plt.subplots(figsize=(5.2, 2.8))
+    fig, ax = plt.subplots(figsize=(4.6, 2.9))
     ax.plot([s * 100 for s in shares], [c * 100 for c in cumulative], color=COLORS["line"], linewidth=2)
     ax.fill_between([s * 100 for s in shares], [c * 100 for c in cumulative], color=COLORS["fill"])
     ax.axhline(100, color=COLORS["target"], linestyle="--", linewidth=1, label="total contribution")
-    ax.set_xlabel("customers, most profitable first (%)", fontsize=8, color=COLORS["text"])
-    ax.set_ylabel("share of total contribution (%)", fontsize=8, color=COLORS["text"])
-    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    ax.set_xlabel("customers, most profitable first (%)", fontsize=11, color=COLORS["text"])
+    ax.set_ylabel("share of total contribution (%)", fontsize=11, color=COLORS["text"])
+    ax.legend(frameon=False, fontsize=11, loc="lower right")
     _style(ax)
+    ax.tick_params(labelsize=11)
+    return _svg(fig, key)
+
+
+WATERFALL_COLORS = {"total": "#1f4e79", "up": "#2f7d32", "down": "#b3261e"}
+
+
+def waterfall(key: str, steps: list[tuple[str, float, str]], formatter, signed) -> str:
+    """A waterfall: steps of (label, amount, kind) with kind total (drawn from the axis) or flow (from the running level).
+
+    When the flows are small beside the totals the axis does not start at zero: it is broken, and the break is drawn
+    on the axis and written under it, so that a small flow is visible and no one reads the bars' lengths as totals.
+    """
+    fig, ax = plt.subplots(figsize=(7.2, 3.1))
+    level, bars = 0.0, []
+    for label, amount, kind in steps:
+        if kind == "total":
+            bars.append((label, 0.0, amount, "total"))
+            level = amount
+        else:
+            bars.append((label, level, level + amount, "up" if amount >= 0 else "down"))
+            level += amount
+    tops = [max(a, b) for _, a, b, _ in bars]
+    lows = [min(a, b) for _, a, b, kind in bars if kind != "total"] or [0.0]
+    floor = 0.0
+    span = max(tops) - min(lows)
+    if min(lows) > 0 and span < 0.5 * max(tops):
+        floor = max(0.0, min(lows) - span * 0.6)
+        floor = float(matplotlib.ticker.MaxNLocator(nbins=5).tick_values(0, floor)[-2]) if floor else 0.0
+    for i, (label, start, end, kind) in enumerate(bars):
+        bottom = max(min(start, end), floor)
+        ax.bar(i, max(start, end) - bottom, bottom=bottom, color=WATERFALL_COLORS[kind], width=0.62)
+        amount = end - start if kind != "total" else end
+        text = formatter(amount) if kind == "total" else signed(amount)
+        ax.annotate(text, (i, max(start, end)), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                    fontsize=11, color=COLORS["text"])
+        if i + 1 < len(bars):
+            ax.plot([i + 0.31, i + 0.69], [end, end], color=COLORS["grid"], linewidth=1)
+    ax.set_xticks(range(len(bars)), [b[0] for b in bars], fontsize=11)
+    ax.set_ylim(floor, max(tops) + (max(tops) - floor) * 0.14)
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: formatter(v)))
+    _style(ax)
+    ax.tick_params(labelsize=11)
+    if floor:
+        # the break: two short slashes across the foot of the y axis
+        kwargs = {"transform": ax.transAxes, "color": COLORS["text"], "clip_on": False, "linewidth": 1}
+        for dy in (0.0, 0.035):
+            ax.plot([-0.012, 0.012], [0.02 + dy, 0.05 + dy], **kwargs)
+        ax.text(0, -0.36, f"axis starts at {formatter(floor)}, not zero", transform=ax.transAxes, fontsize=11,
+                color=COLORS["text"], va="top")
     return _svg(fig, key)
 
 

@@ -27,7 +27,12 @@ KPIS = [
         "Sum of the customers' lifetime value (discounted expected margin over the CLV horizon) at the period end."),
     Kpi("average_clv", "Average CLV", "money", "higher", "Customer equity divided by customers."),
     Kpi("retention_rate", "Retention", "percent", "higher",
-        "Share of the previous period's customers of the segment who have not lapsed (p_alive still above the threshold)."),
+        "Share of the segment's customers at the start of the period (the previous period end) still in the segment at its end: "
+        "those who lapsed or moved to another segment are not retained."),
+    Kpi("repeat_purchase_rate", "Repeat purchase rate", "percent", "higher",
+        "Share of the segment's customers at the start of the period who ordered in the period."),
+    Kpi("save_rate", "Save rate", "percent", "higher",
+        "Share of the customers on the segment's action list at the start of the period who ordered in the period."),
     Kpi("net_migration", "Net migration", "signed_count", "higher",
         "Customers who joined the segment in the period (new or from other segments) minus those who left it."),
 ]

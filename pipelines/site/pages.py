@@ -15,11 +15,21 @@ from models.clv import BASELINES, MODEL_NAMES
 from pipelines.config import Config
 from pipelines.site import charts
 from pipelines.site.kpis import BY_NAME, KPIS
-from pipelines.warehouse.database import create_tables, query, replace_rows
+from pipelines.warehouse.database import create_tables, query, registered, replace_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_TEXT = {"green": ("✓", "On target"), "amber": ("!", "Near target"), "red": ("✕", "Off target"), None: ("–", "No target")}
 TREND_KPIS = ("contribution", "customers", "customer_equity", "retention_rate")
+# The equity bridge's flows: label, column, customers column, sign (lapsed and migrated out are stored as amounts lost).
+BRIDGE_FLOWS = (("Acquired", "acquired", "acquired_customers", 1), ("Lapsed", "lapsed", "lapsed_customers", -1),
+                ("Moved out", "migrated_out", "migrated_out_customers", -1),
+                ("Moved in", "migrated_in", "migrated_in_customers", 1), ("Value change", "value_change", "stayers", 1))
+# Why a customer is on the list, in a manager's words (the warehouse keeps the reason's code).
+REASON_TEXT = {"p_alive drop": "p alive fell", "overdue": "overdue for their rhythm",
+               "p_alive drop and overdue": "p alive fell; overdue"}
+ACTION_COLUMNS = ("rank", "customer_id", "suggested_action", "expected_loss", "clv_at_stake", "p_alive", "prior_p_alive", "reason",
+                  "last_purchase", "days_since_last_purchase", "usual_gap_days", "value_tier", "prior_value_tier",
+                  "current_segment")
 
 
 def _settings(config: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -43,28 +53,34 @@ def _settings(config: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def build_scorecard_table(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     settings, info = _settings(config)
-    con.register("_kpi_settings", settings.to_arrow())
-    con.register("_segment_info", info.to_arrow())
     create_tables(con, "scorecards/segment_scorecard")
-    replace_rows(con, "scorecards.segment_scorecard", "scorecards/insert_segment_scorecard")
-    con.unregister("_kpi_settings")
-    con.unregister("_segment_info")
+    with registered(con, _kpi_settings=settings, _segment_info=info):
+        replace_rows(con, "scorecards.segment_scorecard", "scorecards/insert_segment_scorecard")
 
 
 def formatter(unit: str, currency: str):
-    """How a KPI value is written: the one place numbers are turned into text."""
+    """How a KPI value is written: the one place numbers are turned into text. Money: whole units from
+    {currency}1,000, cents below; a value that shows as zero is written without a sign (no "−0.0")."""
     def money(v):
+        if round(v, 2) == 0:
+            return f"{currency}0"
         sign = "−" if v < 0 else ""
         v = abs(v)
         if v >= 1e6:
             return f"{sign}{currency}{v / 1e6:,.2f}M"
         return f"{sign}{currency}{v:,.0f}" if v >= 1000 else f"{sign}{currency}{v:,.2f}"
 
+    def signed(write, shown_zero):
+        return lambda v: write(0) if shown_zero(v) else ("+" if v > 0 else "−") + write(abs(v))
+
+    percent = lambda v: f"{v * 100:.1f} %".replace("-", "−") if round(v * 100, 1) != 0 else "0.0 %"  # noqa: E731
     return {
         "money": money,
         "count": lambda v: f"{v:,.0f}",
-        "signed_count": lambda v: f"{v:+,.0f}".replace("-", "−"),
-        "percent": lambda v: f"{v * 100:.1f} %".replace("-", "−"),
+        "signed_count": signed(lambda v: f"{v:,.0f}", lambda v: round(v) == 0),
+        "signed_money": signed(money, lambda v: round(v, 2) == 0),
+        "percent": percent,
+        "points": signed(lambda v: f"{v * 100:.1f} pts", lambda v: round(v * 100, 1) == 0),
     }[unit]
 
 
@@ -75,11 +91,9 @@ def _write(value, unit: str, currency: str) -> str:
 def _change_text(change, unit: str, currency: str) -> str:
     if change is None:
         return "no prior period"
-    if unit == "percent":
-        text = f"{change * 100:+.1f} pts".replace("-", "−")
-    else:
-        text = ("+" if change >= 0 else "−") + formatter("count" if unit == "signed_count" else unit, currency)(abs(change))
-    return f"{'▲' if change > 0 else '▼' if change < 0 else '■'} {text}"
+    text = formatter({"percent": "points", "money": "signed_money"}.get(unit, "signed_count"), currency)(change)
+    arrow = "■" if text[0] not in "+−" else "▲" if change > 0 else "▼"
+    return f"{arrow} {text}"
 
 
 def _environment() -> jinja2.Environment:
@@ -121,7 +135,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         svgs = []
         for kpi in TREND_KPIS:
             rows = history.filter(pl.col("kpi") == kpi)
-            svgs.append(charts.trend(f"{segment}-{kpi}", rows["as_of_date"].to_list(), rows["value"].to_list(),
+            svgs.append(charts.trend(f"{segment}-{kpi}", rows["period_start"].to_list(), rows["value"].to_list(),
                                      BY_NAME[kpi].label, formatter(BY_NAME[kpi].unit, currency),
                                      rows["target"][-1] if rows.height else None))
         return svgs
@@ -132,16 +146,40 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         fmt = formatter("money", currency)
         for m in into + out:
             m["clv_text"] = fmt(float(m["clv_moved"]))
+            m["from_name"], m["to_name"] = config.display_name(m["from_segment"]), config.display_name(m["to_segment"])
         return {"into": into, "out": out,
                 "into_total": sum(m["customers"] for m in into), "out_total": sum(m["customers"] for m in out)}
 
-    def at_risk(segment: str) -> list[dict]:
-        rows = query(con, "scorecards/top_at_risk", {"segment": segment, "limit": config.scorecards.top_at_risk})
+    bridges = {b["segment"]: b for b in query(con, "scorecards/equity_bridge_at", {"as_of": as_of})}
+
+    def bridge(segment: str) -> dict | None:
+        b = bridges.get(segment)
+        if b is None:
+            return None
+        fmt, signed = formatter("money", currency), formatter("signed_money", currency)
+        flows = [(label, float(b[column]) * sign, b[count], sign) for label, column, count, sign in BRIDGE_FLOWS]
+        steps = [("Start", float(b["start_equity"]), "total"),
+                 *((label.replace(" ", "\n"), amount, "flow") for label, amount, _, _ in flows),
+                 ("End", float(b["end_equity"]), "total")]
+        return {
+            **b,
+            "svg": charts.waterfall(f"{segment}-bridge", steps, fmt, signed),
+            "rows": [{"label": label, "customers": customers, "amount_text": signed(amount)}
+                     for label, amount, customers, _ in flows],
+            "start_text": fmt(float(b["start_equity"])), "end_text": fmt(float(b["end_equity"])),
+        }
+
+    def actions(segment: str) -> list[dict]:
+        rows = query(con, "scorecards/action_list", {"segment": segment, "as_of": as_of})
         fmt = formatter("money", currency)
         for r in rows:
+            r["expected_loss_text"] = fmt(float(r["expected_loss"]))
             r["clv_text"] = fmt(float(r["clv_at_stake"]))
             r["p_alive_text"] = f"{r['p_alive'] * 100:.0f} %"
             r["prior_p_alive_text"] = f"{r['prior_p_alive'] * 100:.0f} %" if r["prior_p_alive"] is not None else "–"
+            r["usual_gap_text"] = f"{r['usual_gap_days']:.0f} days" if r["usual_gap_days"] is not None else "–"
+            r["current_name"] = config.display_name(r["current_segment"])
+            r["reason_text"] = REASON_TEXT.get(r["reason"], r["reason"])
         return rows
 
     for m in models:
@@ -151,18 +189,20 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
     pages = []
     for segment in managed:
         s = described[segment]
+        listed = actions(segment)
         pages.append({
-            "name": segment, "description": s.description,
+            "name": segment, "display_name": config.display_name(segment), "description": s.description,
             "manager": s.manager.name if s.manager else None, "manager_email": s.manager.email if s.manager else None,
             "file": f"segment-{segment}.html", "tiles": tiles(segment), "trends": trends(segment), "moves": moves(segment),
-            "at_risk": at_risk(segment),
+            "actions": listed, "actions_total": formatter("money", currency)(sum(float(r["expected_loss"]) for r in listed)),
+            "actions_file": f"actions-{segment}.csv", "bridge": bridge(segment),
             "whale": whale_headlines.get(segment),
         })
     summary_kpis = ["customers", "revenue", "contribution", "contribution_per_customer", "customer_equity", "retention_rate"]
     overview = []
     for segment in all_segments:
         by_kpi = {t["kpi"]: t for t in tiles(segment)}
-        overview.append({"name": segment, "file": f"segment-{segment}.html" if segment in managed else None,
+        overview.append({"name": segment, "display_name": config.display_name(segment), "file": f"segment-{segment}.html" if segment in managed else None,
                          "manager": described[segment].manager.name if segment in described and described[segment].manager else None,
                          "cells": [by_kpi[k] for k in summary_kpis if k in by_kpi]})
     latest = cards.filter(pl.col("as_of_date") == as_of)
@@ -193,6 +233,8 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "lapsed": config.lapsed_segment,
         "p_alive_threshold": config.clv.inactive_below_p_alive,
         "horizon_months": config.clv.horizon_months,
+        "recent_days": config.at_risk.recent_days,
+        "top_actions": config.scorecards.top_at_risk,
         "generated": dt.datetime.now().replace(microsecond=0),
         "run_id": None,  # set by the publication, which writes the same id into meta.runs
     }
@@ -259,6 +301,12 @@ def _cost_words(config: Config) -> list[str]:
     return words
 
 
+def _write_actions(rows: list[dict], path: Path) -> None:
+    """A segment's whole action list as CSV, for the manager's own tools (money as plain decimals, dates ISO)."""
+    columns = {c: [r[c] for r in rows] for c in ACTION_COLUMNS}
+    pl.DataFrame(columns, strict=False).write_csv(path)
+
+
 def render_site(data: dict, out_dir: Path) -> Path:
     """Write index.html, one page per segment, print.html and the Model page into out_dir; returns the index path.
 
@@ -270,6 +318,7 @@ def render_site(data: dict, out_dir: Path) -> Path:
     (out_dir / "index.html").write_text(env.get_template("index.html.j2").render(**data), encoding="utf-8")
     for page in data["pages"]:
         (out_dir / page["file"]).write_text(env.get_template("segment.html.j2").render(page=page, **data), encoding="utf-8")
+        _write_actions(page["actions"], out_dir / page["actions_file"])
     (out_dir / "print.html").write_text(env.get_template("print.html.j2").render(**data), encoding="utf-8")
     if data.get("model_page"):
         (out_dir / "model.html").write_text(env.get_template("model.html.j2").render(page=data["model_page"], **data), encoding="utf-8")

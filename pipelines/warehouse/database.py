@@ -77,6 +77,18 @@ def query(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None,
     return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
 
+@contextlib.contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """Frames from the config visible to the SQL by name (e.g. `_kpi_settings`) while the block runs."""
+    for name, table in frames.items():
+        con.register(name, table.to_arrow())
+    try:
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
 def create_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     """Create tables from their definition files (sql/<layer>/<table>.sql: DDL and comments, no parameters)."""
     for name in names:

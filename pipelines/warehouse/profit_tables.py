@@ -1,4 +1,4 @@
-"""Profitability layer I/O: customer P&L, segments, segment P&L, migration, whale curve, at-risk customers."""
+"""Profitability layer I/O: customer P&L, segments, segment P&L, migration, whale curve, action lists."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from models import segments as segment_models
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
 from pipelines.warehouse import calendar
-from pipelines.warehouse.database import create_tables, frame, replace_rows, Rows, run, write_tables
+from pipelines.warehouse.database import create_tables, frame, registered, replace_rows, Rows, run, write_tables
 
 
 def _rates(prefix: str, table: RateTable) -> dict:
@@ -113,3 +113,31 @@ def build_whale_curve(con: duckdb.DuckDBPyConnection, as_of: dt.date, costs_assu
     create_tables(con, "profit/whale_curve", "profit/whale_curve_summary")
     write_tables(con, *(Rows(f"profit.{table}", f"profit/insert_{table}", {"costs_assumed": costs_assumed})
                  for table in ("whale_curve", "whale_curve_summary")))
+
+
+def watched_tiers(config: Config) -> pl.DataFrame:
+    """(segment, value_tier): whom each segment's action list watches (at_risk.watch, else at_risk.tiers, else every tier)."""
+    every = [t.name for t in config.clv.value_tiers] + [config.clv.rest_tier]
+    default = config.at_risk.tiers or every
+    rows = [{"segment": s.name, "value_tier": tier} for s in config.segments for tier in config.at_risk.watch.get(s.name, default)]
+    rows += [{"segment": config.lapsed_segment, "value_tier": t} for t in config.at_risk.watch.get(config.lapsed_segment, [])]
+    return pl.DataFrame(rows, schema={"segment": pl.String, "value_tier": pl.String})
+
+
+def action_rules(config: Config) -> pl.DataFrame:
+    """The suggested-action table in rule order, for sql/profit/insert_at_risk_customers.sql."""
+    return pl.DataFrame(
+        [{"rule_order": i, **rule.model_dump()} for i, rule in enumerate(config.at_risk.actions)],
+        schema={"rule_order": pl.Int64, "action": pl.String, "segments": pl.List(pl.String), "tiers": pl.List(pl.String),
+                "reason": pl.String, "min_expected_loss": pl.Float64},
+    )
+
+
+def build_action_lists(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """profit.at_risk_customers: every segment's action list at every scoring date."""
+    settings = config.at_risk
+    create_tables(con, "profit/at_risk_customers")
+    with registered(con, _watched_tiers=watched_tiers(config), _action_rules=action_rules(config)):
+        replace_rows(con, "profit.at_risk_customers", "profit/insert_at_risk_customers", {
+            "lapsed": config.lapsed_segment, "p_alive_drop": settings.p_alive_drop,
+            "overdue_factor": settings.overdue_factor, "recent_days": settings.recent_days})

@@ -16,6 +16,8 @@ select
     (max(value) filter (where kpi = 'customer_equity'))::decimal(18, 2) as customer_equity,
     (max(value) filter (where kpi = 'average_clv'))::decimal(18, 2) as average_clv,
     max(value) filter (where kpi = 'retention_rate') as retention_rate,
+    max(value) filter (where kpi = 'repeat_purchase_rate') as repeat_purchase_rate,
+    max(value) filter (where kpi = 'save_rate') as save_rate,
     (max(value) filter (where kpi = 'net_migration'))::bigint as net_migration,
     count(*) filter (where status = 'red') as kpis_off_target
 from scorecards.segment_scorecard
@@ -35,6 +37,8 @@ comment on column bi.segment_kpis.contribution_per_customer is 'Contribution div
 comment on column bi.segment_kpis.share_of_contribution is 'The segment''s contribution as a share of all segments'' contribution in the period.';
 comment on column bi.segment_kpis.customer_equity is 'Sum of the customers'' lifetime value (discounted expected margin over the CLV horizon) at the period end.';
 comment on column bi.segment_kpis.average_clv is 'Customer equity divided by customers.';
-comment on column bi.segment_kpis.retention_rate is 'Share of the previous period''s customers of the segment who have not lapsed (p_alive still above the threshold).';
+comment on column bi.segment_kpis.retention_rate is 'Share of the segment''s customers at the start of the period (the previous period end) still in the segment at its end: those who lapsed or moved to another segment are not retained.';
+comment on column bi.segment_kpis.repeat_purchase_rate is 'Share of the segment''s customers at the start of the period who ordered in the period.';
+comment on column bi.segment_kpis.save_rate is 'Share of the customers on the segment''s action list at the start of the period who ordered in the period.';
 comment on column bi.segment_kpis.net_migration is 'Customers who joined the segment in the period (new or from other segments) minus those who left it.';
 comment on column bi.segment_kpis.kpis_off_target is 'How many of the segment''s KPIs are red (off target) in the period.';

@@ -1,4 +1,4 @@
--- profit.at_risk_customers: valuable customers slipping away, ranked by CLV at stake.
+-- profit.at_risk_customers: each segment's action list at every scoring date, ranked by expected loss.
 create schema if not exists profit;
 
 create table if not exists profit.at_risk_customers (
@@ -6,6 +6,7 @@ create table if not exists profit.at_risk_customers (
     as_of_date         date           not null,
     rank               bigint         not null,
     segment            varchar        not null,
+    current_segment    varchar,
     value_tier         varchar        not null,
     prior_value_tier   varchar,
     p_alive            double         not null,
@@ -17,22 +18,32 @@ create table if not exists profit.at_risk_customers (
     reason             varchar        not null,
     clv_at_stake       decimal(18, 2) not null,
     prior_clv          decimal(18, 2),
+    expected_loss      decimal(18, 2),
+    suggested_action   varchar,
     primary key (customer_id, as_of_date)
 );
 
-comment on table profit.at_risk_customers is 'Customers in the top value tiers (config at_risk.tiers, now or at the prior scoring date) whose p_alive fell by more than at_risk.p_alive_drop since the prior scoring date, or who are overdue: longer since their last purchase than at_risk.overdue_factor times their typical gap. Ranked by CLV at stake.';
+-- Warehouses made before the action lists get the new columns on the next run.
+alter table profit.at_risk_customers add column if not exists current_segment varchar;
+alter table profit.at_risk_customers add column if not exists expected_loss decimal(18, 2);
+alter table profit.at_risk_customers add column if not exists suggested_action varchar;
+
+comment on table profit.at_risk_customers is 'Action lists: per segment and scoring date (every period end, kept for each), the customers in the segment''s watched value tiers (config at_risk.watch, else at_risk.tiers; now or at the prior scoring date) whose p_alive fell by more than at_risk.p_alive_drop, or who are overdue (silent longer than at_risk.overdue_factor times their own usual gap), never one who bought within at_risk.recent_days. Ranked within the segment by expected loss, with the suggested action of the first matching rule of at_risk.actions.';
 comment on column profit.at_risk_customers.customer_id is 'Customer identifier.';
-comment on column profit.at_risk_customers.as_of_date is 'Scoring date (the as-of date).';
-comment on column profit.at_risk_customers.rank is '1 = most CLV at stake.';
-comment on column profit.at_risk_customers.segment is 'Segment at as_of_date.';
+comment on column profit.at_risk_customers.as_of_date is 'Scoring date (a period end or the as-of date) the list is drawn up at.';
+comment on column profit.at_risk_customers.rank is 'Rank within the segment''s list at as_of_date: 1 = the largest expected loss.';
+comment on column profit.at_risk_customers.segment is 'Segment whose list it is: the segment at as_of_date, or the segment the customer left for the lapsed segment since the prior scoring date.';
+comment on column profit.at_risk_customers.current_segment is 'Segment at as_of_date (the lapsed segment for a customer who lapsed in the period).';
 comment on column profit.at_risk_customers.value_tier is 'Value tier at as_of_date.';
 comment on column profit.at_risk_customers.prior_value_tier is 'Value tier at the prior scoring date.';
 comment on column profit.at_risk_customers.p_alive is 'Probability alive at as_of_date.';
 comment on column profit.at_risk_customers.prior_p_alive is 'Probability alive at the prior scoring date.';
 comment on column profit.at_risk_customers.p_alive_drop is 'prior_p_alive - p_alive.';
 comment on column profit.at_risk_customers.last_purchase is 'Day of the last purchase.';
-comment on column profit.at_risk_customers.days_since_last_purchase is 'Days from last_purchase to as_of_date.';
-comment on column profit.at_risk_customers.typical_days_between_purchases is 'Days from first to last purchase / repeat purchase days; null below two repeat purchases.';
-comment on column profit.at_risk_customers.reason is 'p_alive drop, overdue, or both.';
+comment on column profit.at_risk_customers.days_since_last_purchase is 'Days from last_purchase to as_of_date; always more than at_risk.recent_days.';
+comment on column profit.at_risk_customers.typical_days_between_purchases is 'The customer''s usual gap: days from first to last purchase day / repeat purchase days; null below two repeat purchase days.';
+comment on column profit.at_risk_customers.reason is 'p_alive drop, overdue, or p_alive drop and overdue.';
 comment on column profit.at_risk_customers.clv_at_stake is 'CLV at the prior scoring date or now, whichever is higher: the value to win back.';
 comment on column profit.at_risk_customers.prior_clv is 'CLV at the prior scoring date.';
+comment on column profit.at_risk_customers.expected_loss is 'clv_at_stake x (1 - p_alive): the value expected to be lost if nothing is done; the list''s order.';
+comment on column profit.at_risk_customers.suggested_action is 'The action of the first rule of at_risk.actions that matches (segment, prior value tier, reason, expected loss); no action when none does.';

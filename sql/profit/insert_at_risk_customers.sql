@@ -1,61 +1,99 @@
--- The rows of profit.at_risk_customers, written by name by the table writer (pipelines/warehouse/database.py: write).
+-- The rows of profit.at_risk_customers at every scoring date, written by name by the table writer (pipelines/warehouse/database.py).
+-- Watched tiers come from _watched_tiers (segment, value_tier); suggested actions from _action_rules
+-- (rule_order, action, segments, tiers, reason, min_expected_loss), both registered from the config.
 with dates as (
-    select max(as_of_date) as as_of_date, max(as_of_date) filter (where as_of_date < (select max(as_of_date) from clv.customer_clv)) as prior_date
-    from clv.customer_clv
+    select as_of_date, lag(as_of_date) over (order by as_of_date) as prior_date
+    from (select distinct as_of_date from profit.customer_segments)
 ),
 
-current as (
-    select clv.*, segments.segment, rfm.frequency, rfm.first_purchase, rfm.last_purchase
-    from clv.customer_clv as clv
+scored as (
+    select
+        segments.customer_id,
+        segments.as_of_date,
+        segments.segment as current_segment,
+        prior_segments.segment as prior_segment,
+        clv.value_tier,
+        prior.value_tier as prior_value_tier,
+        clv.p_alive,
+        prior.p_alive as prior_p_alive,
+        clv.clv,
+        prior.clv as prior_clv,
+        rfm.frequency,
+        rfm.first_purchase,
+        rfm.last_purchase
+    from profit.customer_segments as segments
     inner join dates using (as_of_date)
-    inner join profit.customer_segments as segments using (customer_id, as_of_date)
+    inner join clv.customer_clv as clv using (customer_id, as_of_date)
     inner join clv.customer_rfm as rfm using (customer_id, as_of_date)
+    left join profit.customer_segments as prior_segments
+        on prior_segments.customer_id = segments.customer_id and prior_segments.as_of_date = dates.prior_date
+    left join clv.customer_clv as prior
+        on prior.customer_id = segments.customer_id and prior.as_of_date = dates.prior_date
+),
+
+listed as (
+    -- a customer who lapsed in the period stays on the list of the segment they left
+    select
+        *,
+        case when current_segment = $lapsed and prior_segment is not null then prior_segment else current_segment end as segment
+    from scored
+),
+
+watched as (
+    select listed.*
+    from listed
+    semi join _watched_tiers as w
+        on w.segment = listed.segment and (w.value_tier = listed.value_tier or w.value_tier = listed.prior_value_tier)
+),
+
+measured as (
+    select
+        *,
+        as_of_date - last_purchase as days_since_last_purchase,
+        case when frequency >= 2 then (last_purchase - first_purchase) / frequency end as typical_days_between_purchases,
+        greatest(clv, coalesce(prior_clv, clv)) as clv_at_stake
+    from watched
 ),
 
 flagged as (
     select
-        current.customer_id,
-        current.as_of_date,
-        current.segment,
-        current.value_tier,
-        prior.value_tier as prior_value_tier,
-        current.p_alive,
-        prior.p_alive as prior_p_alive,
-        prior.p_alive - current.p_alive as p_alive_drop,
-        current.last_purchase,
-        current.as_of_date - current.last_purchase as days_since_last_purchase,
-        case when current.frequency >= 2 then (current.last_purchase - current.first_purchase) / current.frequency end
-            as typical_days_between_purchases,
-        greatest(current.clv, coalesce(prior.clv, current.clv)) as clv_at_stake,
-        prior.clv as prior_clv,
-        coalesce(prior.p_alive - current.p_alive > $p_alive_drop, false) as dropped,
-        coalesce(current.as_of_date - current.last_purchase
-            > $overdue_factor * (current.last_purchase - current.first_purchase) / current.frequency
-            and current.frequency >= 2, false) as overdue
-    from current
-    left join clv.customer_clv as prior
-        on prior.customer_id = current.customer_id and prior.as_of_date = (select prior_date from dates)
-    where current.value_tier in (select unnest($tiers::varchar[]))
-        or prior.value_tier in (select unnest($tiers::varchar[]))
+        *,
+        coalesce(prior_p_alive - p_alive > $p_alive_drop, false) as dropped,
+        coalesce(days_since_last_purchase > $overdue_factor * typical_days_between_purchases, false) as overdue,
+        round(clv_at_stake * (1 - p_alive), 2)::decimal(18, 2) as expected_loss
+    from measured
+    where days_since_last_purchase > $recent_days
 ),
 
 final as (
     select
         customer_id,
         as_of_date,
-        row_number() over (order by clv_at_stake desc, customer_id) as rank,
+        row_number() over (partition by as_of_date, segment order by expected_loss desc, clv_at_stake desc, customer_id) as rank,
         segment,
+        current_segment,
         value_tier,
         prior_value_tier,
         p_alive,
         prior_p_alive,
-        p_alive_drop,
+        prior_p_alive - p_alive as p_alive_drop,
         last_purchase,
         days_since_last_purchase,
         typical_days_between_purchases,
         case when dropped and overdue then 'p_alive drop and overdue' when dropped then 'p_alive drop' else 'overdue' end as reason,
         clv_at_stake,
-        prior_clv
+        prior_clv,
+        expected_loss,
+        coalesce((
+            select r.action
+            from _action_rules as r
+            where (r.segments is null or list_contains(r.segments, flagged.segment))
+                and (r.tiers is null or list_contains(r.tiers, coalesce(flagged.prior_value_tier, flagged.value_tier)))
+                and (r.reason = 'any' or (r.reason = 'overdue' and flagged.overdue) or (r.reason = 'p_alive_drop' and flagged.dropped))
+                and flagged.expected_loss >= r.min_expected_loss
+            order by r.rule_order
+            limit 1
+        ), 'no action') as suggested_action
     from flagged
     where dropped or overdue
 )

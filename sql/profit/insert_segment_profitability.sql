@@ -60,8 +60,10 @@ prior_counts as (
         prior_segment as segment,
         period_start,
         count(*) as prior_customers,
-        count(*) filter (where segment = $lapsed and prior_segment <> $lapsed) as lost_customers
-    from members
+        count(*) filter (where segment = $lapsed and prior_segment <> $lapsed) as lost_customers,
+        count(*) filter (where segment = prior_segment) as retained_customers,
+        count(*) filter (where orders > 0) as repeat_customers
+    from member_profit
     where prior_segment is not null
     group by prior_segment, period_start
 ),
@@ -76,8 +78,12 @@ final as (
         coalesce(s.new_customers, 0) as new_customers,
         coalesce(p.prior_customers, 0) as prior_customers,
         coalesce(p.lost_customers, 0) as lost_customers,
+        coalesce(p.retained_customers, 0) as retained_customers,
+        coalesce(p.repeat_customers, 0) as repeat_customers,
         case when coalesce(s.segment, p.segment) <> $lapsed and p.prior_customers > 0
-            then 1 - p.lost_customers / p.prior_customers end as retention_rate,
+            then p.retained_customers / p.prior_customers end as retention_rate,
+        case when coalesce(s.segment, p.segment) <> $lapsed and p.prior_customers > 0
+            then p.repeat_customers / p.prior_customers end as repeat_purchase_rate,
         coalesce(s.revenue, 0) as revenue,
         coalesce(s.cogs, 0) as cogs,
         coalesce(s.cost_to_serve, 0) as cost_to_serve,

@@ -10,7 +10,10 @@ create table if not exists profit.segment_profitability (
     new_customers             bigint         not null,
     prior_customers           bigint         not null,
     lost_customers            bigint         not null,
+    retained_customers        bigint         not null,
+    repeat_customers          bigint         not null,
     retention_rate            double,
+    repeat_purchase_rate      double,
     revenue                   decimal(18, 2) not null,
     cogs                      decimal(18, 2) not null,
     cost_to_serve             decimal(18, 2) not null,
@@ -36,7 +39,10 @@ comment on column profit.segment_profitability.active_customers is 'Of those, cu
 comment on column profit.segment_profitability.new_customers is 'Of those, customers whose first purchase was in the period.';
 comment on column profit.segment_profitability.prior_customers is 'Customers in the segment at the previous period end.';
 comment on column profit.segment_profitability.lost_customers is 'Of prior_customers, those now in the lapsed segment (p_alive below the threshold).';
-comment on column profit.segment_profitability.retention_rate is '1 - lost_customers / prior_customers; null without prior customers and for the lapsed segment.';
+comment on column profit.segment_profitability.retained_customers is 'Of prior_customers, those still in this segment at period_end (not lapsed, not moved to another segment).';
+comment on column profit.segment_profitability.repeat_customers is 'Of prior_customers, those who ordered in the period, whatever their segment now.';
+comment on column profit.segment_profitability.retention_rate is 'retained_customers / prior_customers: the share of the segment''s customers at the start of the period still in it at the end; null without prior customers and for the lapsed segment.';
+comment on column profit.segment_profitability.repeat_purchase_rate is 'repeat_customers / prior_customers: the share of the segment''s customers at the start of the period who bought again in it; null without prior customers and for the lapsed segment.';
 comment on column profit.segment_profitability.revenue is 'Gross sales of the segment''s customers in the period.';
 comment on column profit.segment_profitability.cogs is 'Cost of goods sold (see profit.customer_profit).';
 comment on column profit.segment_profitability.cost_to_serve is 'Cost to serve (see profit.customer_profit).';

@@ -13,6 +13,24 @@ with migration as (
     group by all
 ),
 
+periods as (
+    select distinct period_end, lag(period_end) over (order by period_end) as prior_end
+    from (select distinct period_end from profit.segment_profitability)
+),
+
+saves as (
+    -- customers on a segment's action list at the previous period end who ordered in this period
+    select
+        flagged.segment,
+        periods.period_end as to_date,
+        count(*) filter (where bought.orders > 0) / count(*) as save_rate
+    from profit.at_risk_customers as flagged
+    inner join periods on periods.prior_end = flagged.as_of_date
+    left join profit.customer_profit as bought
+        on bought.customer_id = flagged.customer_id and bought.period_end = periods.period_end
+    group by all
+),
+
 wide as (
     select
         p.segment,
@@ -28,16 +46,20 @@ wide as (
         p.customer_equity::double as customer_equity,
         p.average_clv::double as average_clv,
         p.retention_rate,
+        p.repeat_purchase_rate,
+        saves.save_rate,
         coalesce(m.net_migration, 0)::double as net_migration
     from profit.segment_profitability as p
     left join migration as m on m.segment = p.segment and m.to_date = p.period_end
+    left join saves on saves.segment = p.segment and saves.to_date = p.period_end
 ),
 
 long as (
     select *
     from wide unpivot include nulls (
         value for kpi in (customers, active_customers, revenue, contribution, contribution_per_customer,
-                          share_of_contribution, customer_equity, average_clv, retention_rate, net_migration)
+                          share_of_contribution, customer_equity, average_clv, retention_rate, repeat_purchase_rate,
+                          save_rate, net_migration)
     )
 ),
 

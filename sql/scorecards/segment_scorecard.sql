@@ -25,7 +25,7 @@ comment on table scorecards.segment_scorecard is 'One row per segment, period en
 comment on column scorecards.segment_scorecard.segment is 'Segment name.';
 comment on column scorecards.segment_scorecard.as_of_date is 'Period end (or the as-of date for the current period) the KPI is measured at.';
 comment on column scorecards.segment_scorecard.period_start is 'First day of the period the KPI covers.';
-comment on column scorecards.segment_scorecard.kpi is 'KPI key (customers, active_customers, revenue, contribution, contribution_per_customer, share_of_contribution, customer_equity, average_clv, retention_rate, net_migration).';
+comment on column scorecards.segment_scorecard.kpi is 'KPI key (customers, active_customers, revenue, contribution, contribution_per_customer, share_of_contribution, customer_equity, average_clv, retention_rate, repeat_purchase_rate, save_rate, net_migration).';
 comment on column scorecards.segment_scorecard.label is 'KPI name as shown on the scorecard.';
 comment on column scorecards.segment_scorecard.unit is 'money, count, percent (a share: 0.25 = 25 %) or signed_count.';
 comment on column scorecards.segment_scorecard.manager is 'Segment manager (config); null for the lapsed segment.';

@@ -106,7 +106,7 @@ def test_connect_recipes(small):
     assert "segment_profitability" in inspector.get_table_names(schema="profit")
     assert inspector.get_table_comment("segment_profitability", schema="profit")["text"].startswith("Per segment and period")
     columns = {c["name"]: c for c in inspector.get_columns("segment_profitability", schema="profit")}
-    assert columns["retention_rate"]["comment"].startswith("1 - lost_customers")
+    assert columns["retention_rate"]["comment"].startswith("retained_customers / prior_customers")
     with engine.connect() as connection:
         assert connection.execute(sqlalchemy.text("select count(*) from scorecards.segment_scorecard")).scalar() > 0
     engine.dispose()
@@ -232,6 +232,7 @@ def test_primary_keys_where_the_grain_is_unique():
         "staging.customers": ["customer_id"],
         "profit.segment_profitability": ["segment", "period_start"],
         "profit.segment_migration": ["from_segment", "to_segment", "to_date"],
+        "profit.segment_equity_bridge": ["segment", "period_start"],
         "profit.whale_curve": ["scope", "window_name", "period_start", "customer_share"],
         "profit.whale_curve_summary": ["scope", "window_name", "period_start"],
         "profit.at_risk_customers": ["customer_id", "as_of_date"],

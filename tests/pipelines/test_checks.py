@@ -15,6 +15,7 @@ import pytest
 from models import synthetic
 from pipelines import cli
 from pipelines.warehouse import clv_tables, loading, profit_tables
+from pipelines.warehouse.database import query
 
 PARAMETERS = '{"r": -0.5, "alpha": 1.0, "s": 1.0, "beta": 1.0}'
 
@@ -102,6 +103,10 @@ CASES = [
      "update profit.segment_migration set customers = customers + 1 "
      "where rowid = (select min(rowid) from profit.segment_migration where from_segment <> 'new')", "segment_migration",
      "check segment_migration_rows_add_up on segment_migration: {segment} at {date}: {moved} moved vs {customers} customers"),
+    ("segment_equity_bridge_reconciles", profit_tables, "build_table",
+     "update profit.segment_equity_bridge set value_change = value_change + 0.01 where (segment, period_start) = "
+     "(select (segment, period_start) from profit.segment_equity_bridge order by period_start desc, segment limit 1)",
+     "segment_equity_bridge", "check segment_equity_bridge_reconciles on segment_equity_bridge: 1 bridge(s) do not reconcile"),
 ]
 
 # The checked asset -> an asset after it, which must not run, and its table.
@@ -110,7 +115,8 @@ DOWNSTREAM = {"transactions": ("customers", "staging.customers"), "clv_model": (
               "customer_profit": ("segment_profitability", "profit.segment_profitability"),
               "customer_segments": ("segment_profitability", "profit.segment_profitability"),
               "segment_profitability": ("segment_scorecard", "scorecards.segment_scorecard"),
-              "segment_migration": ("segment_scorecard", "scorecards.segment_scorecard")}
+              "segment_migration": ("segment_scorecard", "scorecards.segment_scorecard"),
+              "segment_equity_bridge": ("segment_scorecard", "scorecards.segment_scorecard")}
 
 
 @pytest.mark.parametrize(("check", "module", "function", "sql", "table", "message"), CASES, ids=[c[0] for c in CASES])
@@ -155,3 +161,16 @@ def test_a_failing_blocking_check_stops_the_run_with_its_message(config_path, ca
     assert any(line.startswith(f"  {message.format(**facts)}") for line in lines), lines  # GX adds examples
     with duckdb.connect(str(config_path.parent / "w.duckdb"), read_only=True) as con:
         assert not con.execute("select * from duckdb_tables() where schema_name || '.' || table_name = ?", [after_table]).fetchall()
+
+
+def test_the_equity_bridge_reconciles_on_synthetic_data(config_path):
+    """The synthetic data acquires customers every month: every flow of the bridge is exercised, and it adds up."""
+    assert cli.main(["run", "--config", str(config_path)]) == 0
+    with duckdb.connect(str(config_path.parent / "w.duckdb"), read_only=True) as con:
+        flows = con.execute("select count(*), sum(acquired_customers), sum(lapsed_customers), sum(migrated_out_customers), "
+                            "sum(migrated_in_customers), sum(abs(value_change)) from profit.segment_equity_bridge").fetchone()
+        assert all(f > 0 for f in flows), flows
+        assert query(con, "profit/check_segment_equity_bridge") == []
+        drift = con.execute("select max(abs(start_equity + acquired - lapsed - migrated_out + migrated_in + value_change "
+                            "- end_equity)) from profit.segment_equity_bridge").fetchone()[0]
+        assert drift == 0

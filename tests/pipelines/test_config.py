@@ -109,3 +109,16 @@ def test_glob_that_matches_nothing(write_config, csv_source):
     cfg = config.load(path)
     with pytest.raises(SourceError, match="no file matches"):
         cfg.source_files(cfg.sources[0])
+
+
+@pytest.mark.parametrize(("at_risk", "message"), [
+    ({"watch": {"vip": ["diamond"]}}, "at_risk.watch.vip: unknown value tiers ['diamond']"),
+    ({"watch": {"vips": ["gold"]}}, "at_risk.watch: unknown segments ['vips']"),
+    ({"actions": [{"action": "call", "segments": ["vip", "nobody"]}]}, "at_risk.actions[0].segments: unknown segments ['nobody']"),
+    ({"actions": [{"action": "call", "reason": "late"}]}, "at_risk.actions[0].reason: Input should be 'any'"),
+    ({"recent_days": -1}, "at_risk.recent_days"),
+])
+def test_action_list_settings_are_checked_and_named(write_config, csv_source, at_risk, message):
+    path = write_config([csv_source(["a,1,2024-01-01,5.00"])], segments=[
+        {"name": "vip", "rule": {"value_tier": ["gold"]}}, {"name": "rest", "catch_all": True}], at_risk=at_risk)
+    assert message in _error(path)

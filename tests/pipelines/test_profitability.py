@@ -10,8 +10,8 @@ from pipelines.warehouse.database import query
 def test_all_profit_tables_are_filled(cdnow_demo):
     con, _ = cdnow_demo
     tables = [r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = 'profit' order by 1").fetchall()]
-    assert tables == ["at_risk_customers", "customer_profit", "customer_segments", "segment_migration",
-                      "segment_profitability", "whale_curve", "whale_curve_summary"]
+    assert tables == ["at_risk_customers", "customer_profit", "customer_segments", "segment_equity_bridge",
+                      "segment_migration", "segment_profitability", "whale_curve", "whale_curve_summary"]
     counts = {t: con.execute(f"select count(*) from profit.{t}").fetchone()[0] for t in tables}  # exact, not an estimate
     assert all(counts[t] > 0 for t in tables), counts
     assert counts["customer_segments"] == con.execute("select count(*) from clv.customer_clv").fetchone()[0]
@@ -49,3 +49,43 @@ def test_segment_check_finds_missing_and_duplicated_customers():
         bad = query(con, "profit/check_customer_segments")
     assert [(r["as_of_date"].isoformat(), r["missing"], r["duplicated"]) for r in bad] == [
         ("2024-03-31", 1, 0), ("2024-06-30", 0, 1)]
+
+
+def test_the_vip_equity_bridge_reconciles_on_cdnow(cdnow_demo):
+    """June 1998: vip starts at $119,722.18 with 1,146 customers; 3 lapse, 118 move out, 113 move in, the 1,025 who
+    stay lose $1,554.86 of CLV; it ends at the segment's equity, $118,439.25, to the cent."""
+    con, _ = cdnow_demo
+    assert query(con, "profit/check_segment_equity_bridge") == []
+    row = con.execute("select start_customers, start_equity, acquired, lapsed_customers, lapsed, migrated_out_customers, "
+                      "migrated_out, migrated_in_customers, migrated_in, stayers, value_change, end_equity "
+                      "from profit.segment_equity_bridge where segment = 'vip' and period_start = '1998-06-01'").fetchone()
+    D = Decimal
+    assert row == (1_146, D("119722.18"), D("0.00"), 3, D("368.40"), 118, D("6188.64"), 113, D("6828.97"), 1_025,
+                   D("-1554.86"), D("118439.25"))
+    assert row[1] + row[2] - row[4] - row[6] + row[8] + row[10] == row[11]
+
+
+def test_cdnow_vip_retention_counts_everyone_who_left(cdnow_demo):
+    """The issue's figure: 121 of June's 1,146 vip customers left the segment (118 to core, 3 lapsed): 89.4 %, where
+    the lapse-only definition said 99.7 %."""
+    con, _ = cdnow_demo
+    row = con.execute("select prior_customers, lost_customers, retained_customers, round(retention_rate, 4), repeat_customers "
+                      "from profit.segment_profitability where segment = 'vip' and period_start = '1998-06-01'").fetchone()
+    assert row == (1_146, 3, 1_025, 0.8944, 442)
+
+
+def test_cdnow_action_lists(cdnow_demo):
+    """Every managed segment has a list ranked from 1, nobody who bought in the last 30 days is on any list, and
+    the lists of every period end are kept."""
+    con, _ = cdnow_demo
+    lists = con.execute("select segment, count(*), min(rank), max(rank), min(days_since_last_purchase) "
+                        "from profit.at_risk_customers where as_of_date = '1998-06-30' group by 1 order by 1").fetchall()
+    assert [(s, lo, hi == n) for s, n, lo, hi, _ in lists] == [("core", 1, True), ("occasional", 1, True), ("vip", 1, True)]
+    assert min(r[4] for r in lists) > 30
+    assert con.execute("select count(distinct as_of_date) from profit.at_risk_customers").fetchone()[0] == 17
+    top = con.execute("select customer_id, expected_loss, suggested_action from profit.at_risk_customers "
+                      "where segment = 'vip' and as_of_date = '1998-06-30' and rank = 1").fetchone()
+    assert top == ("20917", Decimal("322.06"), "service call")
+    save = con.execute("select value from scorecards.segment_scorecard where segment = 'vip' and kpi = 'save_rate' "
+                       "and as_of_date = '1998-06-30'").fetchone()[0]
+    assert save == 53 / 174  # of May's 174 flagged vip customers, 53 bought in June

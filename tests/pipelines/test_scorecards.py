@@ -78,7 +78,11 @@ EXPECTED_TEXT = {
 }
 KPIS_FROM_THE_WAREHOUSE = """
     select customers, active_customers, revenue, contribution, contribution_per_customer, share_of_contribution,
-        customer_equity, customer_equity / customers as average_clv, retention_rate,
+        customer_equity, customer_equity / customers as average_clv, retention_rate, repeat_purchase_rate,
+        (select avg(case when bought.orders > 0 then 1.0 else 0.0 end)
+         from profit.at_risk_customers as flagged
+         left join profit.customer_profit as bought on bought.customer_id = flagged.customer_id and bought.period_start = '2024-02-01'
+         where flagged.segment = $segment and flagged.as_of_date = '2024-01-31') as save_rate,
         (select coalesce(sum(customers) filter (where to_segment = $segment), 0)
               - coalesce(sum(customers) filter (where from_segment = $segment), 0)
          from profit.segment_migration where to_date = '2024-02-29' and from_segment <> to_segment) as net_migration
@@ -89,16 +93,17 @@ KPIS_FROM_THE_WAREHOUSE = """
 def _expected_text(kpi: str, value) -> str:
     if value is None:
         return "n/a"
-    if kpi in ("share_of_contribution", "retention_rate"):
+    if kpi in ("share_of_contribution", "retention_rate", "repeat_purchase_rate", "save_rate"):
         return f"{float(value) * 100:.1f} %".replace("-", "\u2212")
     if kpi == "net_migration":
-        return f"{value:+d}".replace("-", "\u2212")
+        return f"{value:+d}".replace("-", "\u2212") if value else "0"  # zero has no sign
     return EXPECTED_TEXT[kpi].format(value)
 
 
 def test_html_shows_exactly_the_warehouse_figures(site):
     con, cfg, data, index = site
-    assert [p.name for p in sorted(index.parent.iterdir())] == ["index.html", "print.html", "segment-others.html", "segment-vip.html"]
+    assert [p.name for p in sorted(index.parent.iterdir())] == ["actions-others.csv", "actions-vip.csv", "index.html", "print.html",
+                                                                 "segment-others.html", "segment-vip.html"]
     for segment in ("vip", "others"):
         shown = _parse(index.parent / f"segment-{segment}.html").kpi_values
         cursor = con.execute(KPIS_FROM_THE_WAREHOUSE, {"segment": segment})
@@ -111,14 +116,30 @@ def test_html_shows_exactly_the_warehouse_figures(site):
     assert "Assumed costs." in text and "hand-made test costs" in text
 
 
-def test_the_at_risk_table_lists_the_flagged_customer(site):
-    _, _, _, index = site
+def test_the_action_list_shows_the_flagged_customer_and_its_csv_has_the_whole_list(site):
+    con, _, _, index = site
     html = (index.parent / "segment-vip.html").read_text(encoding="utf-8")
-    rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>\s*<td class=\"num\">([^<]*)</td>"
-                      r"<td class=\"num\">(\d+)</td><td class=\"num\">([^<]*)</td></tr>", html)
-    assert rows == [("1", "A", "p_alive drop", "90 % → 60 %", "19", "$100.00")]
+    rows = re.findall(r'<tr data-customer="([^"]*)"><td class="num">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>\s*'
+                      r'<td class="num">([^<]*)</td><td class="num">([^<]*)</td><td>([^<]*)</td>\s*'
+                      r'<td class="num">([^<]*)</td><td class="num">([^<]*)</td><td class="num">(\d+)</td></tr>', html)
+    # A: CLV at stake $100 x (1 - 0.6); one repeat purchase day, so no usual gap
+    assert rows == [("A", "1", "A", "win-back offer", "$40.00", "90 % → 60 %", "p alive fell", "2024-02-10", "–", "19")]
     others = (index.parent / "segment-others.html").read_text(encoding="utf-8")
     assert "No customer of this segment is flagged." in others
+    csv = (index.parent / "actions-vip.csv").read_text(encoding="utf-8").splitlines()
+    assert csv[0].startswith("rank,customer_id,suggested_action,expected_loss,clv_at_stake,p_alive")
+    assert csv[1].startswith("1,A,win-back offer,40.00,100.00,0.6,")
+    assert (index.parent / "actions-others.csv").read_text(encoding="utf-8").count("\n") == 1  # the header only
+
+
+def test_the_page_draws_the_equity_bridge_that_reconciles(site):
+    con, _, _, index = site
+    html = (index.parent / "segment-others.html").read_text(encoding="utf-8")
+    shown = dict(re.findall(r'data-bridge="([^"]+)">([^<]*)<', html))
+    # others in February: start $10 (B), B lapses (−$10), C is acquired ($5): end $5
+    assert shown == {"start": "$10.00", "Acquired": "+$5.00", "Lapsed": "−$10.00", "Moved out": "$0", "Moved in": "$0",
+                     "Value change": "$0", "end": "$5.00"}
+    assert html.count("<svg") == 5  # four trends and the waterfall
 
 
 def test_pages_make_no_external_request_and_have_no_scripts(site):
@@ -156,3 +177,19 @@ def test_cdnow_demo_writes_the_site(cdnow_demo):
     statuses = dict(con.execute("select coalesce(status, 'none'), count(*) from scorecards.segment_scorecard "
                                 "where as_of_date = '1998-06-30' group by 1").fetchall())
     assert statuses["none"] > 0 and sum(statuses.get(s, 0) for s in ("green", "amber", "red")) > 0
+
+
+@pytest.mark.parametrize(("unit", "value", "text"), [
+    ("money", 999.994, "$999.99"), ("money", 1000, "$1,000"), ("money", -18256.4, "−$18,256"), ("money", 2_500_315.63, "$2.50M"),
+    ("money", -0.004, "$0"), ("signed_money", -0.004, "$0"), ("signed_money", 6828.97, "+$6,829"), ("signed_money", -368.4, "−$368.40"),
+    ("percent", -0.00004, "0.0 %"), ("percent", 0.8944, "89.4 %"), ("points", -0.0004, "0.0 pts"), ("points", 0.009, "+0.9 pts"),
+    ("signed_count", 0, "0"), ("signed_count", -8, "−8"),
+])
+def test_one_money_format_per_size_class_and_no_signed_zero(unit, value, text):
+    assert pages.formatter(unit, "$")(value) == text
+
+
+def test_a_change_that_rounds_to_zero_has_no_sign_and_no_arrow():
+    assert pages._change_text(-0.00004, "percent", "$") == "■ 0.0 pts"
+    assert pages._change_text(-1283.2, "money", "$") == "▼ −$1,283"
+    assert pages._change_text(0.009, "percent", "$") == "▲ +0.9 pts"

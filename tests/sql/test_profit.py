@@ -97,3 +97,32 @@ def test_reconciliation_passes_and_fails_on_one_corrupted_row(hand_warehouse):
     con.execute("update profit.segment_profitability set contribution = contribution - 1 where segment = 'vip' and period_start = '2024-01-01'")
     bad = profit_tables.reconcile(con, cfg, as_of, "profit/customer_profit_by_period", "profit/segment_profitability_by_period", ["contribution"])
     assert bad["period_start"].cast(str).to_list() == ["2024-01-01"]
+
+
+def test_segment_equity_bridge(hand_warehouse):
+    """January: everyone acquired. February: A stays in vip and loses 10 of CLV; B lapses out of others (10 at the
+    start) into lapsed (2 at the end); C is acquired by others (5)."""
+    con, _ = hand_warehouse
+    rows = con.execute(
+        "select segment, period_start::varchar, start_date::varchar, start_equity, acquired, lapsed, migrated_out, migrated_in, "
+        "value_change, end_equity, start_customers, acquired_customers, lapsed_customers, migrated_in_customers, stayers, "
+        "end_customers from profit.segment_equity_bridge order by 2, 1").fetchall()
+    z = D("0.00")
+    assert rows == [
+        ("others", "2024-01-01", None, z, D("10.00"), z, z, z, z, D("10.00"), 0, 1, 0, 0, 0, 1),
+        ("vip", "2024-01-01", None, z, D("100.00"), z, z, z, z, D("100.00"), 0, 1, 0, 0, 0, 1),
+        ("lapsed", "2024-02-01", "2024-01-31", z, z, z, z, D("2.00"), z, D("2.00"), 0, 0, 0, 1, 0, 1),
+        ("others", "2024-02-01", "2024-01-31", D("10.00"), D("5.00"), D("10.00"), z, z, z, D("5.00"), 1, 1, 1, 0, 0, 1),
+        ("vip", "2024-02-01", "2024-01-31", D("100.00"), z, z, z, z, D("-10.00"), D("90.00"), 1, 0, 0, 0, 1, 1),
+    ]
+    assert query(con, "profit/check_segment_equity_bridge") == []
+
+
+def test_the_bridge_check_finds_a_cent_out(hand_warehouse):
+    con, _ = hand_warehouse
+    con.execute("update profit.segment_equity_bridge set value_change = value_change + 0.01 "
+                "where segment = 'vip' and period_start = '2024-02-01'")
+    con.execute("update profit.segment_equity_bridge set start_equity = start_equity - 1, acquired = acquired + 1 "
+                "where segment = 'others' and period_start = '2024-02-01'")  # flows still add up; the start does not
+    bad = query(con, "profit/check_segment_equity_bridge")
+    assert [(r["segment"], str(r["period_start"])) for r in bad] == [("others", "2024-02-01"), ("vip", "2024-02-01")]

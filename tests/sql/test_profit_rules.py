@@ -141,11 +141,15 @@ def test_a_missing_marketing_costs_file_names_the_key(build):
         build(["A,a1,2024-01-10,10.00,web,x,1,"], "2024-03-31", marketing={"file": "nothere.parquet"})
 
 
-def _at_risk(hand_warehouse, overdue_factor: float, p_alive_drop: float = 0.9) -> list[tuple]:
-    con, _ = hand_warehouse
-    profit_tables.build_table(con, "at_risk_customers", {"tiers": ["gold"], "p_alive_drop": p_alive_drop, "overdue_factor": overdue_factor})
+def _with_at_risk(cfg: config.Config, **settings) -> config.Config:
+    return cfg.model_copy(update={"at_risk": cfg.at_risk.model_copy(update=settings)})
+
+
+def _at_risk(hand_warehouse, overdue_factor: float, p_alive_drop: float = 0.9, **settings) -> list[tuple]:
+    con, cfg = hand_warehouse
+    profit_tables.build_action_lists(con, _with_at_risk(cfg, overdue_factor=overdue_factor, p_alive_drop=p_alive_drop, **settings))
     return con.execute("select customer_id, reason, days_since_last_purchase, typical_days_between_purchases "
-                       "from profit.at_risk_customers").fetchall()
+                       "from profit.at_risk_customers order by as_of_date, segment, rank").fetchall()
 
 
 def test_overdue_customers_are_at_risk_without_a_p_alive_drop(hand_warehouse):
@@ -168,6 +172,62 @@ def test_a_p_alive_drop_of_exactly_the_threshold_is_not_flagged(hand_warehouse):
 def test_one_repeat_purchase_has_no_rhythm_to_be_overdue_against(hand_warehouse):
     # A has one repeat purchase day in clv.customer_rfm: no typical gap, never overdue.
     assert _at_risk(hand_warehouse, 1.01) == []
+
+
+def test_a_customer_who_bought_11_days_ago_is_never_flagged(hand_warehouse):
+    """The issue's case: bought 11 days ago with a usual gap of 4 days, and p_alive fell. The floor keeps them off."""
+    con, _ = hand_warehouse
+    con.execute("update clv.customer_rfm set frequency = 3, first_purchase = '2024-02-06', last_purchase = '2024-02-18' "
+                "where customer_id = 'A'")  # 3 repeat days in 12 days: a 4-day rhythm, silent 11 days (> 2 x 4)
+    for floor in (11, 14, 30):
+        assert _at_risk(hand_warehouse, 2.0, p_alive_drop=0.2, recent_days=floor) == [], floor
+    assert _at_risk(hand_warehouse, 2.0, p_alive_drop=0.2, recent_days=10) == [("A", "p_alive drop and overdue", 11, 4.0)]
+    assert config.AtRisk().recent_days == 30  # the default floor
+
+
+def _lists(con) -> list[tuple]:
+    return con.execute("select segment, rank, customer_id, current_segment, expected_loss, suggested_action "
+                       "from profit.at_risk_customers order by segment, rank").fetchall()
+
+
+def test_every_segment_has_its_own_list_ranked_by_expected_loss(hand_warehouse):
+    """B lapsed from others in February: they stay on the others list, ranked there from 1, not after vip's A."""
+    con, cfg = hand_warehouse
+    con.execute("insert into clv.customer_rfm values ('B', '2024-02-29', 0, 0, 5.57, 0, '2024-01-20', '2024-01-20', 'weeks')")
+    profit_tables.build_action_lists(con, _with_at_risk(cfg, watch={"others": ["bronze"]}))
+    # A: CLV at stake max(100, 90) x (1 - 0.6) = 40.00; B: max(10, 2) x (1 - 0.05) = 9.50
+    assert _lists(con) == [("others", 1, "B", "lapsed", D("9.50"), "no action"),
+                           ("vip", 1, "A", "vip", D("40.00"), "win-back offer")]
+    # others watches only gold by default here (at_risk.tiers): B is not on any list
+    profit_tables.build_action_lists(con, cfg)
+    assert [r[2] for r in _lists(con)] == ["A"]
+
+
+def test_the_suggested_action_is_the_first_matching_rule(hand_warehouse):
+    con, cfg = hand_warehouse
+    rules = [config.ActionRule(action="call", segments=["others"]),
+             config.ActionRule(action="overdue note", reason="overdue"),
+             config.ActionRule(action="big drop", reason="p_alive_drop", tiers=["gold"], min_expected_loss=40),
+             config.ActionRule(action="email")]
+    profit_tables.build_action_lists(con, _with_at_risk(cfg, actions=rules))
+    assert [r[5] for r in _lists(con)] == ["big drop"]  # 40.00 is at least 40; not overdue; not in others
+    profit_tables.build_action_lists(con, _with_at_risk(cfg, actions=rules[:2] + [rules[2].model_copy(update={"min_expected_loss": 40.01})]))
+    assert [r[5] for r in _lists(con)] == ["no action"]
+
+
+def test_lists_are_kept_per_period_and_the_save_rate_counts_who_bought_again(hand_warehouse):
+    """A is overdue at 2024-01-31 (a 17.5-day rhythm, silent 26 days) and buys on 02-10: vip's February save rate is 1."""
+    from pipelines.site import pages
+
+    con, cfg = hand_warehouse
+    con.execute("insert into clv.customer_rfm values ('A', '2024-01-31', 2, 5.0, 8.7, 50, '2023-12-01', '2024-01-05', 'weeks')")
+    profit_tables.build_action_lists(con, _with_at_risk(cfg, overdue_factor=1.2))
+    rows = con.execute("select as_of_date::varchar, customer_id, reason from profit.at_risk_customers order by 1").fetchall()
+    assert rows == [("2024-01-31", "A", "overdue"), ("2024-02-29", "A", "p_alive drop")]
+    pages.build_scorecard_table(con, cfg)
+    save = con.execute("select as_of_date::varchar, value from scorecards.segment_scorecard "
+                       "where segment = 'vip' and kpi = 'save_rate' order by 1").fetchall()
+    assert save == [("2024-01-31", None), ("2024-02-29", 1.0)]
 
 
 def test_cohort_rules_use_the_acquisition_quarter():
@@ -219,3 +279,18 @@ def test_segment_pnl_boundaries(hand_warehouse):
     unprofitable = con.execute("select unprofitable_customers from profit.whale_curve_summary "
                                "where scope = 'all' and window_name = 'period' and period_start = '2024-02-01'").fetchone()[0]
     assert unprofitable == 1  # B (-0.25); C at exactly 0 is not
+
+
+def test_retention_counts_moves_to_other_segments_and_repeat_purchase_is_beside_it(hand_warehouse):
+    """A moves from vip to others in February without lapsing and buys again: vip retains no one (the old,
+    lapse-only definition said 100 %), while vip's repeat-purchase rate is 100 %."""
+    con, cfg = hand_warehouse
+    con.execute("update clv.customer_clv set value_tier = 'bronze' where customer_id = 'A' and as_of_date = '2024-02-29'")
+    profit_tables.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
+    profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
+    rows = con.execute("select segment, prior_customers, lost_customers, retained_customers, retention_rate, "
+                       "repeat_customers, repeat_purchase_rate from profit.segment_profitability "
+                       "where period_start = '2024-02-01' order by segment").fetchall()
+    assert rows == [("lapsed", 0, 0, 0, None, 0, None),
+                    ("others", 1, 1, 0, 0.0, 0, 0.0),  # B lapsed and did not buy
+                    ("vip", 1, 0, 0, 0.0, 1, 1.0)]
