@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
