@@ -30,6 +30,11 @@ create table if not exists profit.segment_profitability (
     primary key (segment, period_start)
 );
 
+-- Columns added since the first release: a warehouse built before gets them on its next run.
+alter table profit.segment_profitability add column if not exists retained_customers bigint;
+alter table profit.segment_profitability add column if not exists repeat_customers bigint;
+alter table profit.segment_profitability add column if not exists repeat_purchase_rate double;
+
 comment on table profit.segment_profitability is 'Per segment and period: customers, activity, P&L and customer equity. Customers count in the segment they are in at the period end; summed over segments the P&L equals the ledger.';
 comment on column profit.segment_profitability.segment is 'Segment name.';
 comment on column profit.segment_profitability.period_start is 'First day of the period.';
