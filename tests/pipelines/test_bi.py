@@ -308,3 +308,35 @@ def test_the_readme_connect_recipes_run_as_written(tmp_path):
         else:
             continue  # output shown, not run
         assert done.returncode == 0, (code, done.stderr)
+
+
+def test_the_semantic_layer_model_gives_the_scorecards_figures(cdnow_demo):
+    """docs/metrics.yml, evaluated per segment and period end over profit.segment_profitability, equals the scorecard."""
+    import yaml
+
+    from pipelines.site.kpis import BY_NAME
+
+    con, _ = cdnow_demo
+    text = (REPO / "docs" / "metrics.yml").read_text(encoding="utf-8")
+    assert docs.section(REPO / "docs" / "metrics.yml", docs.METRICS_START, docs.METRICS_END) == docs.render_metrics()
+    measures = yaml.safe_load(text)["cubes"][0]["measures"]
+    as_sql = {}
+    for m in measures:  # Cube's SQL as DuckDB's: a sum with its filters, a number from the sums it names
+        if m["type"] == "sum":
+            where = " and ".join(f["sql"].replace("{CUBE}.", "") for f in m.get("filters", [])) or "true"
+            as_sql[m["name"]] = f"sum({m['sql']}) filter (where {where})"
+        else:
+            as_sql[m["name"]] = re.sub(r"\{(\w+)\}", lambda ref: f"({as_sql[ref.group(1)]})", m["sql"])
+    shown = [name for name in as_sql if name in BY_NAME]
+    assert {"customers", "revenue", "contribution_per_customer", "retention_rate", "average_clv"} <= set(shown)
+    rows = con.execute(f"select segment, period_end, {', '.join(f'{as_sql[n]} as {n}' for n in shown)} "
+                       "from profit.segment_profitability group by all").fetchall()
+    scorecard = {(r[0], r[1], r[2]): r[3] for r in con.execute(
+        "select segment, as_of_date, kpi, value from scorecards.segment_scorecard").fetchall()}
+    assert len(rows) > 50
+    for segment, period_end, *values in rows:
+        for name, value in zip(shown, values):
+            expected = scorecard[(segment, period_end, name)]
+            to_the_cent = 0.005 if BY_NAME[name].unit == "money" else 1e-9  # the P&L stores per-customer money in cents
+            assert (value is None and expected is None) or float(value) == pytest.approx(expected, abs=to_the_cent), \
+                (segment, period_end, name)
