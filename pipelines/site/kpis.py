@@ -20,22 +20,21 @@ class Kpi:
     definition: str
     measure: str | None = None  # the column of profit.segment_profitability that is this KPI, or its numerator
     per: str | None = None  # its denominator there: across segments the KPI is sum(measure) / sum(per)
+    elsewhere: str | None = None  # the formula of a KPI not made from profit.segment_profitability
+    summed: bool = False  # whether such a KPI adds up across segments
 
     @property
     def formula(self) -> str:
         """How the KPI is computed from profit.segment_profitability, or where it comes from otherwise."""
         if self.measure is None:
-            return {"share_of_contribution": "contribution / the contribution of all segments in the period",
-                    "save_rate": "flagged customers who ordered in the period / customers on the action list "
-                                 "(profit.at_risk_customers) at the previous period end",
-                    "net_migration": "customers who joined − customers who left (profit.segment_migration)"}[self.name]
+            return self.elsewhere
         return f"{self.measure} / {self.per}" if self.per else self.measure
 
     @property
     def across_segments(self) -> str:
         """How the segments' values combine into a total."""
         if self.measure is None:
-            return "sum" if self.name == "net_migration" else "not combined: computed per segment"
+            return "sum" if self.summed else "not combined: computed per segment"
         return f"sum({self.measure}) / sum({self.per})" if self.per else "sum"
 
 
@@ -49,7 +48,8 @@ KPIS = [
     Kpi("contribution_per_customer", "Contribution per customer", "money", "higher", "Contribution divided by customers.",
         "contribution", "customers"),
     Kpi("share_of_contribution", "Share of contribution", "percent", "higher",
-        "The segment's contribution as a share of all segments' contribution in the period."),
+        "The segment's contribution as a share of all segments' contribution in the period.",
+        elsewhere="contribution / the contribution of all segments in the period"),
     Kpi("customer_equity", "Customer equity", "money", "higher",
         "Sum of the customers' lifetime value (discounted expected margin over the CLV horizon) at the period end.",
         "customer_equity"),
@@ -61,9 +61,12 @@ KPIS = [
         "Share of the segment's customers at the start of the period who ordered in the period.",
         "repeat_customers", "prior_customers"),
     Kpi("save_rate", "Save rate", "percent", "higher",
-        "Share of the customers on the segment's action list at the start of the period who ordered in the period."),
+        "Share of the customers on the segment's action list at the start of the period who ordered in the period.",
+        elsewhere="flagged customers who ordered in the period / customers on the action list (profit.at_risk_customers) "
+                  "at the previous period end"),
     Kpi("net_migration", "Net migration", "signed_count", "higher",
-        "Customers who joined the segment in the period (new or from other segments) minus those who left it."),
+        "Customers who joined the segment in the period (new or from other segments) minus those who left it.",
+        elsewhere="customers who joined − customers who left (profit.segment_migration)", summed=True),
 ]
 KPI_NAMES = [k.name for k in KPIS]
 BY_NAME = {k.name: k for k in KPIS}
