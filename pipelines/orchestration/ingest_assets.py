@@ -7,7 +7,7 @@ from pydantic import Field
 from pipelines.errors import SegprofError
 from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
-from pipelines.warehouse import loading, sharding
+from pipelines.warehouse import calendar, loading, sharding
 from pipelines.warehouse.database import query
 
 TRANSACTIONS = dg.AssetKey("transactions")
@@ -57,7 +57,7 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
             context.log.warning(f"source {file['source']}: {file['source_file']} no longer matches the source; its "
                                 f"{file['accepted']:,} accepted and {file['rejected']:,} rejected rows were removed")
         if changed:
-            periods = ", ".join(loading.period_label(p, settings.profit.period) for p in changed)
+            periods = ", ".join(calendar.period_label(p, settings.profit.period) for p in changed)
             if settings.history.restatement == "forbid":
                 raise SegprofError(
                     f"inputs changed in closed periods: {periods}; history.restatement is 'forbid' in {settings.file}, so "
@@ -85,7 +85,7 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
                 "files_read": sum(l.files_read for l in loads),
                 "files_unchanged": sum(l.files_unchanged for l in loads),
                 "files_removed": dg.MetadataValue.md(markdown_table(pl.DataFrame(removed)) if removed else "None."),
-                "inputs_changed": ", ".join(loading.period_label(p, settings.profit.period) for p in changed) or "none",
+                "inputs_changed": ", ".join(calendar.period_label(p, settings.profit.period) for p in changed) or "none",
                 "sources": dg.MetadataValue.md(markdown_table(per_source)),
             },
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from models.clv import MODEL_NAMES
-from pipelines.warehouse import loading
+from pipelines.warehouse import calendar
 from pipelines.warehouse.database import query
 
 
@@ -43,7 +43,7 @@ def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = Non
             rows.append(("source files", f"{files['read']:,} read, {files['unchanged']:,} unchanged"
                          + (f", {files['removed']:,} removed with their rows (see meta.source_files)" if files["removed"] else "")))
         if "meta.period_fingerprints" in tables and built("transactions"):
-            changed = [loading.period_label(r["period_start"], config.profit.period) for r in query(con, "ingest/changed_periods")]
+            changed = [calendar.period_label(r["period_start"], config.profit.period) for r in query(con, "ingest/changed_periods")]
             if changed:
                 rows.append(("inputs changed", ", ".join(changed)))
     rows += [("seconds", f"{seconds:.1f}"), ("warehouse", duckdb.database)]

@@ -32,6 +32,19 @@ def next_period_start(day: dt.date, period: str) -> dt.date:
     return dt.date(start.year + year, month + 1, 1)
 
 
+def period_starts(first: dt.date, last: dt.date, period: str) -> list[dt.date]:
+    """The first day of every period from the one holding `first` to the one holding `last`."""
+    starts = [period_start(first, period)]
+    while (start := next_period_start(starts[-1], period)) <= last:
+        starts.append(start)
+    return starts
+
+
+def period_label(start: dt.date, period: str) -> str:
+    """1998-03 for a month, 1998Q1 for a quarter."""
+    return f"{start:%Y-%m}" if period == "month" else f"{start.year}Q{(start.month - 1) // 3 + 1}"
+
+
 def trailing_year_start(as_of: dt.date) -> dt.date:
     """The first day of the month eleven months before the as-of date's: the trailing twelve months start there."""
     year, month = divmod(as_of.year * 12 + as_of.month - 1 - 11, 12)

@@ -421,11 +421,6 @@ def load_transactions(con: duckdb.DuckDBPyConnection, config: Config, loaded_at:
     return [load_source(con, config, source, loaded_at, shard, full_refresh, run_id) for source in config.sources]
 
 
-def period_label(start: dt.date, period: str) -> str:
-    """1998-03 for a month, 1998Q1 for a quarter."""
-    return f"{start:%Y-%m}" if period == "month" else f"{start.year}Q{(start.month - 1) // 3 + 1}"
-
-
 def record_period_fingerprints(con: duckdb.DuckDBPyConnection, config: Config, run_id: str | None = None,
                                computed_at: dt.datetime | None = None) -> list[dt.date]:
     """Fingerprint every period's accepted transactions into meta.period_fingerprints and compare each with the last
@@ -437,12 +432,8 @@ def record_period_fingerprints(con: duckdb.DuckDBPyConnection, config: Config, r
         return []
     period = config.profit.period
     first = query(con, "ingest/first_fingerprinted_period")[0]["period_start"]
-    day = calendar.period_start(min(dates.first_date, first or dates.first_date), period)
-    starts, ends = [], []
-    while day <= dates.as_of:
-        starts.append(day)
-        day = calendar.next_period_start(day, period)
-        ends.append(day - dt.timedelta(days=1))
+    starts = calendar.period_starts(min(dates.first_date, first or dates.first_date), dates.as_of, period)
+    ends = [calendar.next_period_start(start, period) - dt.timedelta(days=1) for start in starts]
     run(con, "ingest/compare_period_fingerprints", {
         "period_starts": starts, "period_ends": ends, "as_of": dates.as_of, "run_id": run_id,
         "computed_at": computed_at or dt.datetime.now().replace(microsecond=0),

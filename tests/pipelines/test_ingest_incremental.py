@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipelines import config
-from pipelines.warehouse import loading
+from pipelines.warehouse import calendar, loading
 from pipelines.warehouse.database import replace_rows, run
 
 HEADER = "customer_id,order_id,order_date,amount"
@@ -273,7 +273,7 @@ def test_an_emptied_closed_period_is_reported(con, write_config, tmp_path):
     (tmp_path / "orders-1.csv").unlink()
     _load(con, cfg, SECOND)
     assert loading.record_period_fingerprints(con, cfg) == [dt.date(2024, 1, 1)]
-    assert loading.period_label(dt.date(2024, 1, 1), "quarter") == "2024Q1"
+    assert calendar.period_label(dt.date(2024, 1, 1), "quarter") == "2024Q1"
 
 
 
