@@ -185,6 +185,12 @@ class Clv(_Strict):
     annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
     """Discount rate of future margin, applied monthly at (1 + rate)^(1/12) - 1."""
     margin_rate: float = Field(default=0.30, gt=0, le=1, description="Share of revenue kept as margin.")
+    interval_level: float = Field(default=0.80, gt=0, lt=1)
+    """Coverage of the intervals of CLV, p_alive and segment equity, from the parameters' sampling distribution (docs/clv.md)."""
+    interval_draws: int = Field(default=100, ge=20, le=10_000)
+    """Parameter draws the intervals are taken from: more are steadier and cost proportionally more."""
+    interval_seed: int = Field(default=0, ge=0)
+    """Seed of the parameter draws: a rerun on the same data gives the same intervals."""
     penalizer: float = Field(default=0.0, ge=0)
     """lifetimes' L2 penalizer on the model parameters; 0 = plain maximum likelihood."""
     min_repeat_customers: int = Field(default=10, ge=1)

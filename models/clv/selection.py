@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import polars as pl
 
-from models.clv import predictive, validation
+from models.clv import intervals, predictive, validation
 from models.clv.fits import MODEL_NAMES, Fit, ModelError, failed
 from models.clv.purchase import evaluation_point, expected_purchases, fit_purchase_model
 from models.clv.rfm import compress, customers, frequency_monetary_correlation, weighted_correlation, weights
@@ -312,6 +312,10 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
         warnings.append(f"{MODEL_NAMES[chosen]} on all data up to {as_of} not chosen: {purchase.note}")
     else:
         raise ModelError(problems[0])  # why the best-ranked model could not be used
+    purchase = intervals.with_covariance(purchase, final)
+    if purchase.covariance is None:
+        warnings.append(f"{MODEL_NAMES[purchase.model]}: the log-likelihood's Hessian is not positive definite at the fit, "
+                        "so there are no standard errors and no intervals")
     records.append(Record("final", purchase, True, {"note": "; ".join(warnings) or None}))
 
     correlation = frequency_monetary_correlation(final)
@@ -319,7 +323,7 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
         warnings.append(warning)
     records.append(_spend_calibration_record(calibration, penalizer, min_repeat_customers))
     try:
-        spend = fit_spend_model(final, penalizer, min_repeat_customers)
+        spend = intervals.with_covariance(fit_spend_model(final, penalizer, min_repeat_customers), final)
     except ModelError as exc:
         spend = failed("gamma_gamma", exc, customers(final))
     records.append(Record("final", spend, spend.converged, {"frequency_monetary_correlation": correlation}))

@@ -57,6 +57,8 @@ def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: st
         "stage": stage,
         "model": fit.model,
         "parameters": json.dumps(fit.params) if fit.params else None,
+        "parameter_standard_errors": json.dumps(errors) if (errors := clv_models.intervals.standard_errors(fit)) else None,
+        "parameter_covariance": json.dumps(fit.covariance) if fit.covariance is not None else None,
         "log_likelihood": fit.log_likelihood if math.isfinite(fit.log_likelihood) else None,
         "converged": fit.converged,
         "n_customers": fit.n_customers,
@@ -161,11 +163,26 @@ def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> tuple[clv_mod
     spend = [r for r in rows if r["model"] in ("gamma_gamma", "empirical_mean")]
 
     def fit(r: dict) -> clv_models.Fit:
-        return clv_models.Fit(r["model"], json.loads(r["parameters"]), float("nan"), True, 0, 0, 0.0)
+        covariance = json.loads(r["parameter_covariance"]) if r["parameter_covariance"] else None
+        return clv_models.Fit(r["model"], json.loads(r["parameters"]), float("nan"), True, 0, 0, 0.0, covariance=covariance)
 
     gg = next((fit(r) for r in spend if r["model"] == "gamma_gamma"), None)
     fallback = next((json.loads(r["parameters"])["mean"] for r in spend if r["model"] == "empirical_mean"), 0.0)
     return fit(purchase[0]), gg, fallback, purchase[0]["run_id"]
+
+
+def interval_settings(config: Config, fallback_order_value: float) -> clv_models.intervals.IntervalSettings:
+    """How customers are scored, and how the intervals of their scores are drawn (config clv)."""
+    s = config.clv
+    return clv_models.intervals.IntervalSettings(config.time_unit, s.horizon_months, s.annual_discount_rate, s.margin_rate,
+                                                 fallback_order_value, s.interval_level, s.interval_draws, s.interval_seed)
+
+
+def with_intervals(scored: pl.DataFrame, purchase: clv_models.Fit, spend: clv_models.Fit | None, fallback: float,
+                   config: Config) -> pl.DataFrame:
+    """Scores with clv_low/high and p_alive_low/high from the fits' parameter draws (models.clv.intervals)."""
+    bounds = clv_models.intervals.customer_intervals(purchase, spend, scored, interval_settings(config, fallback))
+    return scored.join(bounds, on=["frequency", "recency", "t", "monetary_value"], how="left")
 
 
 def score_customers(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> pl.DataFrame:
@@ -184,6 +201,7 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, dates: list[
     for as_of in dates:
         scored = clv_models.score(purchase, spend, load_rfm(con, as_of), config.time_unit, settings.horizon_months,
                                   settings.annual_discount_rate, settings.margin_rate, fallback)
+        scored = with_intervals(scored, purchase, spend, fallback, config)
         tiers = clv_models.value_tiers(scored["clv"].to_numpy(), scored["p_alive"].to_numpy(),
                                        [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
                                        settings.inactive_below_p_alive)

@@ -8,10 +8,11 @@ import duckdb
 import polars as pl
 
 from models import segments as segment_models
+from models.clv import intervals
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
-from pipelines.warehouse import calendar
-from pipelines.warehouse.database import create_tables, frame, registered, replace_rows, Rows, run, write_tables
+from pipelines.warehouse import calendar, clv_tables
+from pipelines.warehouse.database import create_tables, frame, query, registered, replace_rows, Rows, run, write_tables
 
 
 def _rates(prefix: str, table: RateTable) -> dict:
@@ -100,6 +101,25 @@ def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, date
         con.unregister("_customer_segments")
     replace_rows(con, "profit.customer_segments", source="_staged_customer_segments")
     return assigned
+
+
+def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> pl.DataFrame:
+    """Per segment and scoring date: equity_low/high, the interval of the segment's summed CLV over the parameter
+    draws that give the customers' CLV intervals (the same fits, settings and seed); none without
+    a recorded fit (CLV written by other means), and the intervals are then null."""
+    if not query(con, "clv/chosen_models", {"as_of": dates[-1]}):
+        return pl.DataFrame(schema={"segment": pl.String, "as_of_date": pl.Date, "equity_low": pl.Float64, "equity_high": pl.Float64})
+    purchase, spend, fallback, _ = clv_tables.chosen_fits(con, dates[-1])
+    settings = clv_tables.interval_settings(config, fallback)
+    return pl.concat([intervals.group_equity_intervals(purchase, spend, frame(con, "profit/segment_rfm", {"as_of": as_of}),
+                                                       ["segment", "as_of_date"], settings) for as_of in dates])
+
+
+def build_segment_profitability(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """profit.segment_profitability, with each segment's customer equity interval."""
+    equity = segment_equity_intervals(con, config, calendar.read(con, config).scoring_dates)
+    with registered(con, _segment_equity_intervals=equity):
+        build_table(con, "segment_profitability", {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.costs_assumed})
 
 
 def build_table(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> None:

@@ -12,8 +12,18 @@ create table if not exists clv.customer_clv (
     purchase_model       varchar        not null,
     spend_model          varchar        not null,
     horizon_months       integer        not null,
-    run_id               varchar        not null
+    run_id               varchar        not null,
+    clv_low              decimal(18, 2),
+    clv_high             decimal(18, 2),
+    p_alive_low          double,
+    p_alive_high         double
 );
+
+-- Columns added since the first release: a warehouse built before gets them on its next run.
+alter table clv.customer_clv add column if not exists clv_low decimal(18, 2);
+alter table clv.customer_clv add column if not exists clv_high decimal(18, 2);
+alter table clv.customer_clv add column if not exists p_alive_low double;
+alter table clv.customer_clv add column if not exists p_alive_high double;
 
 comment on table clv.customer_clv is 'Per customer and as-of date: probability alive, expected purchases and order value, discounted CLV and value tier.';
 comment on column clv.customer_clv.customer_id is 'Customer identifier.';
@@ -22,6 +32,10 @@ comment on column clv.customer_clv.p_alive is 'Probability the customer is still
 comment on column clv.customer_clv.expected_purchases is 'Expected repeat purchases over the next horizon_months.';
 comment on column clv.customer_clv.expected_order_value is 'Gamma-Gamma expected spend per future purchase; one-time buyers get the population mean; a mean repeat spend at or below zero is taken as zero.';
 comment on column clv.customer_clv.clv is 'Discounted expected margin over horizon_months: margin rate x expected order value x expected purchases per month, discounted monthly at (1 + annual rate)^(1/12) - 1.';
+comment on column clv.customer_clv.clv_low is 'Lower end of the CLV interval (config clv.interval_level, default 80 %): the quantile of the customer''s CLV over draws of the model parameters from their sampling distribution (docs/clv.md); parameter uncertainty only, not the customer''s own randomness; null when the fit has no standard errors.';
+comment on column clv.customer_clv.clv_high is 'Upper end of the CLV interval, as clv_low.';
+comment on column clv.customer_clv.p_alive_low is 'Lower end of the p_alive interval over the same parameter draws as clv_low.';
+comment on column clv.customer_clv.p_alive_high is 'Upper end of the p_alive interval, as p_alive_low.';
 comment on column clv.customer_clv.value_tier is 'CLV pyramid among active customers (config clv.value_tiers, default platinum top 1%, gold next 4%, silver next 15%, bronze the rest); inactive when p_alive is below the configured threshold.';
 comment on column clv.customer_clv.purchase_model is 'Purchase model that scored the customer (bgnbd, paretonbd, mbgnbd).';
 comment on column clv.customer_clv.spend_model is 'Spend model: gamma_gamma, or empirical_mean when Gamma-Gamma could not be fitted.';
