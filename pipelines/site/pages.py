@@ -19,7 +19,7 @@ from pipelines.warehouse.database import create_tables, query, registered, repla
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_TEXT = {"green": ("✓", "On target"), "amber": ("!", "Near target"), "red": ("✕", "Off target"), None: ("–", "No target")}
-INTERVAL_DEFINITION = ("The equity interval is where the segment's customer equity lies with {level:.0%} probability given how "
+INTERVAL_DEFINITION = ("The equity interval is where the segment's customer equity lies with {level_percent:.0f} % probability given how "
                        "precisely the CLV model's parameters are estimated (docs/clv.md); it does not cover customers' own chance.")
 TREND_KPIS = ("contribution", "customers", "customer_equity", "retention_rate")
 # The equity bridge's flows: label, column, customers column, sign (lapsed and migrated out are stored as amounts lost).
@@ -125,7 +125,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         if interval is None or interval["customer_equity_low"] is None:
             return None
         fmt = formatter("money", currency)
-        return f"{config.clv.interval_level:.0%} interval {fmt(float(interval['customer_equity_low']))} – " \
+        return f"{config.clv.interval_level * 100:.0f} % interval {fmt(float(interval['customer_equity_low']))} – " \
                f"{fmt(float(interval['customer_equity_high']))}"
 
     def tiles(segment: str) -> list[dict]:
@@ -250,7 +250,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "lapsed": config.lapsed_segment,
         "p_alive_threshold": config.clv.inactive_below_p_alive,
         "horizon_months": config.clv.horizon_months,
-        "interval_definition": INTERVAL_DEFINITION.format(level=config.clv.interval_level),
+        "interval_definition": INTERVAL_DEFINITION.format(level_percent=config.clv.interval_level * 100),
         "recent_days": config.at_risk.recent_days,
         "top_actions": config.scorecards.top_at_risk,
         "generated": dt.datetime.now().replace(microsecond=0),
