@@ -130,3 +130,14 @@ def test_bgnbd_draws_at_once_equal_scoring_each_draw(cdnow_summary, fits):
         one = triple_values(clv.Fit("bgnbd", params, 0.0, True, 0, 0, 0.0), f, r, t, "weeks", 12, 0.10)
         np.testing.assert_allclose(p_alive[d], one[0], rtol=1e-12)
         np.testing.assert_allclose(discounted[d], one[2], rtol=1e-10)
+
+
+@pytest.mark.parametrize("model", ["paretonbd", "mbgnbd"])
+def test_other_purchase_models_draw_one_at_a_time(cdnow_summary, fits, model):
+    purchase = intervals.with_covariance(clv.fit_purchase_model(model, cdnow_summary), cdnow_summary)
+    settings = replace(SETTINGS, draws=20)
+    bounds = intervals.customer_intervals(purchase, fits[1], cdnow_summary, settings)
+    scored = clv.score(purchase, fits[1], cdnow_summary, "weeks", 12, 0.10, 0.3).join(bounds, on=KEYS)
+    assert scored["clv_low"].null_count() == 0
+    assert (scored["clv_low"] < scored["clv_high"]).all()
+    assert scored.select((pl.col("clv") - pl.col("clv_low")).min())[0, 0] > -1e-6 * scored["clv"].max()
