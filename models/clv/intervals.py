@@ -192,10 +192,10 @@ def _bgnbd_values(draws: list[dict[str, float]], f: np.ndarray, r: np.ndarray, t
                 ln_hyp[bad] = (np.log(hyp2f1(cc[bad] - ca[bad], cc[bad] - cb[bad], cc[bad], z[bad]))
                                + (cc[bad] - ca[bad] - cb[bad]) * np.log(1 - z[bad]))
             numerator = (a + b + x - 1) / (a - 1) * (1 - np.exp(ln_hyp + (rr + x) * np.log((alpha + T) / (alpha + h + T))))
-            expected = numerator[:, inverse] / denominator
-            discounted = discounted + (expected - previous) / (1 + monthly_rate) ** month
-            previous = expected
-    return np.clip(1 / denominator, 0.0, 1.0), discounted
+            # the denominator does not depend on the horizon: discount per pair, spread to the triples once
+            discounted = discounted + (numerator - previous) / (1 + monthly_rate) ** month
+            previous = numerator
+    return np.clip(1 / denominator, 0.0, 1.0), discounted[:, inverse] / denominator
 
 
 def _purchase_values(purchase: Fit, draws: list[dict[str, float]], f: np.ndarray, r: np.ndarray, t: np.ndarray,
