@@ -118,8 +118,9 @@ def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config, dat
 def build_segment_profitability(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """profit.segment_profitability, with each segment's customer equity interval."""
     equity = segment_equity_intervals(con, config, calendar.read(con, config).scoring_dates)
-    with registered(con, _segment_equity_intervals=equity):
-        build_table(con, "segment_profitability", {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.costs_assumed})
+    with registered(con, _equity_intervals=equity):
+        run(con, "profit/segment_equity_intervals")
+    build_table(con, "segment_profitability", {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.costs_assumed})
 
 
 def build_table(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> None:
