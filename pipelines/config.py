@@ -191,6 +191,9 @@ class Clv(_Strict):
     """Parameter draws the intervals are taken from: more are steadier and cost proportionally more."""
     interval_seed: int = Field(default=0, ge=0)
     """Seed of the parameter draws: a rerun on the same data gives the same intervals."""
+    interval_dates: Literal["latest", "all"] = "latest"
+    """Scoring dates that get intervals: the latest (the as-of date; earlier period ends have none), or all of them,
+    at about the cost of the draws per date (docs/clv.md)."""
     penalizer: float = Field(default=0.0, ge=0)
     """lifetimes' L2 penalizer on the model parameters; 0 = plain maximum likelihood."""
     min_repeat_customers: int = Field(default=10, ge=1)

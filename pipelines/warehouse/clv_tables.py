@@ -179,8 +179,11 @@ def interval_settings(config: Config, fallback_order_value: float) -> clv_models
 
 
 def with_intervals(scored: pl.DataFrame, purchase: clv_models.Fit, spend: clv_models.Fit | None, fallback: float,
-                   config: Config) -> pl.DataFrame:
-    """Scores with clv_low/high and p_alive_low/high from the fits' parameter draws (models.clv.intervals)."""
+                   config: Config, latest: bool) -> pl.DataFrame:
+    """Scores with clv_low/high and p_alive_low/high from the fits' parameter draws (models.clv.intervals): at the
+    latest scoring date, or at every one with clv.interval_dates all; null elsewhere."""
+    if not (latest or config.clv.interval_dates == "all"):
+        return scored.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("clv_low", "clv_high", "p_alive_low", "p_alive_high"))
     bounds = clv_models.intervals.customer_intervals(purchase, spend, scored, interval_settings(config, fallback))
     return scored.join(bounds, on=["frequency", "recency", "t", "monetary_value"], how="left")
 
@@ -201,7 +204,7 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, dates: list[
     for as_of in dates:
         scored = clv_models.score(purchase, spend, load_rfm(con, as_of), config.time_unit, settings.horizon_months,
                                   settings.annual_discount_rate, settings.margin_rate, fallback)
-        scored = with_intervals(scored, purchase, spend, fallback, config)
+        scored = with_intervals(scored, purchase, spend, fallback, config, as_of == dates[-1])
         tiers = clv_models.value_tiers(scored["clv"].to_numpy(), scored["p_alive"].to_numpy(),
                                        [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
                                        settings.inactive_below_p_alive)

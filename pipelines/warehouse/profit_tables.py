@@ -117,7 +117,8 @@ def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config, dat
 
 def build_segment_profitability(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     """profit.segment_profitability, with each segment's customer equity interval."""
-    equity = segment_equity_intervals(con, config, calendar.read(con, config).scoring_dates)
+    dates = calendar.read(con, config).scoring_dates
+    equity = segment_equity_intervals(con, config, dates if config.clv.interval_dates == "all" else dates[-1:])
     with registered(con, _equity_intervals=equity):
         run(con, "profit/segment_equity_intervals")
     build_table(con, "segment_profitability", {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.costs_assumed})

@@ -32,7 +32,7 @@ comment on column clv.customer_clv.p_alive is 'Probability the customer is still
 comment on column clv.customer_clv.expected_purchases is 'Expected repeat purchases over the next horizon_months.';
 comment on column clv.customer_clv.expected_order_value is 'Gamma-Gamma expected spend per future purchase; one-time buyers get the population mean; a mean repeat spend at or below zero is taken as zero.';
 comment on column clv.customer_clv.clv is 'Discounted expected margin over horizon_months: margin rate x expected order value x expected purchases per month, discounted monthly at (1 + annual rate)^(1/12) - 1.';
-comment on column clv.customer_clv.clv_low is 'Lower end of the CLV interval (config clv.interval_level, default 80 %): the quantile of the customer''s CLV over draws of the model parameters from their sampling distribution (docs/clv.md); parameter uncertainty only, not the customer''s own randomness; null when the fit has no standard errors.';
+comment on column clv.customer_clv.clv_low is 'Lower end of the CLV interval (config clv.interval_level, default 80 %): the quantile of the customer''s CLV over draws of the model parameters from their sampling distribution (docs/clv.md); parameter uncertainty only, not the customer''s own randomness; null when the fit has no standard errors, and before the latest as-of date unless config clv.interval_dates is all.';
 comment on column clv.customer_clv.clv_high is 'Upper end of the CLV interval, as clv_low.';
 comment on column clv.customer_clv.p_alive_low is 'Lower end of the p_alive interval over the same parameter draws as clv_low.';
 comment on column clv.customer_clv.p_alive_high is 'Upper end of the p_alive interval, as p_alive_low.';
