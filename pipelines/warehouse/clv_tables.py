@@ -39,7 +39,8 @@ def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: li
     """RFM at every scoring date, replacing what clv.customer_rfm held for those dates, in one transaction."""
     create_tables(con, "clv/customer_rfm")
     run(con, "clv/rfm")
-    params = {"dates": dates, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit}
+    params = {"dates": dates, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit,
+              "purchase_day": config.clv.purchase_day}
     replace_rows(con, "clv.customer_rfm", "clv/insert_customer_rfm", params, scope("as_of_date", *dates))
 
 
@@ -88,8 +89,8 @@ def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> St
     run(con, "clv/rfm")
     run(con, "clv/calibration_holdout")
     days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
-    origins = [frame(con, "clv/calibration_statistics", {"calibration_end": end, "holdout_end": holdout_end,
-                                                         "days_per_unit": days_per_unit}).with_columns(origin=pl.lit(i))
+    origins = [frame(con, "clv/calibration_statistics", {"calibration_end": end, "holdout_end": holdout_end, "days_per_unit": days_per_unit,
+                                                         "purchase_day": config.clv.purchase_day}).with_columns(origin=pl.lit(i))
                for i, (end, holdout_end) in enumerate(w.origins)]
     return Statistics(calibration=pl.concat(origins), final=frame(con, "clv/final_statistics", {"as_of": w.as_of}))
 
@@ -99,7 +100,8 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
     """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the as-of date
     (models.clv.selection decides); every fit is recorded in clv.model_runs."""
     settings = config.clv
-    fallback = query(con, "clv/mean_purchase_day_value", {"as_of": w.as_of})[0]["mean_value"] or 0.0
+    run(con, "clv/rfm")  # the customer_days macro: purchase days under the configured policy
+    fallback = query(con, "clv/mean_purchase_day_value", {"as_of": w.as_of, "purchase_day": settings.purchase_day})[0]["mean_value"] or 0.0
     selection = clv_models.select_models(
         stats.calibration, stats.final, model=settings.model, candidates=settings.candidates,
         holdout_duration=w.holdout_days / clv_models.DAYS_PER_UNIT[config.time_unit], fallback_order_value=fallback,
@@ -122,7 +124,8 @@ def _tracking(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, select
     each purchase model's calibration fit at forecast origin 0."""
     fits = [r.fit for r in selection.records
             if r.stage == "calibration" and r.metrics.get("origin") == 0 and r.fit.model in clv_models.FITTERS and r.fit.usable]
-    params = {"first_date": w.first_date, "calibration_end": w.calibration_end, "holdout_end": w.holdout_end}
+    params = {"first_date": w.first_date, "calibration_end": w.calibration_end, "holdout_end": w.holdout_end,
+              "purchase_day": config.clv.purchase_day}
     cohort = frame(con, "clv/tracking_acquisitions", params)
     actual = frame(con, "clv/tracking_repeat_purchases", params)
     if not fits or not cohort.height:
@@ -183,7 +186,8 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, dates: list[
     run(con, "clv/staged_customer_clv")
     for as_of in dates:
         scored = clv_models.score(purchase, spend, load_rfm(con, as_of), config.time_unit, settings.horizon_months,
-                                  settings.annual_discount_rate, settings.margin_rate, fallback)
+                                  settings.annual_discount_rate, settings.margin_rate, fallback,
+                                  settings.return_rate, settings.return_rate_prior_purchases)
         tiers = clv_models.value_tiers(scored["clv"].to_numpy(), scored["p_alive"].to_numpy(),
                                        [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
                                        settings.inactive_below_p_alive)
