@@ -56,7 +56,11 @@ days as (
 -- A customer's first day with a line is their first purchase (acquisition), whatever it nets to, as lifetimes
 -- counts it: every customer with a transaction has RFM. The policy decides which later days are repeat purchases.
 firsts as (
-    select customer_id, min(order_date) as first_purchase
+    select
+        customer_id,
+        min(order_date) as first_purchase,
+        arg_min(is_purchase, order_date) as first_is_purchase,
+        arg_min(day_amount, order_date) as first_day_amount
     from days
     group by customer_id
 ),
@@ -65,16 +69,25 @@ per_date as (
     select
         scoring_dates.as_of_date,
         days.customer_id,
-        firsts.first_purchase,
-        count(*) filter (where days.is_purchase and days.order_date > firsts.first_purchase) as frequency,
-        coalesce(max(days.order_date) filter (where days.is_purchase), firsts.first_purchase) as last_purchase,
-        sum(days.day_amount) filter (where days.is_purchase and days.order_date > firsts.first_purchase) as repeat_amount,
+        count(*) filter (where days.is_purchase) as purchase_days,
+        max(days.order_date) filter (where days.is_purchase) as last_purchase_day,
+        sum(days.day_amount) filter (where days.is_purchase) as purchase_amount,
         sum(days.sales_amount) as sales_value,
         sum(days.returned_amount) as returned_value
     from days
-    inner join firsts using (customer_id)
     inner join scoring_dates on days.order_date <= scoring_dates.as_of_date
-    group by scoring_dates.as_of_date, days.customer_id, firsts.first_purchase
+    group by scoring_dates.as_of_date, days.customer_id
+),
+
+repeats as (
+    select
+        per_date.*,
+        firsts.first_purchase,
+        per_date.purchase_days - firsts.first_is_purchase::integer as frequency,
+        coalesce(per_date.last_purchase_day, firsts.first_purchase) as last_purchase,
+        per_date.purchase_amount - case when firsts.first_is_purchase then firsts.first_day_amount else 0 end as repeat_amount
+    from per_date
+    inner join firsts using (customer_id)
 ),
 
 final as (
@@ -90,7 +103,7 @@ final as (
         sales_value::decimal(18, 2) as sales_value,
         returned_value::decimal(18, 2) as returned_value,
         purchase_day as purchase_day
-    from per_date
+    from repeats
 )
 
 select * from final
