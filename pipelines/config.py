@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import glob
+import hashlib
 import importlib.resources
+import json
 import os
 import types
 import typing
@@ -175,8 +177,18 @@ class Clv(_Strict):
     holdout_end: dt.date | None = Field(default=None, description="Last day of the holdout period; default: the as-of date.")
     min_holdout_days: int = Field(default=90, ge=1)
     """A holdout shorter than this is a warning in validate and the run: too short to tell the models apart."""
+    min_calibration_days: int = Field(default=120, ge=1)
+    """A forecast origin whose calibration period is shorter is not used, and a refit without one gets the warm-up fit
+    (the configured model, BG/NBD under auto, without a choice): on so short a history the dropout process is not
+    identified, so a holdout comparison says little, and Pareto/NBD fits there take minutes."""
     min_backtest_repeat_customers: int = Field(default=100, ge=1)
     """Fewer repeat customers in a forecast origin's calibration period than this is a warning: little evidence."""
+    refit: Literal["period", "quarter", "year"] = Field(
+        default="quarter",
+        description="How often the model is chosen and refitted: at the end of every calendar period (profit.period), "
+                    "quarter or year, from the data up to that day only. Each period end is scored with the latest refit "
+                    "on or before it, so a period always gets the same model (docs/history.md).",
+    )
     forecast_origins: int = Field(default=3, ge=1, le=12)
     """Rolling forecast origins the candidates are compared on: calibration ends spaced evenly from halfway
     through the calibration period to calibration_end, each followed by a holdout as long as the configured one."""
@@ -455,6 +467,13 @@ class Config(_Strict):
     # Set by load(); relative paths resolve against the config file's folder.
     _base_dir: Path = PrivateAttr(default=Path("."))
     _file: Path = PrivateAttr(default=Path("segprof.yaml"))
+
+    def history_hash(self) -> str:
+        """A digest of the settings every stored period's figures depend on (not targets, names or managers): when it
+        changes, every period is recomputed and the run says so."""
+        segments = [s.model_dump(include={"name", "rule", "catch_all"}) for s in self.segments]
+        settings = self.model_dump(mode="json", include={"time_unit", "clv", "profit", "lapsed_segment", "customer_attributes"})
+        return hashlib.sha256(json.dumps([settings, segments], sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     @model_validator(mode="after")
     def _holdout_by_the_as_of_date(self) -> Config:

@@ -9,7 +9,7 @@ from models.clv.rfm import DAYS_PER_UNIT, compress, customers, frequency_monetar
 from models.clv.scoring import LIFETIMES_UNITS_PER_MONTH, score
 from models.clv.selection import (
     BASELINES, HIGH_FREQUENCY_MONETARY_CORRELATION, Backtest, Record, Selection, backtest, rank_purchase_models,
-    correlation_warning, holdout_metrics, select_models, spend_holdout_metrics,
+    correlation_warning, holdout_metrics, select_models, spend_holdout_metrics, warm_up,
 )
 from models.clv.simulation import HISTOGRAM_MAX, repeat_purchase_histogram
 from models.clv.spend import expected_order_value, fit_spend_model
@@ -21,5 +21,5 @@ __all__ = [
     "rank_purchase_models", "compress", "correlation_warning", "customers", "evaluation_point", "expected_order_value",
     "expected_purchases", "expected_return_rate", "failed", "fit_purchase_model", "fit_spend_model", "fitter_from_params",
     "frequency_monetary_correlation", "holdout_metrics", "population_return_rate", "predictive", "repeat_purchase_histogram", "score", "select_models",
-    "spend_holdout_metrics", "validation", "value_tiers", "weighted_correlation", "weights",
+    "spend_holdout_metrics", "validation", "value_tiers", "warm_up", "weighted_correlation", "weights",
 ]

@@ -12,9 +12,13 @@ create table if not exists clv.customer_clv (
     purchase_model       varchar        not null,
     spend_model          varchar        not null,
     horizon_months       integer        not null,
-    run_id               varchar        not null
+    run_id               varchar        not null,
+    fitted_through       date
 );
 
+-- Added with point-in-time history: warehouses created before have the table without it (and their scores are
+-- computed again, sql/clv/look_ahead_scores.sql).
+alter table clv.customer_clv add column if not exists fitted_through date;
 -- Warehouses from before the returns policy get its column (README, migration note); their rows hold null.
 alter table clv.customer_clv add column if not exists expected_return_rate double;
 
@@ -31,3 +35,4 @@ comment on column clv.customer_clv.purchase_model is 'Purchase model that scored
 comment on column clv.customer_clv.spend_model is 'Spend model: gamma_gamma, or empirical_mean when Gamma-Gamma could not be fitted.';
 comment on column clv.customer_clv.horizon_months is 'Months the CLV and expected purchases look ahead.';
 comment on column clv.customer_clv.run_id is 'Pipeline run that scored the customer (see clv.model_runs).';
+comment on column clv.customer_clv.fitted_through is 'The model''s refit date: the purchase and spend models that scored the customer were chosen and fitted on the transactions up to that day only (on or before as_of_date; clv.model_runs rows with that as_of_date).';

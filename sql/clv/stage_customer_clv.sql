@@ -12,5 +12,6 @@ select
     $purchase_model as purchase_model,
     $spend_model as spend_model,
     $horizon_months as horizon_months,
-    $run_id as run_id
+    $run_id as run_id,
+    $fitted_through::date as fitted_through
 from _customer_clv

@@ -16,7 +16,7 @@ import yaml
 from models import segments as segment_models
 from pipelines import config
 from pipelines.errors import SourceError
-from pipelines.warehouse import loading, profit_tables
+from pipelines.warehouse import calendar, loading, profit_tables
 
 HEADER = "customer_id,order_id,order_date,amount,channel,category,quantity,unit_cost"
 COLUMNS = {c: c for c in HEADER.split(",")}
@@ -38,7 +38,8 @@ def build(tmp_path):
         connections.append(con)
         loading.load_transactions(con, cfg)
         loading.build_customers(con, cfg)
-        profit_tables.build_customer_profit(con, cfg, cfg.as_of_date)
+        cal = calendar.read(con, cfg)
+        profit_tables.build_customer_profit(con, cfg, cal, cal.scoring_dates)
         return con, cfg
 
     yield make
@@ -272,7 +273,7 @@ def test_segment_pnl_boundaries(hand_warehouse):
     con.execute("update clv.customer_clv set value_tier = 'inactive', p_alive = 0.05 where customer_id = 'B'")
     con.execute("update staging.customers set first_purchase = '2024-02-01' where customer_id = 'C'")
     con.execute("update profit.customer_profit set contribution = 0 where customer_id = 'C'")
-    profit_tables.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
+    profit_tables.build_customer_segments(con, cfg, *[[dt.date(2024, 1, 31), dt.date(2024, 2, 29)]] * 2)
     profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
     profit_tables.build_whale_curve(con, dt.date(2024, 2, 29), costs_assumed=True)
     rows = con.execute("select segment, period_start::varchar, prior_customers, lost_customers, new_customers "
@@ -288,7 +289,7 @@ def test_retention_counts_moves_to_other_segments_and_repeat_purchase_is_beside_
     lapse-only definition said 100 %), while vip's repeat-purchase rate is 100 %."""
     con, cfg = hand_warehouse
     con.execute("update clv.customer_clv set value_tier = 'bronze' where customer_id = 'A' and as_of_date = '2024-02-29'")
-    profit_tables.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
+    profit_tables.build_customer_segments(con, cfg, *[[dt.date(2024, 1, 31), dt.date(2024, 2, 29)]] * 2)
     profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
     rows = con.execute("select segment, prior_customers, lost_customers, retained_customers, retention_rate, "
                        "repeat_customers, repeat_purchase_rate from profit.segment_profitability "
