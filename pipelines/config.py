@@ -197,6 +197,19 @@ class Clv(_Strict):
     annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
     """Discount rate of future margin, applied monthly at (1 + rate)^(1/12) - 1."""
     margin_rate: float = Field(default=0.30, gt=0, le=1, description="Share of revenue kept as margin.")
+    purchase_day: Literal["net_positive", "any_line"] = "net_positive"
+    """Which days count as repeat purchases (docs/clv.md, Returns policy); a customer's first day with a line is their
+    first purchase either way. net_positive: a day whose lines net to more than zero, or that has no return line
+    (zero-amount sales count, as in lifetimes); a return-only day or one whose returns cancel its sales is none. A purchase day is worth its sales lines (gross spend), and returns are
+    the separate expected return rate. any_line: every day with a line, worth its net amount:
+    lifetimes' summary_data_from_transaction_data exactly, returns inside the spend, no separate rate.
+    Without returns the two are the same."""
+    return_rate: Literal["customer", "population"] = "customer"
+    """Expected share of gross spend returned, which CLV is net of (net_positive only). population: all customers'
+    returned over sold value; customer: each customer's own rate shrunk toward it (return_rate_prior_purchases)."""
+    return_rate_prior_purchases: float = Field(default=5.0, ge=0)
+    """Weight of the population rate in a customer's return rate, in purchases of average value: a customer who
+    bought that much is halfway between their own rate and the population's."""
     penalizer: float = Field(default=0.0, ge=0)
     """lifetimes' L2 penalizer on the model parameters; 0 = plain maximum likelihood."""
     min_repeat_customers: int = Field(default=10, ge=1)

@@ -40,7 +40,8 @@ def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: li
     """RFM at `dates` (of the scoring dates), replacing what clv.customer_rfm held for them, in one transaction."""
     create_tables(con, "clv/customer_rfm")
     run(con, "clv/rfm")
-    params = {"dates": dates, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit}
+    params = {"dates": dates, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit,
+              "purchase_day": config.clv.purchase_day}
     replace_rows(con, "clv.customer_rfm", "clv/insert_customer_rfm", params,
                  history.replaced(con, "clv.customer_rfm", "as_of_date", dates, scoring))
 
@@ -90,8 +91,8 @@ def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> St
     run(con, "clv/rfm")
     run(con, "clv/calibration_holdout")
     days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
-    origins = [frame(con, "clv/calibration_statistics", {"calibration_end": end, "holdout_end": holdout_end,
-                                                         "days_per_unit": days_per_unit}).with_columns(origin=pl.lit(i))
+    origins = [frame(con, "clv/calibration_statistics", {"calibration_end": end, "holdout_end": holdout_end, "days_per_unit": days_per_unit,
+                                                         "purchase_day": config.clv.purchase_day}).with_columns(origin=pl.lit(i))
                for i, (end, holdout_end) in enumerate(w.origins)]
     return Statistics(calibration=pl.concat(origins), final=frame(con, "clv/final_statistics", {"as_of": w.as_of}))
 
@@ -108,7 +109,7 @@ def refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, cal: Cale
         except clv_models.ModelError as exc:
             raise SegprofError(f"refit on {day}: {exc}") from exc
     settings = config.clv
-    fallback = _mean_purchase_day_value(con, day)
+    fallback = _mean_purchase_day_value(con, day, settings.purchase_day)
     reason = (f"refit on {day}: a calibration period from {w.first_date} to {w.calibration_end} is shorter than "
               f"clv.min_calibration_days ({settings.min_calibration_days})")
     try:
@@ -121,8 +122,9 @@ def refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, cal: Cale
     return _record(con, config, run_id, w, selection, {})
 
 
-def _mean_purchase_day_value(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> float:
-    return query(con, "clv/mean_purchase_day_value", {"as_of": as_of})[0]["mean_value"] or 0.0
+def _mean_purchase_day_value(con: duckdb.DuckDBPyConnection, as_of: dt.date, purchase_day: str) -> float:
+    run(con, "clv/rfm")  # the customer_days macro: purchase days under the configured policy
+    return query(con, "clv/mean_purchase_day_value", {"as_of": as_of, "purchase_day": purchase_day})[0]["mean_value"] or 0.0
 
 
 def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics,
@@ -130,7 +132,7 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
     """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the window's as-of
     date (models.clv.selection decides); every fit is recorded in clv.model_runs."""
     settings = config.clv
-    fallback = _mean_purchase_day_value(con, w.as_of)
+    fallback = _mean_purchase_day_value(con, w.as_of, settings.purchase_day)
     selection = clv_models.select_models(
         stats.calibration, stats.final, model=settings.model, candidates=settings.candidates,
         holdout_duration=w.holdout_days / clv_models.DAYS_PER_UNIT[config.time_unit], fallback_order_value=fallback,
@@ -160,7 +162,8 @@ def _tracking(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, select
     each purchase model's calibration fit at forecast origin 0."""
     fits = [r.fit for r in selection.records
             if r.stage == "calibration" and r.metrics.get("origin") == 0 and r.fit.model in clv_models.FITTERS and r.fit.usable]
-    params = {"first_date": w.first_date, "calibration_end": w.calibration_end, "holdout_end": w.holdout_end}
+    params = {"first_date": w.first_date, "calibration_end": w.calibration_end, "holdout_end": w.holdout_end,
+              "purchase_day": config.clv.purchase_day}
     cohort = frame(con, "clv/tracking_acquisitions", params)
     actual = frame(con, "clv/tracking_repeat_purchases", params)
     if not fits or not cohort.height:
@@ -238,7 +241,8 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
             purchase, spend, fallback, run_id = fits[refit]
             try:
                 scored = clv_models.score(purchase, spend, load_rfm(con, as_of), config.time_unit, settings.horizon_months,
-                                          settings.annual_discount_rate, settings.margin_rate, fallback)
+                                          settings.annual_discount_rate, settings.margin_rate, fallback,
+                                          settings.return_rate, settings.return_rate_prior_purchases)
             except clv_models.ModelError as exc:
                 notes.append(f"{as_of}: the refit of {refit} cannot score it ({exc})")
                 continue

@@ -7,6 +7,7 @@ select
     expected_purchases,
     expected_order_value::decimal(18, 2) as expected_order_value,
     clv::decimal(18, 2) as clv,
+    expected_return_rate,
     value_tier,
     $purchase_model as purchase_model,
     $spend_model as spend_model,

@@ -194,7 +194,8 @@ def _lists(con) -> list[tuple]:
 def test_every_segment_has_its_own_list_ranked_by_expected_loss(hand_warehouse):
     """B lapsed from others in February: they stay on the others list, ranked there from 1, not after vip's A."""
     con, cfg = hand_warehouse
-    con.execute("insert into clv.customer_rfm values ('B', '2024-02-29', 0, 0, 5.57, 0, '2024-01-20', '2024-01-20', 'weeks')")
+    con.execute("insert into clv.customer_rfm (customer_id, as_of_date, frequency, recency, t, monetary_value, first_purchase, "
+                "last_purchase, time_unit) values ('B', '2024-02-29', 0, 0, 5.57, 0, '2024-01-20', '2024-01-20', 'weeks')")
     profit_tables.build_action_lists(con, _with_at_risk(cfg, watch={"others": ["bronze"]}))
     # A: CLV at stake max(100, 90) x (1 - 0.6) = 40.00; B: max(10, 2) x (1 - 0.05) = 9.50
     assert _lists(con) == [("others", 1, "B", "lapsed", D("9.50"), "no action"),
@@ -221,7 +222,8 @@ def test_lists_are_kept_per_period_and_the_save_rate_counts_who_bought_again(han
     from pipelines.site import pages
 
     con, cfg = hand_warehouse
-    con.execute("insert into clv.customer_rfm values ('A', '2024-01-31', 2, 5.0, 8.7, 50, '2023-12-01', '2024-01-05', 'weeks')")
+    con.execute("insert into clv.customer_rfm (customer_id, as_of_date, frequency, recency, t, monetary_value, first_purchase, "
+                "last_purchase, time_unit) values ('A', '2024-01-31', 2, 5.0, 8.7, 50, '2023-12-01', '2024-01-05', 'weeks')")
     profit_tables.build_action_lists(con, _with_at_risk(cfg, overdue_factor=1.2))
     rows = con.execute("select as_of_date::varchar, customer_id, reason from profit.at_risk_customers order by 1").fetchall()
     assert rows == [("2024-01-31", "A", "overdue"), ("2024-02-29", "A", "p_alive drop")]
