@@ -45,12 +45,13 @@ def _run(path: Path) -> list[str]:
 def test_a_period_is_the_same_whatever_data_came_later_and_new_data_is_computed_alone(cdnow_demo, tmp_path):
     full, _ = cdnow_demo
     cut = dt.date(1997, 12, 31)
-    lines = CDNOW.read_text().splitlines()
-    source = tmp_path / "cdnow.txt"
-    source.write_text("\n".join([lines[0], *(line for line in lines[1:] if line.split()[1] <= f"{cut:%Y%m%d}")]) + "\n")
+    header, *lines = CDNOW.read_text().splitlines()
+    part = {year: "\n".join([header, *(line for line in lines if (line.split()[1] <= f"{cut:%Y%m%d}") == (year == 1997))]) + "\n"
+            for year in (1997, 1998)}
+    (tmp_path / "cdnow-1997.txt").write_text(part[1997])
     body = yaml.safe_load((REPO / "segprof.yaml").read_text())
     body["warehouse"] = {"path": str(tmp_path / "w.duckdb")}
-    body["sources"][0]["path"] = str(source)
+    body["sources"][0]["path"] = str(tmp_path / "cdnow-*.txt")  # a file per year: 1998's arrives later
     config = tmp_path / "segprof.yaml"
     config.write_text(yaml.safe_dump(body))
 
@@ -62,7 +63,7 @@ def test_a_period_is_the_same_whatever_data_came_later_and_new_data_is_computed_
         assert before[table] == _rows(full, table, cut), table
     assert len(before["clv.customer_clv"]) == 23_570 * 10 + 7_846 + 16_322  # Jan and Feb 1997: customers so far
 
-    source.write_text(CDNOW.read_text())  # six more months arrive
+    (tmp_path / "cdnow-1998.txt").write_text(part[1998])  # six more months arrive
     out = _run(config)
     assert "periods computed   6 of 18 (1998-01 to 1998-06; the others are kept as published)" in out
     assert not any(line.startswith("restated") for line in out)
