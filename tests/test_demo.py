@@ -39,9 +39,9 @@ def test_the_printed_summary(cdnow_demo):
 
 
 def _chosen(con, column: str, digits: int) -> dict:
-    """A JSON column of the latest run's chosen final fits, by model, to `digits` significant digits."""
+    """A JSON column of the chosen final fits of the refit that scores the as-of date, by model, to `digits` significant digits."""
     rows = con.execute(f"select model, {column}::varchar from clv.model_runs where stage = 'final' and chosen "
-                       "and run_id = (select max_by(run_id, fitted_at) from clv.model_runs) order by model").fetchall()
+                       "and as_of_date = '1998-06-30' order by model").fetchall()
     return {model: {k: float(f"{v:.{digits}g}") for k, v in json.loads(p).items()} for model, p in rows}
 
 
@@ -69,6 +69,11 @@ def test_standard_errors_and_segment_equity_intervals(cdnow_demo):
                        "where period_start = '1998-06-01' order by segment").fetchall()
     assert rows == [("core", D("72016"), D("73677")), ("lapsed", D("732"), D("795")),
                     ("occasional", D("47437"), D("48586")), ("vip", D("114350"), D("116840"))]
+    # clv.interval_dates latest: only the as-of date has intervals, from the 1998-06-30 refit that scored it
+    assert con.execute("select distinct as_of_date::varchar, fitted_through::varchar from clv.customer_clv "
+                       "where clv_low is not null").fetchall() == [("1998-06-30", "1998-06-30")]
+    assert con.execute("select distinct period_end::varchar from profit.segment_profitability "
+                       "where customer_equity_low is not null").fetchall() == [("1998-06-30",)]
     outside = con.execute("select count(*) from clv.customer_clv where not (clv between clv_low and clv_high) "
                           "or not (p_alive between p_alive_low - 1e-9 and p_alive_high + 1e-9)").fetchone()[0]
     assert outside == 0
@@ -87,7 +92,7 @@ def test_the_chosen_bg_nbd_scores_every_cdnow_customer_as_lifetimes_does(cdnow_d
     con, _ = cdnow_demo
     params = dict(con.execute(
         "select model, parameters::varchar from clv.model_runs where stage = 'final' and chosen "
-        "and run_id = (select max_by(run_id, fitted_at) from clv.model_runs)").fetchall())
+        "and as_of_date = '1998-06-30'").fetchall())  # the refit that scores the as-of date
     frame = con.sql(
         "select r.frequency, r.recency, r.t, r.monetary_value, c.p_alive, c.expected_purchases, "
         "c.expected_order_value::double as aov, c.clv::double as clv from clv.customer_clv as c "

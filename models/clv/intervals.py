@@ -11,7 +11,10 @@ a group's is that of the group's summed CLV per draw, so that customers' shared 
 up rather than averaging out. Draws are seeded: the same fits, data and settings give the same intervals.
 
 Spend is linear in the mean repeat spend m given frequency f (Gamma-Gamma's conditional expectation is
-(p v + p f m) / (p f + q - 1)), so a group's CLV per draw needs only its customer count and summed m per triple.
+(p v + p f m) / (p f + q - 1)), and CLV is net of expected returns, a factor (1 - expected_return_rate) per customer
+that does not depend on the parameters (models.clv.returns, taken as known): a customer's interval is that factor
+times the interval of the gross CLV, and a group's CLV per draw needs only, per triple, its customers and their
+mean repeat spend, each weighted by that factor.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ OFFSETS = {"gamma_gamma": {"q": 1.0}}  # parameters drawn as log(value - offset)
 CHUNK = 20_000  # customer rows per quantile pass: draws x CHUNK floats at a time
 DRAW_BLOCK_CELLS = 2_000_000  # draws x triples evaluated at once (BG/NBD), to bound memory
 TRIPLE = ["frequency", "recency", "t"]
+CUSTOMER_COLUMNS = ("p_alive_low", "p_alive_high", "clv_low", "clv_high")
 
 
 @dataclass(frozen=True)
@@ -227,7 +231,7 @@ def customer_intervals(purchase: Fit, spend: Fit | None, rfm: pl.DataFrame, sett
     `level` central intervals over the parameter draws; join on those four columns. Null without covariances."""
     keys = [*TRIPLE, "monetary_value"]
     rows = rfm.select(keys).unique().sort(keys)
-    columns = ("p_alive_low", "p_alive_high", "clv_low", "clv_high")
+    columns = CUSTOMER_COLUMNS
     if not available(purchase, spend):
         return rows.with_columns(pl.lit(None, pl.Float64).alias(c) for c in columns)
     draws = triple_draws(purchase, spend, rows, settings)
@@ -244,12 +248,23 @@ def customer_intervals(purchase: Fit, spend: Fit | None, rfm: pl.DataFrame, sett
                                 zip(columns, (p_alive[0], p_alive[1], clv[0], clv[1]))})
 
 
+def with_customer_intervals(scored: pl.DataFrame, purchase: Fit, spend: Fit | None, settings: IntervalSettings) -> pl.DataFrame:
+    """Scores (models.clv.scoring.score) with p_alive_low/high and clv_low/high: the CLV interval net of each
+    customer's expected returns (scored's expected_return_rate; none without the column)."""
+    bounds = customer_intervals(purchase, spend, scored, settings)
+    kept = 1 - pl.col("expected_return_rate") if "expected_return_rate" in scored.columns else pl.lit(1.0)
+    return (scored.join(bounds, on=[*TRIPLE, "monetary_value"], how="left")
+            .with_columns((pl.col(c) * kept).alias(c) for c in ("clv_low", "clv_high")))
+
+
 def group_equity_intervals(purchase: Fit, spend: Fit | None, groups: pl.DataFrame, by: list[str],
                            settings: IntervalSettings) -> pl.DataFrame:
     """Per group (the `by` columns): equity_low/high, the `level` central interval over the parameter draws of the
-    group's summed CLV. `groups` has rows (by..., frequency, recency, t, n, monetary_sum): the customers of the group
-    at that triple and the sum of their mean repeat spend (below zero taken as zero). Null without covariances."""
+    group's summed CLV. `groups` has rows (by..., frequency, recency, t, kept, kept_spend): the group's customers at
+    that triple, each counted as the share of spend it is expected to keep (1 - expected return rate; 1 without
+    returns), and the sum of their mean repeat spend (below zero taken as zero) weighted alike. Null without covariances."""
     keys = groups.select(by).unique().sort(by)
+    groups = groups.sort([*by, *TRIPLE])  # a fixed order of the sums below: the same rows give the same bits
     if not available(purchase, spend) or not groups.height:
         return keys.with_columns(equity_low=pl.lit(None, pl.Float64), equity_high=pl.lit(None, pl.Float64))
     draws = triple_draws(purchase, spend, groups, settings)
@@ -257,8 +272,8 @@ def group_equity_intervals(purchase: Fit, spend: Fit | None, groups: pl.DataFram
     index = _index(draws, groups)
     # customers and summed spend per (triple, group): equity per draw is then two matrix products
     customers, spend_sum = (np.zeros((draws.triples.height, keys.height)) for _ in range(2))
-    np.add.at(customers, (index, group), groups["n"].to_numpy().astype(float))
-    np.add.at(spend_sum, (index, group), groups["monetary_sum"].to_numpy().astype(float))
+    np.add.at(customers, (index, group), groups["kept"].to_numpy().astype(float))
+    np.add.at(spend_sum, (index, group), groups["kept_spend"].to_numpy().astype(float))
     equity = draws.base.astype(float) @ customers + draws.slope.astype(float) @ spend_sum
     low, high = np.quantile(equity, list(settings.quantiles), axis=0)
     return keys.with_columns(equity_low=pl.Series(low), equity_high=pl.Series(high))

@@ -312,16 +312,43 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
         warnings.append(f"{MODEL_NAMES[chosen]} on all data up to {as_of} not chosen: {purchase.note}")
     else:
         raise ModelError(problems[0])  # why the best-ranked model could not be used
+    purchase = _with_covariance(purchase, final, warnings)
+    records.append(Record("final", purchase, True, {"note": "; ".join(warnings) or None}))
+    records.append(_spend_calibration_record(calibration, penalizer, min_repeat_customers))
+    spend = _final_spend(final, records, warnings, fallback_order_value, penalizer, min_repeat_customers)
+    return Selection(records, purchase, spend, fallback_order_value, histograms, warnings, validation_tables)
+
+
+def warm_up(final: pl.DataFrame, *, model: str, candidates: list[str], fallback_order_value: float, reason: str,
+            penalizer: float = 0.0, min_repeat_customers: int = 10) -> Selection:
+    """The fits of a refit with too little history for a holdout (`reason` says why): the configured model, or
+    BG/NBD under auto (the most robust on short histories), fitted on all statistics without a choice."""
+    chosen = model if model != "auto" else ("bgnbd" if "bgnbd" in candidates else candidates[0])
+    purchase = fit_purchase_model(chosen, final, penalizer, min_repeat_customers)  # ModelError: no fit at all
+    if not purchase.usable:
+        raise ModelError(f"{MODEL_NAMES[chosen]}: {purchase.note}")
+    warnings = [f"{reason}: {MODEL_NAMES[chosen]} fitted on all data without a model choice"]
+    purchase = _with_covariance(purchase, final, warnings)
+    records = [Record("final", purchase, True, {"note": "; ".join(warnings)})]
+    spend = _final_spend(final, records, warnings, fallback_order_value, penalizer, min_repeat_customers)
+    return Selection(records, purchase, spend, fallback_order_value, {}, warnings, {})
+
+
+def _with_covariance(purchase: Fit, final: pl.DataFrame, warnings: list[str]) -> Fit:
+    """The chosen purchase fit with the covariance of its parameters (models.clv.intervals); a warning without one."""
     purchase = intervals.with_covariance(purchase, final)
     if purchase.covariance is None:
         warnings.append(f"{MODEL_NAMES[purchase.model]}: the log-likelihood's Hessian is not positive definite at the fit, "
                         "so there are no standard errors and no intervals")
-    records.append(Record("final", purchase, True, {"note": "; ".join(warnings) or None}))
+    return purchase
 
+
+def _final_spend(final: pl.DataFrame, records: list[Record], warnings: list[str], fallback_order_value: float,
+                 penalizer: float, min_repeat_customers: int) -> Fit | None:
+    """Gamma-Gamma on all statistics, recorded; None (and an empirical_mean record) when it is unusable."""
     correlation = frequency_monetary_correlation(final)
     if warning := correlation_warning(correlation):
         warnings.append(warning)
-    records.append(_spend_calibration_record(calibration, penalizer, min_repeat_customers))
     try:
         spend = intervals.with_covariance(fit_spend_model(final, penalizer, min_repeat_customers), final)
     except ModelError as exc:
@@ -332,8 +359,8 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
                         note=f"Gamma-Gamma unusable ({spend.note}); every customer gets the mean purchase-day value")
         records.append(Record("final", empirical, True))
         warnings.append(empirical.note)
-        spend = None
-    return Selection(records, purchase, spend, fallback_order_value, histograms, warnings, validation_tables)
+        return None
+    return spend
 
 
 def _spend_calibration_record(calibration: pl.DataFrame, penalizer: float, min_repeat_customers: int) -> Record:

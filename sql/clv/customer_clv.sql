@@ -13,13 +13,15 @@ create table if not exists clv.customer_clv (
     spend_model          varchar        not null,
     horizon_months       integer        not null,
     run_id               varchar        not null,
-    clv_low              decimal(18, 2),
-    clv_high             decimal(18, 2),
-    p_alive_low          double,
-    p_alive_high         double
+    fitted_through       date
 );
 
--- Columns added since the first release: a warehouse built before gets them on its next run.
+-- Added with point-in-time history: warehouses created before have the table without it (and their scores are
+-- computed again, sql/clv/look_ahead_scores.sql).
+alter table clv.customer_clv add column if not exists fitted_through date;
+-- Warehouses from before the returns policy get its column (README, migration note); their rows hold null.
+alter table clv.customer_clv add column if not exists expected_return_rate double;
+-- The intervals' columns (README, migration note): a warehouse built before gets them on its next run.
 alter table clv.customer_clv add column if not exists clv_low decimal(18, 2);
 alter table clv.customer_clv add column if not exists clv_high decimal(18, 2);
 alter table clv.customer_clv add column if not exists p_alive_low double;
@@ -30,9 +32,10 @@ comment on column clv.customer_clv.customer_id is 'Customer identifier.';
 comment on column clv.customer_clv.as_of_date is 'Date the customer is scored at.';
 comment on column clv.customer_clv.p_alive is 'Probability the customer is still active (has not dropped out) at as_of_date, given their frequency, recency and age.';
 comment on column clv.customer_clv.expected_purchases is 'Expected repeat purchases over the next horizon_months.';
-comment on column clv.customer_clv.expected_order_value is 'Gamma-Gamma expected spend per future purchase; one-time buyers get the population mean; a mean repeat spend at or below zero is taken as zero.';
-comment on column clv.customer_clv.clv is 'Discounted expected margin over horizon_months: margin rate x expected order value x expected purchases per month, discounted monthly at (1 + annual rate)^(1/12) - 1.';
-comment on column clv.customer_clv.clv_low is 'Lower end of the CLV interval (config clv.interval_level, default 80 %): the quantile of the customer''s CLV over draws of the model parameters from their sampling distribution (docs/clv.md); parameter uncertainty only, not the customer''s own randomness; null when the fit has no standard errors, and before the latest as-of date unless config clv.interval_dates is all.';
+comment on column clv.customer_clv.expected_order_value is 'Gamma-Gamma expected spend per future purchase, gross of returns under purchase_day net_positive (see expected_return_rate); one-time buyers get the population mean; a mean repeat spend at or below zero is taken as zero.';
+comment on column clv.customer_clv.clv is 'Discounted expected margin over horizon_months, net of expected returns: margin rate x expected order value x (1 - expected_return_rate) x expected purchases per month, discounted monthly at (1 + annual rate)^(1/12) - 1.';
+comment on column clv.customer_clv.expected_return_rate is 'Expected share of the customer''s gross spend returned (config clv.return_rate): their own returned / sales value shrunk toward the population''s (customer), or the population''s (population); 0 under purchase_day any_line, where returns are inside the spend already.';
+comment on column clv.customer_clv.clv_low is 'Lower end of the CLV interval (config clv.interval_level, default 80 %): the quantile of the customer''s CLV, net of expected returns, over draws of the parameters of the refit that scored the row (fitted_through) from their sampling distribution (docs/clv.md); parameter uncertainty only, not the customer''s own randomness; null when that fit has no standard errors, and, under config clv.interval_dates latest (the default), at every date but the latest scoring date.';
 comment on column clv.customer_clv.clv_high is 'Upper end of the CLV interval, as clv_low.';
 comment on column clv.customer_clv.p_alive_low is 'Lower end of the p_alive interval over the same parameter draws as clv_low.';
 comment on column clv.customer_clv.p_alive_high is 'Upper end of the p_alive interval, as p_alive_low.';
@@ -41,3 +44,4 @@ comment on column clv.customer_clv.purchase_model is 'Purchase model that scored
 comment on column clv.customer_clv.spend_model is 'Spend model: gamma_gamma, or empirical_mean when Gamma-Gamma could not be fitted.';
 comment on column clv.customer_clv.horizon_months is 'Months the CLV and expected purchases look ahead.';
 comment on column clv.customer_clv.run_id is 'Pipeline run that scored the customer (see clv.model_runs).';
+comment on column clv.customer_clv.fitted_through is 'The model''s refit date: the purchase and spend models that scored the customer were chosen and fitted on the transactions up to that day only (on or before as_of_date; clv.model_runs rows with that as_of_date).';

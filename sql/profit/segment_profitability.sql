@@ -63,7 +63,7 @@ comment on column profit.segment_profitability.profit_after_overhead is 'contrib
 comment on column profit.segment_profitability.contribution_per_customer is 'contribution / customers.';
 comment on column profit.segment_profitability.share_of_contribution is 'contribution / total contribution of all segments in the period.';
 comment on column profit.segment_profitability.customer_equity is 'Sum of the customers'' CLV at period_end.';
-comment on column profit.segment_profitability.customer_equity_low is 'Lower end of the customer equity interval (config clv.interval_level, default 80 %): the quantile over draws of the model parameters of the segment''s CLV summed per draw (docs/clv.md); parameter uncertainty only; null when the fit has no standard errors, and before the latest period unless config clv.interval_dates is all.';
+comment on column profit.segment_profitability.customer_equity_low is 'Lower end of the customer equity interval (config clv.interval_level, default 80 %): the quantile over draws of the parameters of the refit that scored period_end of the segment''s CLV summed per draw (docs/clv.md); parameter uncertainty only; null when the fit has no standard errors, and where the customers have no intervals (under config clv.interval_dates latest, the default, every period but the latest).';
 comment on column profit.segment_profitability.customer_equity_high is 'Upper end of the customer equity interval, as customer_equity_low.';
 comment on column profit.segment_profitability.average_clv is 'customer_equity / customers.';
 comment on column profit.segment_profitability.costs_assumed is 'True when the costs are stated assumptions (config profit.assumptions).';

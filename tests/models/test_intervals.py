@@ -24,8 +24,10 @@ def fits(cdnow_summary):
 
 
 def _groups(rfm: pl.DataFrame, group: pl.Expr) -> pl.DataFrame:
-    return (rfm.with_columns(group=group).group_by("group", "frequency", "recency", "t")
-            .agg(n=pl.len(), monetary_sum=pl.col("monetary_value").clip(0).sum()))
+    """As sql/profit/segment_rfm.sql: customers and mean repeat spend per group and triple, weighted by the share kept."""
+    kept = 1 - pl.col("expected_return_rate") if "expected_return_rate" in rfm.columns else pl.lit(1.0)
+    return (rfm.with_columns(group=group, kept=kept).group_by("group", "frequency", "recency", "t")
+            .agg(kept=pl.col("kept").sum(), kept_spend=(pl.col("kept") * pl.col("monetary_value").clip(0)).sum()))
 
 
 @pytest.mark.parametrize("model", ["bgnbd", "mbgnbd", "gamma_gamma"])
@@ -73,6 +75,24 @@ def test_group_equity_sums_per_draw(cdnow_summary, fits):
     everyone = intervals.group_equity_intervals(purchase, spend, _groups(cdnow_summary, pl.lit("all")), ["group"], SETTINGS)
     summed = cdnow_summary.join(customers, on=KEYS).select(pl.col("clv_low").sum(), pl.col("clv_high").sum())
     assert summed["clv_low"][0] < everyone["equity_low"][0] < everyone["equity_high"][0] < summed["clv_high"][0]
+
+
+def test_intervals_are_net_of_expected_returns(cdnow_summary, fits):
+    """With returns kept apart, a customer's interval holds their point CLV net of returns, and a group's equity per
+    draw counts each customer at the share kept: a one-customer group has the customer's net interval."""
+    purchase, spend = fits
+    rng = np.random.default_rng(5)
+    sales = cdnow_summary["monetary_value"].to_numpy() * (cdnow_summary["frequency"].to_numpy() + 1) + 10
+    rfm = cdnow_summary.with_columns(sales_value=pl.Series(sales), returned_value=pl.Series(sales * rng.uniform(0, 0.5, len(sales))))
+    scored = clv.score(purchase, spend, rfm, "weeks", 12, 0.10, 0.3)
+    assert scored["expected_return_rate"].min() > 0
+    net = intervals.with_customer_intervals(scored, purchase, spend, SETTINGS)
+    assert net.height == rfm.height
+    assert (net["clv_low"] <= net["clv"] * (1 + 1e-6)).all() and (net["clv"] <= net["clv_high"] * (1 + 1e-6)).all()
+    single = net.filter(pl.col("frequency") == 5).head(1)
+    alone = intervals.group_equity_intervals(purchase, spend, _groups(single, pl.lit("one")), ["group"], SETTINGS)
+    np.testing.assert_allclose(alone.select("equity_low", "equity_high").row(0), single.select("clv_low", "clv_high").row(0),
+                               rtol=1e-5)
 
 
 def test_without_a_covariance_the_intervals_are_null(cdnow_summary, fits):
