@@ -42,7 +42,6 @@ def runs(tmp_path_factory):
     base["sources"].append({"name": "shop", "path": str(tmp / "broken.csv"), "format": "csv",
                             "columns": {"customer_id": "customer_id", "order_date": "order_date", "amount": "amount"}})
     base["customer_attributes"]["path"] = str(tmp / "data" / "customers.parquet")
-    base["clv"] = {"candidates": ["bgnbd", "mbgnbd"]}  # a choice made on every shard's statistics, without Pareto/NBD's cost (QUICK_CLV)
     paths = {}
     for name, shards in (("unsharded", 1), ("sharded", 3)):
         config = {**base, "warehouse": {"path": str(tmp / name / "w.duckdb"), "shards": shards, "shard_workers": 2}}
