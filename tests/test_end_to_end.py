@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from pipelines import cli
-from tests.conftest import REPO
+from tests.conftest import QUICK_CLV, REPO
 
 
 @pytest.mark.slow
@@ -20,6 +20,7 @@ def test_synthetic_million_transactions_through_the_cli(tmp_path, capsys):
     config["warehouse"]["path"] = str(tmp_path / "w.duckdb")
     config["sources"][0]["path"] = str(out / "transactions" / "*.parquet")
     config["customer_attributes"]["path"] = str(out / "customers.parquet")
+    config["clv"] = QUICK_CLV  # this test is about size (chunks, Parquet globs), not the model choice
     path = tmp_path / "synthetic.yaml"
     path.write_text(yaml.safe_dump(config))
     capsys.readouterr()

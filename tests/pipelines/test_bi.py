@@ -297,6 +297,7 @@ def test_the_readme_connect_recipes_run_as_written(tmp_path):
         sources:
           - {name: syn, path: data/transactions/*.parquet, format: parquet,
              columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount}}
+        clv: {model: bgnbd, candidates: [bgnbd]}  # QUICK_CLV
     """))
     assert cli.main(["run", "--config", str(config)]) == 0
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}

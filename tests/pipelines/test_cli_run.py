@@ -39,7 +39,8 @@ def test_runs_are_recorded_in_the_project_instance_with_progress_on_a_terminal(t
     synthetic.generate(customers=1_000, seed=5, out_dir=tmp_path / "data")
     (tmp_path / "segprof.yaml").write_text(
         "warehouse: {path: w/work.duckdb}\nsources:\n  - {name: syn, path: data/transactions/*.parquet, format: parquet,\n"
-        "     columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount}}\n")
+        "     columns: {customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount}}\n"
+        "clv: {model: bgnbd, candidates: [bgnbd]}\n")  # QUICK_CLV
     code, out = _run_on_a_terminal([str(BIN / "segprof"), "run"], tmp_path)
     assert code == 0, out
     lines = out.splitlines()

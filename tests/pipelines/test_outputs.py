@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import yaml
 
 from models import synthetic
 from pipelines import cli
+from tests.conftest import QUICK_CLV
 
 BIN = Path(sys.executable).parent
 SOURCE = {"name": "syn", "path": "data/transactions/*.parquet", "format": "parquet",
@@ -47,7 +47,7 @@ def project(root, data):
 
     def write(name: str = "segprof.yaml", **settings) -> Path:
         path = root / name
-        path.write_text(yaml.safe_dump({"sources": [SOURCE], **settings}, sort_keys=False))
+        path.write_text(yaml.safe_dump({"sources": [SOURCE], "clv": QUICK_CLV, **settings}, sort_keys=False))
         return path
 
     return write
