@@ -166,6 +166,8 @@ def triple_draws(purchase: Fit, spend: Fit | None, stats: pl.DataFrame, settings
         else:
             p, q, v = (spends[d][k] for k in ("p", "q", "v"))
             base[d], slope[d] = value * p * v / (p * f + q - 1), value * p * f / (p * f + q - 1)
+    for values in (p_alive, base, slope):  # a draw far from the fit can break the formulas: no value rather than inf
+        values[~np.isfinite(values)] = np.nan
     return TripleDraws(triples, p_alive, base, slope)
 
 
@@ -228,7 +230,8 @@ def _index(draws: TripleDraws, rows: pl.DataFrame) -> np.ndarray:
 
 def customer_intervals(purchase: Fit, spend: Fit | None, rfm: pl.DataFrame, settings: IntervalSettings) -> pl.DataFrame:
     """Per distinct (frequency, recency, t, monetary_value) of `rfm`: p_alive_low/high and clv_low/high, the
-    `level` central intervals over the parameter draws; join on those four columns. Null without covariances."""
+    `level` central intervals over the parameter draws; join on those four columns. Null without covariances, and
+    where a draw cannot value the customer (parameters far from the fit, e.g. at an early refit on little data)."""
     keys = [*TRIPLE, "monetary_value"]
     rows = rfm.select(keys).unique().sort(keys)
     columns = CUSTOMER_COLUMNS
@@ -244,7 +247,7 @@ def customer_intervals(purchase: Fit, spend: Fit | None, rfm: pl.DataFrame, sett
         i = index[start:start + CHUNK]
         values = draws.base[:, i] + draws.slope[:, i] * spend_m[start:start + CHUNK].astype(np.float32)
         clv[:, start:start + CHUNK] = np.quantile(values, q, axis=0)
-    return rows.with_columns(**{name: pl.Series(values.astype(float)) for name, values in
+    return rows.with_columns(**{name: pl.Series(values.astype(float)).fill_nan(None) for name, values in
                                 zip(columns, (p_alive[0], p_alive[1], clv[0], clv[1]))})
 
 
@@ -274,6 +277,10 @@ def group_equity_intervals(purchase: Fit, spend: Fit | None, groups: pl.DataFram
     customers, spend_sum = (np.zeros((draws.triples.height, keys.height)) for _ in range(2))
     np.add.at(customers, (index, group), groups["kept"].to_numpy().astype(float))
     np.add.at(spend_sum, (index, group), groups["kept_spend"].to_numpy().astype(float))
-    equity = draws.base.astype(float) @ customers + draws.slope.astype(float) @ spend_sum
+    base, slope = draws.base.astype(float), draws.slope.astype(float)
+    equity = np.nan_to_num(base) @ customers + np.nan_to_num(slope) @ spend_sum
+    # a group with a customer some draw cannot value has no interval (nor has that customer)
+    broken = (~(np.isfinite(base) & np.isfinite(slope))).astype(float) @ ((customers > 0) | (spend_sum > 0)) > 0
+    equity[broken] = np.nan
     low, high = np.quantile(equity, list(settings.quantiles), axis=0)
-    return keys.with_columns(equity_low=pl.Series(low), equity_high=pl.Series(high))
+    return keys.with_columns(equity_low=pl.Series(low).fill_nan(None), equity_high=pl.Series(high).fill_nan(None))

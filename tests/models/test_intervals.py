@@ -161,3 +161,27 @@ def test_other_purchase_models_draw_one_at_a_time(cdnow_summary, fits, model):
     assert scored["clv_low"].null_count() == 0
     assert (scored["clv_low"] < scored["clv_high"]).all()
     assert scored.select((pl.col("clv") - pl.col("clv_low")).min())[0, 0] > -1e-6 * scored["clv"].max()
+
+
+def test_a_draw_that_cannot_value_a_customer_leaves_no_interval_rather_than_nan(cdnow_summary, fits):
+    """Where the formulas break down for some draw (here made to by a draw of a parameter far from the fit), the
+    customers and groups it touches get null intervals, and the others keep theirs."""
+    purchase, spend = fits
+    settings = replace(SETTINGS, draws=20)
+    draws = intervals.triple_draws(purchase, spend, cdnow_summary, settings)
+    draws.base[3, 0] = np.nan  # one draw, the first triple
+    first = draws.triples.row(0, named=True)
+
+    def patched(*args, **kwargs):
+        return draws
+
+    original = intervals.triple_draws
+    intervals.triple_draws = patched
+    try:
+        groups = _groups(cdnow_summary, pl.when((pl.col("frequency") == first["frequency"]) & (pl.col("recency") == first["recency"])
+                                                & (pl.col("t") == first["t"])).then(pl.lit("broken")).otherwise(pl.lit("rest")))
+        equity = intervals.group_equity_intervals(purchase, spend, groups, ["group"], settings)
+    finally:
+        intervals.triple_draws = original
+    assert equity.filter(pl.col("group") == "broken")["equity_low"].is_null().all()
+    assert equity.filter(pl.col("group") == "rest")["equity_low"].is_not_null().all()
