@@ -6,6 +6,7 @@ fresh process so that peak memory is its own:
   plain    pandas read_parquet, summary_data_from_transaction_data, BetaGeoFitter and
            GammaGammaFitter on every customer row, customer_lifetime_value (12 months);
   core     segprof's way for exactly the plain way's scope (RFM at one date, BG/NBD, Gamma-Gamma, CLV);
+  intervals  the core CLV step without and with the standard errors and CLV / p_alive intervals;
   floor    one DuckDB scan of the Parquet files with one GROUP BY customer (the least any RFM costs),
            then segprof's RFM statement at one date over the same files;
   incremental  segprof on every quarter but the last (a full backfill), then the run after the last
@@ -63,24 +64,30 @@ def plain(data: Path) -> list[dict]:
     return stages
 
 
-def core(data: Path) -> list[dict]:
-    """segprof's way for exactly the plain way's scope: RFM at one date, BG/NBD, Gamma-Gamma, 12-month CLV."""
+def _rfm_at_last_day(data: Path):
+    """segprof's RFM statement over the Parquet files at the last transaction day, one row per customer."""
     import duckdb
     import polars as pl
 
-    from models import clv
     from pipelines.warehouse.database import run
 
     files = str(data / "transactions" / "*.parquet")
     con = duckdb.connect()
     con.execute("set enable_progress_bar = false")
-    stages, t = [], (time.perf_counter(), time.process_time())
     con.execute(f"create schema staging; create view staging.transactions as select customer_id, order_ts::date as order_date, "
                 f"amount::decimal(18, 2) as amount from read_parquet('{files}')")
     as_of = con.execute("select max(order_date) from staging.transactions").fetchone()[0]
     run(con, "clv/rfm")
-    rfm = pl.from_arrow(con.sql("select customer_id, frequency, recency, t, monetary_value from rfm([$as_of::date], 7.0)",
-                                params={"as_of": as_of}).to_arrow_table())
+    return pl.from_arrow(con.sql("select customer_id, frequency, recency, t, monetary_value from rfm([$as_of::date], 7.0)",
+                                 params={"as_of": as_of}).to_arrow_table())
+
+
+def core(data: Path) -> list[dict]:
+    """segprof's way for exactly the plain way's scope: RFM at one date, BG/NBD, Gamma-Gamma, 12-month CLV."""
+    from models import clv
+
+    stages, t = [], (time.perf_counter(), time.process_time())
+    rfm = _rfm_at_last_day(data)
     t = _stage(stages, "rfm", t)
     purchase = clv.fit_purchase_model("bgnbd", rfm)
     t = _stage(stages, "fit purchases", t)
@@ -88,6 +95,24 @@ def core(data: Path) -> list[dict]:
     t = _stage(stages, "fit spend", t)
     clv.score(purchase, spend, rfm, "weeks", 12, 0.10, 1.0)
     _stage(stages, "clv", t)
+    return stages
+
+
+def intervals(data: Path) -> list[dict]:
+    """The CLV step of `core` without and with intervals: scores, then standard errors (the Hessians) and the
+    customers' CLV and p_alive intervals (100 parameter draws over the distinct triples)."""
+    from models import clv
+
+    rfm = _rfm_at_last_day(data)
+    purchase, spend = clv.fit_purchase_model("bgnbd", rfm), clv.fit_spend_model(rfm)
+    stages, t = [], (time.perf_counter(), time.process_time())
+    scored = clv.score(purchase, spend, rfm, "weeks", 12, 0.10, 1.0)
+    t = _stage(stages, "clv", t)
+    purchase, spend = (clv.intervals.with_covariance(fit, rfm) for fit in (purchase, spend))
+    t = _stage(stages, "standard errors", t)
+    bounds = clv.intervals.customer_intervals(purchase, spend, rfm, clv.intervals.IntervalSettings("weeks", 12, 0.10, 1.0))
+    scored.join(bounds, on=["frequency", "recency", "t", "monetary_value"], how="left")
+    _stage(stages, "clv intervals", t)
     return stages
 
 
@@ -197,7 +222,8 @@ def _child(kind: str, target: Path) -> dict:
 
 
 def _measure_child(kind: str, target: Path) -> None:
-    stages = {"plain": plain, "core": core, "floor": floor, "segprof": segprof, "incremental": incremental}[kind](target)
+    stages = {"plain": plain, "core": core, "floor": floor, "segprof": segprof, "incremental": incremental,
+              "intervals": intervals}[kind](target)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"stages": stages, "cpu": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024}))
 
@@ -287,6 +313,14 @@ def report(rows: list[dict], scaling: list[dict]) -> str:
         p, c = r["plain"], r["core"]
         lines.append(f"| {r['transactions']:,} | {p['wall']:.1f} | {p['peak_mib']:,.0f} | {c['wall']:.1f} | {c['peak_mib']:,.0f} | "
                      f"{p['wall'] / c['wall']:.1f}× | {p['peak_mib'] / c['peak_mib']:.1f}× |")
+    lines += ["", "## Intervals: what they add to the CLV step", "",
+              "The `core` CLV step (scores at one date) alone, then the standard errors and the customers' CLV and p_alive",
+              "intervals (100 parameter draws over the distinct triples), in a fresh process.", "",
+              "| transactions | clv s | standard errors s | clv intervals s | clv with intervals / clv |", "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        step = {x["stage"]: x["wall"] for x in r["intervals"]["stages"]}
+        lines.append(f"| {r['transactions']:,} | {step['clv']:.2f} | {step['standard errors']:.2f} | {step['clv intervals']:.2f} | "
+                     f"{(step['clv'] + step['standard errors'] + step['clv intervals']) / step['clv']:.1f}× |")
     for r in rows:
         lines += ["", f"## {r['transactions']:,} transactions: where the time goes", "",
                   "| segprof step | wall s |", "| --- | --- |"]
@@ -324,9 +358,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  core {c['wall']:.1f} s; floor ...", flush=True)
         f = _child("floor", data)
         print(f"  floor {f['wall']:.1f} s; incremental ...", flush=True)
-        i = _child("incremental", data)
+        n = _child("incremental", data)
+        print(f"  incremental {n['wall']:.1f} s; intervals ...", flush=True)
+        i = _child("intervals", data)
         customers = json.loads((data / "parameters.json").read_text())["customers"]
-        rows.append({"transactions": transactions, "customers": customers, "segprof": s, "plain": p, "core": c, "floor": f, "incremental": i})
+        rows.append({"transactions": transactions, "customers": customers, "segprof": s, "plain": p, "core": c, "floor": f,
+                     "incremental": n, "intervals": i})
     scaling = fit_scaling()
     args.out.write_text(report(rows, scaling), encoding="utf-8")
     print(f"wrote {args.out}")

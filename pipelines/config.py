@@ -197,6 +197,17 @@ class Clv(_Strict):
     annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
     """Discount rate of future margin, applied monthly at (1 + rate)^(1/12) - 1."""
     margin_rate: float = Field(default=0.30, gt=0, le=1, description="Share of revenue kept as margin.")
+    interval_level: float = Field(default=0.80, gt=0, lt=1)
+    """Coverage of the intervals of CLV, p_alive and segment equity, from the parameters' sampling distribution (docs/clv.md)."""
+    interval_draws: int = Field(default=100, ge=20, le=10_000)
+    """Parameter draws the intervals are taken from: more are steadier and cost proportionally more."""
+    interval_seed: int = Field(default=0, ge=0)
+    """Seed of the parameter draws: a rerun on the same data gives the same intervals."""
+    interval_dates: Literal["latest", "all"] = "latest"
+    """Scoring dates that get intervals (docs/clv.md). latest: the as-of date only; when a later run moves the as-of
+    date on, a closed period end that was it keeps its scores and loses its intervals, as a fresh run has it. all:
+    every period end, from the refit that scored it, kept as published; a run draws for the dates it computes, and
+    the segment equity intervals of every date are drawn again when the segment tables are rebuilt."""
     purchase_day: Literal["net_positive", "any_line"] = "net_positive"
     """Which days count as repeat purchases (docs/clv.md, Returns policy); a customer's first day with a line is their
     first purchase either way. net_positive: a day whose lines net to more than zero, or that has no return line
@@ -473,6 +484,8 @@ class Config(_Strict):
         changes, every period is recomputed and the run says so."""
         segments = [s.model_dump(include={"name", "rule", "catch_all"}) for s in self.segments]
         settings = self.model_dump(mode="json", include={"time_unit", "clv", "profit", "lapsed_segment", "customer_attributes"})
+        if self.clv.interval_dates == "latest":  # no closed period keeps intervals: their settings change none
+            settings["clv"] = {k: v for k, v in settings["clv"].items() if not k.startswith("interval_")}
         return hashlib.sha256(json.dumps([settings, segments], sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     @model_validator(mode="after")

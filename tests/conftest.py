@@ -168,7 +168,7 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2, recent_days: 14}
     assert [str(d) for d in dates] == ["2024-01-31", "2024-02-29"]
     profit_tables.build_customer_profit(con, cfg, cal, dates)
     profit_tables.build_customer_segments(con, cfg, dates, dates)
-    profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
+    profit_tables.build_segment_profitability(con, cfg)
     profit_tables.build_table(con, "segment_migration", {"costs_assumed": True})
     profit_tables.build_table(con, "segment_equity_bridge", {"lapsed": "lapsed"})
     profit_tables.build_whale_curve(con, dates[-1], costs_assumed=True)

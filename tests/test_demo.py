@@ -38,13 +38,17 @@ def test_the_printed_summary(cdnow_demo):
     assert first[:7] == SUMMARY
 
 
+def _chosen(con, column: str, digits: int) -> dict:
+    """A JSON column of the chosen final fits of the refit that scores the as-of date, by model, to `digits` significant digits."""
+    rows = con.execute(f"select model, {column}::varchar from clv.model_runs where stage = 'final' and chosen "
+                       "and as_of_date = '1998-06-30' order by model").fetchall()
+    return {model: {k: float(f"{v:.{digits}g}") for k, v in json.loads(p).items()} for model, p in rows}
+
+
 def test_the_chosen_models_and_their_parameters(cdnow_demo):
     con, _ = cdnow_demo
-    rows = con.execute("select model, parameters::varchar from clv.model_runs where stage = 'final' and chosen "
-                       "and as_of_date = '1998-06-30' order by model").fetchall()  # the refit that scores the as-of date
-    rounded = {model: {k: float(f"{v:.3g}") for k, v in json.loads(p).items()} for model, p in rows}
-    assert rounded == {"gamma_gamma": {"p": 5.09, "q": 4.0, "v": 21.3},
-                       "bgnbd": {"r": 0.267, "alpha": 5.99, "a": 0.484, "b": 2.11}}
+    assert _chosen(con, "parameters", 3) == {"gamma_gamma": {"p": 5.09, "q": 4.0, "v": 21.3},
+                                             "bgnbd": {"r": 0.267, "alpha": 5.99, "a": 0.484, "b": 2.11}}
 
 
 def test_segment_figures_and_equity(cdnow_demo):
@@ -54,6 +58,25 @@ def test_segment_figures_and_equity(cdnow_demo):
     assert rows == SEGMENTS_JUNE_1998
     equity = con.execute("select round(sum(clv)) from clv.customer_clv where as_of_date = '1998-06-30'").fetchone()[0]
     assert equity == D("236813")
+
+
+def test_standard_errors_and_segment_equity_intervals(cdnow_demo):
+    """The chosen fits' standard errors, and each segment's 80 % equity interval, summed per parameter draw (seeded)."""
+    con, _ = cdnow_demo
+    assert _chosen(con, "parameter_standard_errors", 2) == {"gamma_gamma": {"p": 0.26, "q": 0.087, "v": 1.5},
+                       "bgnbd": {"r": 0.0037, "alpha": 0.14, "a": 0.027, "b": 0.15}}
+    rows = con.execute("select segment, round(customer_equity_low), round(customer_equity_high) from profit.segment_profitability "
+                       "where period_start = '1998-06-01' order by segment").fetchall()
+    assert rows == [("core", D("72016"), D("73677")), ("lapsed", D("732"), D("795")),
+                    ("occasional", D("47437"), D("48586")), ("vip", D("114350"), D("116840"))]
+    # clv.interval_dates latest: only the as-of date has intervals, from the 1998-06-30 refit that scored it
+    assert con.execute("select distinct as_of_date::varchar, fitted_through::varchar from clv.customer_clv "
+                       "where clv_low is not null").fetchall() == [("1998-06-30", "1998-06-30")]
+    assert con.execute("select distinct period_end::varchar from profit.segment_profitability "
+                       "where customer_equity_low is not null").fetchall() == [("1998-06-30",)]
+    outside = con.execute("select count(*) from clv.customer_clv where not (clv between clv_low and clv_high) "
+                          "or not (p_alive between p_alive_low - 1e-9 and p_alive_high + 1e-9)").fetchone()[0]
+    assert outside == 0
 
 
 def test_the_whale_curve_headline(cdnow_demo):

@@ -45,6 +45,8 @@ class Fit:
     seconds: float
     note: str = ""
     fitter: object = field(default=None, repr=False)
+    # covariance of the log parameters (models.clv.intervals), in the order of params; None: not computed
+    covariance: list[list[float]] | None = field(default=None, repr=False)
 
     @property
     def usable(self) -> bool:

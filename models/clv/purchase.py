@@ -26,7 +26,7 @@ from models.clv.rfm import compress, customers
 FIT_OPTIONS = {"paretonbd": {"initial_params": np.ones(4), "tol": 1e-8, "maxiter": 20_000}}
 
 
-def _log_likelihood(model: str, params: dict[str, float], triples: pl.DataFrame) -> float:
+def log_likelihood(model: str, params: dict[str, float], triples: pl.DataFrame) -> float:
     """Total log-likelihood over all customers, on the original time scale."""
     f, r, t, n = (triples[c].to_numpy().astype(float) for c in ("frequency", "recency", "t", "n"))
     values = np.array(list(params.values()))
@@ -146,7 +146,7 @@ def fit_purchase_model(model: str, rfm: pl.DataFrame, penalizer: float = 0.0, mi
     if not fit.usable:
         fit.converged, fit.note = False, "parameters not finite and positive"
         return fit
-    fit.log_likelihood = _log_likelihood(model, params, triples)
+    fit.log_likelihood = log_likelihood(model, params, triples)
     return fit
 
 

@@ -20,6 +20,20 @@ def per_triple(rfm: pl.DataFrame, columns: dict[str, np.ndarray], triples: pl.Da
                     on=["frequency", "recency", "t"], how="left")
 
 
+def triple_values(purchase: Fit, f: np.ndarray, r: np.ndarray, t: np.ndarray, time_unit: str, horizon_months: int,
+                  annual_discount_rate: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (frequency, recency, t): p_alive, expected purchases over the horizon, and the discounted expected purchases
+    that CLV multiplies by margin and order value (lifetimes' monthly steps and monthly discount rate)."""
+    fitter = purchase.fitter or fitter_from_params(purchase.model, purchase.params)
+    r, t = evaluation_point(purchase.model, r, t)
+    step = LIFETIMES_UNITS_PER_MONTH[time_unit]
+    monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1
+    cumulative = [np.zeros_like(f), *expected_purchases(purchase, [month * step for month in range(1, horizon_months + 1)], f, r, t)]
+    discounted = sum((cumulative[i] - cumulative[i - 1]) / (1 + monthly_rate) ** i for i in range(1, horizon_months + 1))
+    p_alive = np.clip(np.asarray(fitter.conditional_probability_alive(f, r, t), dtype=float), 0.0, 1.0)
+    return p_alive, cumulative[-1], discounted
+
+
 def score(purchase: Fit, spend: Fit | None, rfm: pl.DataFrame, time_unit: str, horizon_months: int = 12,
           annual_discount_rate: float = 0.10, margin_rate: float = 1.0, fallback_order_value: float = 0.0,
           return_rate: str = "customer", return_rate_prior_purchases: float = 5.0) -> pl.DataFrame:
@@ -30,16 +44,10 @@ def score(purchase: Fit, spend: Fit | None, rfm: pl.DataFrame, time_unit: str, h
     (1 + annual)^(1/12) - 1, times the margin rate, and net of expected returns: times
     (1 - expected_return_rate) (models/clv/returns.py; 0 for statistics without returns kept apart).
     """
-    fitter = purchase.fitter or fitter_from_params(purchase.model, purchase.params)
     triples = compress(rfm)
     f, r, t = (triples[c].to_numpy().astype(float) for c in ("frequency", "recency", "t"))
-    r, t = evaluation_point(purchase.model, r, t)
-    step = LIFETIMES_UNITS_PER_MONTH[time_unit]
-    monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1
-    cumulative = [np.zeros_like(f), *expected_purchases(purchase, [month * step for month in range(1, horizon_months + 1)], f, r, t)]
-    discounted = sum((cumulative[i] - cumulative[i - 1]) / (1 + monthly_rate) ** i for i in range(1, horizon_months + 1))
-    p_alive = np.clip(np.asarray(fitter.conditional_probability_alive(f, r, t), dtype=float), 0.0, 1.0)
-    scored = per_triple(rfm, {"p_alive": p_alive, "expected_purchases": cumulative[-1], "_discounted": discounted}, triples)
+    p_alive, expected, discounted = triple_values(purchase, f, r, t, time_unit, horizon_months, annual_discount_rate)
+    scored = per_triple(rfm, {"p_alive": p_alive, "expected_purchases": expected, "_discounted": discounted}, triples)
     aov = expected_order_value(spend, scored["frequency"].to_numpy(), scored["monetary_value"].to_numpy(), fallback_order_value)
     returns = expected_return_rate(scored, return_rate, return_rate_prior_purchases)
     scored = scored.with_columns(expected_order_value=pl.Series(aov), expected_return_rate=pl.Series(returns)).with_columns(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import polars as pl
 
-from models.clv import predictive, validation
+from models.clv import intervals, predictive, validation
 from models.clv.fits import MODEL_NAMES, Fit, ModelError, failed
 from models.clv.purchase import evaluation_point, expected_purchases, fit_purchase_model
 from models.clv.rfm import compress, customers, frequency_monetary_correlation, weighted_correlation, weights
@@ -312,6 +312,7 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
         warnings.append(f"{MODEL_NAMES[chosen]} on all data up to {as_of} not chosen: {purchase.note}")
     else:
         raise ModelError(problems[0])  # why the best-ranked model could not be used
+    purchase = _with_covariance(purchase, final, warnings)
     records.append(Record("final", purchase, True, {"note": "; ".join(warnings) or None}))
     records.append(_spend_calibration_record(calibration, penalizer, min_repeat_customers))
     spend = _final_spend(final, records, warnings, fallback_order_value, penalizer, min_repeat_customers)
@@ -327,9 +328,19 @@ def warm_up(final: pl.DataFrame, *, model: str, candidates: list[str], fallback_
     if not purchase.usable:
         raise ModelError(f"{MODEL_NAMES[chosen]}: {purchase.note}")
     warnings = [f"{reason}: {MODEL_NAMES[chosen]} fitted on all data without a model choice"]
-    records = [Record("final", purchase, True, {"note": warnings[0]})]
+    purchase = _with_covariance(purchase, final, warnings)
+    records = [Record("final", purchase, True, {"note": "; ".join(warnings)})]
     spend = _final_spend(final, records, warnings, fallback_order_value, penalizer, min_repeat_customers)
     return Selection(records, purchase, spend, fallback_order_value, {}, warnings, {})
+
+
+def _with_covariance(purchase: Fit, final: pl.DataFrame, warnings: list[str]) -> Fit:
+    """The chosen purchase fit with the covariance of its parameters (models.clv.intervals); a warning without one."""
+    purchase = intervals.with_covariance(purchase, final)
+    if purchase.covariance is None:
+        warnings.append(f"{MODEL_NAMES[purchase.model]}: the log-likelihood's Hessian is not positive definite at the fit, "
+                        "so there are no standard errors and no intervals")
+    return purchase
 
 
 def _final_spend(final: pl.DataFrame, records: list[Record], warnings: list[str], fallback_order_value: float,
@@ -339,7 +350,7 @@ def _final_spend(final: pl.DataFrame, records: list[Record], warnings: list[str]
     if warning := correlation_warning(correlation):
         warnings.append(warning)
     try:
-        spend = fit_spend_model(final, penalizer, min_repeat_customers)
+        spend = intervals.with_covariance(fit_spend_model(final, penalizer, min_repeat_customers), final)
     except ModelError as exc:
         spend = failed("gamma_gamma", exc, customers(final))
     records.append(Record("final", spend, spend.converged, {"frequency_monetary_correlation": correlation}))

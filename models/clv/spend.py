@@ -30,16 +30,20 @@ def _gamma_gamma_objective(log_params: np.ndarray, x: np.ndarray, m: np.ndarray,
     return float(value), grad
 
 
+def spend_pairs(rfm: pl.DataFrame) -> pl.DataFrame:
+    """What Gamma-Gamma is fitted on: (frequency, monetary_value) of repeat customers with positive mean spend, counted (n)."""
+    return compress(rfm.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0)), ("frequency", "monetary_value"))
+
+
 def fit_spend_model(rfm: pl.DataFrame, penalizer: float = 0.0, min_repeat_customers: int = 10) -> Fit:
     """Gamma-Gamma on repeat customers with positive mean repeat spend (lifetimes requires m > 0)."""
-    spenders = rfm.filter((pl.col("frequency") > 0) & (pl.col("monetary_value") > 0))
-    n_spenders = customers(spenders)
+    pairs = spend_pairs(rfm)
+    n_spenders = customers(pairs)
     if n_spenders < min_repeat_customers:
         raise ModelError(
             f"cannot fit Gamma-Gamma: only {n_spenders} customers have repeat purchases with positive spend; "
             f"at least {min_repeat_customers} are needed"
         )
-    pairs = compress(spenders, ("frequency", "monetary_value"))
     f, m, n = (pairs[c].to_numpy().astype(float) for c in ("frequency", "monetary_value", "n"))
     started = time.perf_counter()
     # As lifetimes' GammaGammaFitter.fit: BFGS from log parameters 0.1, tol 1e-7; the analytic gradient

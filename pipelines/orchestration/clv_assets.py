@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 import polars.selectors as cs
 
-from models.clv import MODEL_NAMES
+from models.clv import MODEL_NAMES, Fit, intervals
 from pipelines.errors import SegprofError
 from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
 from pipelines.orchestration.ingest_assets import TRANSACTIONS
@@ -88,7 +88,9 @@ def _fit_metadata(result: clv_tables.ModelRun, w: calendar.Windows) -> dict:
     metadata = {
         "chosen_model": MODEL_NAMES[result.purchase.model],
         "parameters": result.purchase.params,
+        "parameter_standard_errors": standard_errors(result.purchase),
         "spend_parameters": result.spend.params if result.spend else {"fallback_mean_order_value": result.fallback_order_value},
+        "spend_parameter_standard_errors": standard_errors(result.spend) if result.spend else "fallback mean: none",
         "log_likelihood": result.purchase.log_likelihood,
         "customers": result.purchase.n_customers,
         "distinct_triples": result.purchase.n_triples,
@@ -127,6 +129,11 @@ def _fit_metadata(result: clv_tables.ModelRun, w: calendar.Windows) -> dict:
             charts.repeat_purchase_histograms(result.histograms, "Customers by repeat purchases in calibration")
         )
     return metadata
+
+
+def standard_errors(fit: Fit) -> dict | str:
+    """The fit's standard errors for the metadata, or why there are none."""
+    return intervals.standard_errors(fit) or "none: the log-likelihood's Hessian is not positive definite at the fit"
 
 
 @dg.asset(deps=[clv_model], kinds={"duckdb"}, group_name="clv")

@@ -46,8 +46,7 @@ def segment_profitability(segprof: SegprofConfig, duckdb: WarehouseResource) -> 
     """profit.segment_profitability: segment x period P&L, customers, retention and customer equity."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        profit_tables.build_table(con, "segment_profitability",
-                           {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.costs_assumed})
+        profit_tables.build_segment_profitability(con, config)
         return dg.MaterializeResult(metadata={**table_metadata(con, "profit.segment_profitability"), **_assumptions(config)})
 
 

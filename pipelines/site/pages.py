@@ -20,6 +20,8 @@ from pipelines.warehouse.database import create_tables, query, registered, repla
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS_TEXT = {"green": ("✓", "On target"), "amber": ("!", "Near target"), "red": ("✕", "Off target"), None: ("–", "No target")}
+INTERVAL_DEFINITION = ("The equity interval is where the segment's customer equity lies with {level_percent:.0f} % probability given how "
+                       "precisely the CLV model's parameters are estimated (docs/clv.md); it does not cover customers' own chance.")
 TREND_KPIS = ("contribution", "customers", "customer_equity", "retention_rate")
 # The equity bridge's flows: label, column, customers column, sign (lapsed and migrated out are stored as amounts lost).
 BRIDGE_FLOWS = (("Acquired", "acquired", "acquired_customers", 1), ("Lapsed", "lapsed", "lapsed_customers", -1),
@@ -116,6 +118,17 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
     whale_headlines = {r["scope"]: r for r in query(con, "scorecards/whale_headlines")}
     described = {s.name: s for s in config.segments}
 
+    equity_intervals = {r["segment"]: r for r in query(con, "scorecards/equity_intervals") if r["as_of_date"] == as_of}
+
+    def interval_text(row: dict) -> str | None:
+        """The customer equity tile's interval (models.clv.intervals), in words."""
+        interval = equity_intervals.get(row["segment"]) if row["kpi"] == "customer_equity" else None
+        if interval is None or interval["customer_equity_low"] is None:
+            return None
+        fmt = formatter("money", currency)
+        return f"{config.clv.interval_level * 100:.0f} % interval {fmt(float(interval['customer_equity_low']))} – " \
+               f"{fmt(float(interval['customer_equity_high']))}"
+
     def tiles(segment: str) -> list[dict]:
         current = cards.filter((pl.col("segment") == segment) & (pl.col("as_of_date") == as_of))
         out = []
@@ -123,6 +136,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
             icon, status_label = STATUS_TEXT[row["status"]]
             out.append({
                 **row,
+                "interval_text": interval_text(row),
                 "value_text": _write(row["value"], row["unit"], currency),
                 "target_text": _write(row["target"], row["unit"], currency) if row["target"] is not None else None,
                 "change_text": _change_text(row["change"], row["unit"], currency),
@@ -185,6 +199,9 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
 
     for m in models:
         m["name"] = MODEL_NAMES.get(m["model"], m["model"])
+        errors = json.loads(m["parameter_standard_errors"] or "{}")
+        m["estimates"] = [{"name": k, "value": f"{v:.4g}", "se": f"{errors[k]:.2g}" if k in errors else "–"}
+                          for k, v in json.loads(m["parameters"]).items()]
         m["parameters"] = ", ".join(f"{k} = {v:.3g}" for k, v in json.loads(m["parameters"]).items())
 
     pages = []
@@ -235,6 +252,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "lapsed": config.lapsed_segment,
         "p_alive_threshold": config.clv.inactive_below_p_alive,
         "horizon_months": config.clv.horizon_months,
+        "interval_definition": INTERVAL_DEFINITION.format(level_percent=config.clv.interval_level * 100),
         "recent_days": config.at_risk.recent_days,
         "top_actions": config.scorecards.top_at_risk,
         "generated": dt.datetime.now().replace(microsecond=0),

@@ -60,6 +60,8 @@ def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: st
         "stage": stage,
         "model": fit.model,
         "parameters": json.dumps(fit.params) if fit.params else None,
+        "parameter_standard_errors": json.dumps(errors) if (errors := clv_models.intervals.standard_errors(fit)) else None,
+        "parameter_covariance": json.dumps(fit.covariance) if fit.covariance is not None else None,
         "log_likelihood": fit.log_likelihood if math.isfinite(fit.log_likelihood) else None,
         "converged": fit.converged,
         "n_customers": fit.n_customers,
@@ -201,25 +203,50 @@ def refits_made(con: duckdb.DuckDBPyConnection) -> set[dt.date]:
     return {row["as_of_date"] for row in query(con, "clv/refit_dates")}
 
 
-def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> tuple[clv_models.Fit, clv_models.Fit | None, float, str]:
-    """The latest run's final fits for an as-of date, rebuilt from clv.model_runs."""
-    rows = query(con, "clv/chosen_models", {"as_of": as_of})
+def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date, run_id: str | None = None,
+                ) -> tuple[clv_models.Fit, clv_models.Fit | None, float, str]:
+    """The final fits for an as-of (refit) date, rebuilt from clv.model_runs: the run `run_id`'s, or the latest run's."""
+    rows = query(con, "clv/chosen_models", {"as_of": as_of, "run_id": run_id})
     purchase = [r for r in rows if r["model"] in clv_models.FITTERS]
     if not purchase:
-        raise SegprofError(f"clv.model_runs has no chosen model for {as_of}: materialise clv_model first")
+        raise SegprofError(f"clv.model_runs has no chosen model for {as_of}{f' in run {run_id}' if run_id else ''}: "
+                           "materialise clv_model first")
     spend = [r for r in rows if r["model"] in ("gamma_gamma", "empirical_mean")]
 
     def fit(r: dict) -> clv_models.Fit:
-        return clv_models.Fit(r["model"], json.loads(r["parameters"]), float("nan"), True, 0, 0, 0.0)
+        covariance = json.loads(r["parameter_covariance"]) if r["parameter_covariance"] else None
+        return clv_models.Fit(r["model"], json.loads(r["parameters"]), float("nan"), True, 0, 0, 0.0, covariance=covariance)
 
     gg = next((fit(r) for r in spend if r["model"] == "gamma_gamma"), None)
     fallback = next((json.loads(r["parameters"])["mean"] for r in spend if r["model"] == "empirical_mean"), 0.0)
     return fit(purchase[0]), gg, fallback, purchase[0]["run_id"]
 
 
+def interval_settings(config: Config, fallback_order_value: float) -> clv_models.intervals.IntervalSettings:
+    """How customers are scored, and how the intervals of their scores are drawn (config clv)."""
+    s = config.clv
+    return clv_models.intervals.IntervalSettings(config.time_unit, s.horizon_months, s.annual_discount_rate, s.margin_rate,
+                                                 fallback_order_value, s.interval_level, s.interval_draws, s.interval_seed)
+
+
+def interval_dates(config: Config, scoring: list[dt.date]) -> list[dt.date]:
+    """The scoring dates that get intervals: the latest, or every one with clv.interval_dates all."""
+    return scoring if config.clv.interval_dates == "all" else scoring[-1:]
+
+
+def with_intervals(scored: pl.DataFrame, purchase: clv_models.Fit, spend: clv_models.Fit | None, fallback: float,
+                   config: Config, wanted: bool) -> pl.DataFrame:
+    """Scores with clv_low/high and p_alive_low/high from the parameter draws of the fits that scored them
+    (models.clv.intervals) when `wanted`; null otherwise."""
+    if not wanted:
+        return scored.with_columns(pl.lit(None, pl.Float64).alias(c) for c in clv_models.intervals.CUSTOMER_COLUMNS)
+    return clv_models.intervals.with_customer_intervals(scored, purchase, spend, interval_settings(config, fallback))
+
+
 def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calendar, dates: list[dt.date]) -> tuple[pl.DataFrame, list[str]]:
     """Score every customer at each of `dates` with the models refitted on or before it (Calendar.refit_dates, read
     from clv.model_runs); write clv.customer_clv for those dates. A date's scores therefore use no data after it.
+    The intervals (at the dates interval_dates names) draw from the parameters of the refit that scored the date.
 
     When that refit has no usable model (too little data) or its scores are not finite, the latest earlier refit
     scores the date; with none, the date is not scored (its P&L is still in profit.customer_profit). One date at a
@@ -232,6 +259,7 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
     create_tables(con, "clv/customer_clv")
     run(con, "clv/staged_customer_clv")
     scored, notes = pl.DataFrame(), []
+    wanted = set(interval_dates(config, cal.scoring_dates))
     for as_of in dates:
         for refit in [refits[as_of], *(d for d in made if d < refits[as_of])]:
             if refit not in fits:
@@ -252,6 +280,7 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
             continue
         if refit != refits[as_of]:
             notes.append(f"{as_of}: scored with the refit of {refit}, the latest usable one")
+        scored = with_intervals(scored, purchase, spend, fallback, config, as_of in wanted)
         tiers = clv_models.value_tiers(scored["clv"].to_numpy(), scored["p_alive"].to_numpy(),
                                        [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
                                        settings.inactive_below_p_alive)
@@ -263,4 +292,7 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
         con.unregister("_customer_clv")
     replace_rows(con, "clv.customer_clv", source="_staged_customer_clv",
                  scope=history.replaced(con, "clv.customer_clv", "as_of_date", dates, cal.scoring_dates))
+    # Under interval_dates latest, the as-of date of an earlier run that is now a closed period end loses its intervals:
+    # its stored figures stay, and the warehouse holds what a fresh run would (docs/clv.md, Uncertainty).
+    run(con, "clv/clear_intervals", {"dates": sorted(wanted)})
     return scored, notes

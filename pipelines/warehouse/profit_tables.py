@@ -8,10 +8,11 @@ import duckdb
 import polars as pl
 
 from models import segments as segment_models
+from models.clv import intervals
 from pipelines.config import Config, RateTable
-from pipelines.errors import SourceError
-from pipelines.warehouse import calendar, history
-from pipelines.warehouse.database import create_tables, frame, registered, replace_rows, Rows, run, write_tables
+from pipelines.errors import SegprofError, SourceError
+from pipelines.warehouse import calendar, clv_tables, history
+from pipelines.warehouse.database import create_tables, frame, query, registered, replace_rows, Rows, run, write_tables
 
 
 def _rates(prefix: str, table: RateTable) -> dict:
@@ -110,6 +111,30 @@ def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, date
     replace_rows(con, "profit.customer_segments", source="_staged_customer_segments",
                  scope=history.replaced(con, "profit.customer_segments", "as_of_date", dates, scoring))
     return assigned
+
+
+def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
+    """Per segment and scoring date whose customers have intervals: equity_low/high, the interval of the segment's
+    summed CLV over the parameter draws that gave its customers' intervals, those of the refit that scored the date
+    (clv.customer_clv's fitted_through and run_id) with the same settings and seed. From stored rows only, so a
+    rebuild gives a kept period the intervals it had; none without a recorded fit (CLV written by other means)."""
+    out = [pl.DataFrame(schema={"segment": pl.String, "as_of_date": pl.Date, "equity_low": pl.Float64, "equity_high": pl.Float64})]
+    for row in query(con, "profit/interval_scoring_fits"):
+        try:
+            purchase, spend, fallback, _ = clv_tables.chosen_fits(con, row["fitted_through"], row["run_id"])
+        except SegprofError:
+            continue
+        groups = frame(con, "profit/segment_rfm", {"as_of": row["as_of_date"]})
+        out.append(intervals.group_equity_intervals(purchase, spend, groups, ["segment", "as_of_date"],
+                                                    clv_tables.interval_settings(config, fallback)))
+    return pl.concat(out)
+
+
+def build_segment_profitability(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """profit.segment_profitability, with each segment's customer equity interval where its customers have theirs."""
+    with registered(con, _equity_intervals=segment_equity_intervals(con, config)):
+        run(con, "profit/segment_equity_intervals")
+    build_table(con, "segment_profitability", {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.costs_assumed})
 
 
 def build_table(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> None:

@@ -21,6 +21,11 @@ create table if not exists clv.customer_clv (
 alter table clv.customer_clv add column if not exists fitted_through date;
 -- Warehouses from before the returns policy get its column (README, migration note); their rows hold null.
 alter table clv.customer_clv add column if not exists expected_return_rate double;
+-- The intervals' columns (README, migration note): a warehouse built before gets them on its next run.
+alter table clv.customer_clv add column if not exists clv_low decimal(18, 2);
+alter table clv.customer_clv add column if not exists clv_high decimal(18, 2);
+alter table clv.customer_clv add column if not exists p_alive_low double;
+alter table clv.customer_clv add column if not exists p_alive_high double;
 
 comment on table clv.customer_clv is 'Per customer and as-of date: probability alive, expected purchases and order value, discounted CLV and value tier.';
 comment on column clv.customer_clv.customer_id is 'Customer identifier.';
@@ -30,6 +35,10 @@ comment on column clv.customer_clv.expected_purchases is 'Expected repeat purcha
 comment on column clv.customer_clv.expected_order_value is 'Gamma-Gamma expected spend per future purchase, gross of returns under purchase_day net_positive (see expected_return_rate); one-time buyers get the population mean; a mean repeat spend at or below zero is taken as zero.';
 comment on column clv.customer_clv.clv is 'Discounted expected margin over horizon_months, net of expected returns: margin rate x expected order value x (1 - expected_return_rate) x expected purchases per month, discounted monthly at (1 + annual rate)^(1/12) - 1.';
 comment on column clv.customer_clv.expected_return_rate is 'Expected share of the customer''s gross spend returned (config clv.return_rate): their own returned / sales value shrunk toward the population''s (customer), or the population''s (population); 0 under purchase_day any_line, where returns are inside the spend already.';
+comment on column clv.customer_clv.clv_low is 'Lower end of the CLV interval (config clv.interval_level, default 80 %): the quantile of the customer''s CLV, net of expected returns, over draws of the parameters of the refit that scored the row (fitted_through) from their sampling distribution (docs/clv.md); parameter uncertainty only, not the customer''s own randomness; null when that fit has no standard errors or one of its draws cannot value the customer (parameters far from an early fit on little data), and, under config clv.interval_dates latest (the default), at every date but the latest scoring date.';
+comment on column clv.customer_clv.clv_high is 'Upper end of the CLV interval, as clv_low.';
+comment on column clv.customer_clv.p_alive_low is 'Lower end of the p_alive interval over the same parameter draws as clv_low.';
+comment on column clv.customer_clv.p_alive_high is 'Upper end of the p_alive interval, as p_alive_low.';
 comment on column clv.customer_clv.value_tier is 'CLV pyramid among active customers (config clv.value_tiers, default platinum top 1%, gold next 4%, silver next 15%, bronze the rest); inactive when p_alive is below the configured threshold.';
 comment on column clv.customer_clv.purchase_model is 'Purchase model that scored the customer (bgnbd, paretonbd, mbgnbd).';
 comment on column clv.customer_clv.spend_model is 'Spend model: gamma_gamma, or empirical_mean when Gamma-Gamma could not be fitted.';

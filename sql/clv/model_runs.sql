@@ -7,6 +7,8 @@ create table if not exists clv.model_runs (
     stage                  varchar   not null,
     model                  varchar   not null,
     parameters             json,
+    parameter_standard_errors json,
+    parameter_covariance   json,
     log_likelihood         double,
     converged              boolean   not null,
     n_customers            bigint    not null,
@@ -46,6 +48,9 @@ alter table clv.model_runs add column if not exists frequency_table_error double
 alter table clv.model_runs add column if not exists n_parameters integer;
 alter table clv.model_runs add column if not exists bic double;
 alter table clv.model_runs add column if not exists selection_rank integer;
+-- ... and those of the parameter uncertainty.
+alter table clv.model_runs add column if not exists parameter_standard_errors json;
+alter table clv.model_runs add column if not exists parameter_covariance json;
 
 comment on table clv.model_runs is 'Every CLV model fit: calibration fits (and the zero_forecast and calibration_rate baselines) scored on the holdout of each forecast origin, and the final fits on all data up to the as-of date that score customers (chosen = true).';
 comment on column clv.model_runs.run_id is 'Pipeline run that made the fit.';
@@ -53,6 +58,8 @@ comment on column clv.model_runs.fitted_at is 'When the fit finished.';
 comment on column clv.model_runs.stage is 'calibration: fitted up to calibration_end and tested on the holdout; final: fitted up to as_of_date.';
 comment on column clv.model_runs.model is 'bgnbd (BG/NBD), paretonbd (Pareto/NBD), mbgnbd (MBG/NBD), gamma_gamma (spend), empirical_mean (spend fallback), or a baseline: zero_forecast (nobody buys again), calibration_rate (everyone buys at the pooled calibration rate).';
 comment on column clv.model_runs.parameters is 'Fitted parameters as JSON, in lifetimes'' parameterisation and the run''s time unit.';
+comment on column clv.model_runs.parameter_standard_errors is 'Final fits: each parameter''s standard error as JSON, from the Hessian of the total log-likelihood of the compressed statistics at the fit (delta method from the log parameters); null when the Hessian is not positive definite.';
+comment on column clv.model_runs.parameter_covariance is 'Final fits: covariance matrix of the log parameters (rows and columns in the order of parameters) as JSON, the inverse Hessian; the CLV, p_alive and segment equity intervals draw from it (docs/clv.md).';
 comment on column clv.model_runs.log_likelihood is 'Total log-likelihood of the data at the fitted parameters.';
 comment on column clv.model_runs.converged is 'Whether the optimiser converged to finite, positive parameters.';
 comment on column clv.model_runs.n_customers is 'Customers in the fit.';

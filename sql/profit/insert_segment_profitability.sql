@@ -95,10 +95,14 @@ final as (
         s.contribution / nullif(s.customers, 0) as contribution_per_customer,
         s.contribution / nullif(sum(s.contribution) over (partition by coalesce(s.period_start, p.period_start)), 0) as share_of_contribution,
         coalesce(s.customer_equity, 0) as customer_equity,
+        case when s.segment is null then 0 else equity.equity_low end::decimal(18, 2) as customer_equity_low,
+        case when s.segment is null then 0 else equity.equity_high end::decimal(18, 2) as customer_equity_high,
         s.customer_equity / nullif(s.customers, 0) as average_clv,
         $costs_assumed as costs_assumed
     from per_segment as s
     full outer join prior_counts as p using (segment, period_start)
+    left join _segment_equity_intervals as equity
+        on equity.segment = s.segment and equity.as_of_date = s.period_end
 )
 
 select * from final

@@ -25,6 +25,8 @@ create table if not exists profit.segment_profitability (
     contribution_per_customer decimal(18, 2),
     share_of_contribution     double,
     customer_equity           decimal(18, 2) not null,
+    customer_equity_low       decimal(18, 2),
+    customer_equity_high      decimal(18, 2),
     average_clv               decimal(18, 2),
     costs_assumed             boolean        not null,
     primary key (segment, period_start)
@@ -34,6 +36,8 @@ create table if not exists profit.segment_profitability (
 alter table profit.segment_profitability add column if not exists retained_customers bigint;
 alter table profit.segment_profitability add column if not exists repeat_customers bigint;
 alter table profit.segment_profitability add column if not exists repeat_purchase_rate double;
+alter table profit.segment_profitability add column if not exists customer_equity_low decimal(18, 2);
+alter table profit.segment_profitability add column if not exists customer_equity_high decimal(18, 2);
 
 comment on table profit.segment_profitability is 'Per segment and period: customers, activity, P&L and customer equity. Customers count in the segment they are in at the period end; summed over segments the P&L equals the ledger.';
 comment on column profit.segment_profitability.segment is 'Segment name.';
@@ -59,5 +63,7 @@ comment on column profit.segment_profitability.profit_after_overhead is 'contrib
 comment on column profit.segment_profitability.contribution_per_customer is 'contribution / customers.';
 comment on column profit.segment_profitability.share_of_contribution is 'contribution / total contribution of all segments in the period.';
 comment on column profit.segment_profitability.customer_equity is 'Sum of the customers'' CLV at period_end.';
+comment on column profit.segment_profitability.customer_equity_low is 'Lower end of the customer equity interval (config clv.interval_level, default 80 %): the quantile over draws of the parameters of the refit that scored period_end of the segment''s CLV summed per draw (docs/clv.md); parameter uncertainty only; null when the fit has no standard errors, and where the customers have no intervals (under config clv.interval_dates latest, the default, every period but the latest).';
+comment on column profit.segment_profitability.customer_equity_high is 'Upper end of the customer equity interval, as customer_equity_low.';
 comment on column profit.segment_profitability.average_clv is 'customer_equity / customers.';
 comment on column profit.segment_profitability.costs_assumed is 'True when the costs are stated assumptions (config profit.assumptions).';

@@ -9,6 +9,7 @@ with latest as (
 select
     final.model,
     final.parameters::varchar as parameters,
+    final.parameter_standard_errors::varchar as parameter_standard_errors,
     final.as_of_date,
     calibration.calibration_end,
     calibration.holdout_end,

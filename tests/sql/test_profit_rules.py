@@ -274,7 +274,7 @@ def test_segment_pnl_boundaries(hand_warehouse):
     con.execute("update staging.customers set first_purchase = '2024-02-01' where customer_id = 'C'")
     con.execute("update profit.customer_profit set contribution = 0 where customer_id = 'C'")
     profit_tables.build_customer_segments(con, cfg, *[[dt.date(2024, 1, 31), dt.date(2024, 2, 29)]] * 2)
-    profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
+    profit_tables.build_segment_profitability(con, cfg)
     profit_tables.build_whale_curve(con, dt.date(2024, 2, 29), costs_assumed=True)
     rows = con.execute("select segment, period_start::varchar, prior_customers, lost_customers, new_customers "
                        "from profit.segment_profitability where segment in ('lapsed', 'others') order by 2, 1").fetchall()
@@ -290,7 +290,7 @@ def test_retention_counts_moves_to_other_segments_and_repeat_purchase_is_beside_
     con, cfg = hand_warehouse
     con.execute("update clv.customer_clv set value_tier = 'bronze' where customer_id = 'A' and as_of_date = '2024-02-29'")
     profit_tables.build_customer_segments(con, cfg, *[[dt.date(2024, 1, 31), dt.date(2024, 2, 29)]] * 2)
-    profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
+    profit_tables.build_segment_profitability(con, cfg)
     rows = con.execute("select segment, prior_customers, lost_customers, retained_customers, retention_rate, "
                        "repeat_customers, repeat_purchase_rate from profit.segment_profitability "
                        "where period_start = '2024-02-01' order by segment").fetchall()
