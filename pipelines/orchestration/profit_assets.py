@@ -73,11 +73,11 @@ def segment_equity_bridge(segprof: SegprofConfig, duckdb: WarehouseResource) -> 
 
 
 @dg.asset(deps=[segment_profitability], kinds={"duckdb"}, group_name="profitability")
-def segment_contribution_bridge(duckdb: WarehouseResource) -> dg.MaterializeResult:
+def segment_contribution_bridge(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """profit.segment_contribution_bridge: segment x period x basis (prior period, year ago), base contribution + customer
     count, revenue per active customer, margin, cost to serve, returns and marketing effects = contribution."""
     with duckdb.get_connection() as con:
-        profit_tables.build_table(con, "segment_contribution_bridge", {})
+        profit_tables.build_table(con, "segment_contribution_bridge", {"costs_assumed": segprof.value.profit.costs_assumed})
         latest = query(con, "profit/contribution_bridge_latest")
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "profit.segment_contribution_bridge"),
@@ -86,11 +86,11 @@ def segment_contribution_bridge(duckdb: WarehouseResource) -> dg.MaterializeResu
 
 
 @dg.asset(deps=[customer_profit, customer_segments, customers], kinds={"duckdb"}, group_name="profitability")
-def segment_dimension_profit(duckdb: WarehouseResource) -> dg.MaterializeResult:
+def segment_dimension_profit(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """profit.segment_dimension_profit: segment x period x dimension (channel, region, category) x value P&L."""
     with duckdb.get_connection() as con:
-        profit_tables.build_table(con, "segment_dimension_profit", {})
-        return dg.MaterializeResult(metadata=table_metadata(con, "profit.segment_dimension_profit"))
+        profit_tables.build_table(con, "segment_dimension_profit", {"costs_assumed": segprof.value.profit.costs_assumed})
+        return dg.MaterializeResult(metadata={**table_metadata(con, "profit.segment_dimension_profit"), **_assumptions(segprof.value)})
 
 
 @dg.asset(deps=[customer_profit, customer_segments], kinds={"duckdb"}, group_name="profitability")

@@ -1,5 +1,12 @@
--- Segment, period and dimension whose rows do not add up to the segment P&L to the cent (must be none).
-with summed as (
+-- Segment, period and dimension whose rows do not add up to the segment P&L to the cent, or are missing (must be none).
+with expected as (
+    select segment, period_start, dimensions.dimension, customers, revenue, contribution, profit_after_overhead
+    from profit.segment_profitability
+    cross join (values ('channel'), ('region'), ('category')) as dimensions(dimension)
+    where customers > 0
+),
+
+summed as (
     select
         segment,
         period_start,
@@ -14,17 +21,23 @@ with summed as (
 
 compared as (
     select
-        summed.*,
-        segment_pnl.customers as segment_customers,
-        segment_pnl.revenue as segment_revenue,
-        segment_pnl.contribution as segment_contribution,
-        segment_pnl.profit_after_overhead as segment_profit_after_overhead
+        segment,
+        period_start,
+        dimension,
+        summed.customers,
+        summed.revenue,
+        summed.contribution,
+        summed.profit_after_overhead,
+        expected.customers as segment_customers,
+        expected.revenue as segment_revenue,
+        expected.contribution as segment_contribution,
+        expected.profit_after_overhead as segment_profit_after_overhead
     from summed
-    left join profit.segment_profitability as segment_pnl using (segment, period_start)
+    full outer join expected using (segment, period_start, dimension)
 )
 
 select *
 from compared
-where customers <> segment_customers or revenue <> segment_revenue or contribution <> segment_contribution
-    or profit_after_overhead <> segment_profit_after_overhead or segment_customers is null
+where customers is distinct from segment_customers or revenue is distinct from segment_revenue
+    or contribution is distinct from segment_contribution or profit_after_overhead is distinct from segment_profit_after_overhead
 order by period_start, segment, dimension

@@ -94,7 +94,8 @@ final as (
         a1 as active_customers,
         r1 as revenue,
         g1 as gross_margin,
-        c1 as contribution
+        c1 as contribution,
+        $costs_assumed as costs_assumed
     from effects
 )
 

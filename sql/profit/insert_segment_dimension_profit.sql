@@ -58,7 +58,8 @@ final as (
         coalesce(sum(contribution), 0) as contribution,
         coalesce(sum(overhead_cost), 0) as overhead_cost,
         coalesce(sum(profit_after_overhead), 0) as profit_after_overhead,
-        sum(refunds) / nullif(sum(revenue), 0) as returns_rate
+        sum(refunds) / nullif(sum(revenue), 0) as returns_rate,
+        $costs_assumed as costs_assumed
     from by_dimension
     group by segment, period_start, dimension, value
 )

@@ -21,6 +21,7 @@ create table if not exists profit.segment_contribution_bridge (
     revenue                      decimal(18, 2) not null,
     gross_margin                 decimal(18, 2) not null,
     contribution                 decimal(18, 2) not null,
+    costs_assumed                boolean        not null,
     primary key (segment, period_start, basis)
 );
 
@@ -44,3 +45,4 @@ comment on column profit.segment_contribution_bridge.active_customers is 'The se
 comment on column profit.segment_contribution_bridge.revenue is 'The segment''s revenue in the period.';
 comment on column profit.segment_contribution_bridge.gross_margin is 'The segment''s revenue - cogs in the period.';
 comment on column profit.segment_contribution_bridge.contribution is 'The segment''s contribution in the period: where the bridge ends; equals profit.segment_profitability.contribution.';
+comment on column profit.segment_contribution_bridge.costs_assumed is 'True when the cost model is a stated assumption (config profit.assumptions), not costs from the data.';

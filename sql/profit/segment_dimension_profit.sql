@@ -19,6 +19,7 @@ create table if not exists profit.segment_dimension_profit (
     overhead_cost         decimal(18, 2) not null,
     profit_after_overhead decimal(18, 2) not null,
     returns_rate          double,
+    costs_assumed         boolean        not null,
     primary key (segment, period_start, dimension, value)
 );
 
@@ -40,3 +41,4 @@ comment on column profit.segment_dimension_profit.contribution is 'revenue - cog
 comment on column profit.segment_dimension_profit.overhead_cost is 'Their allocated overhead.';
 comment on column profit.segment_dimension_profit.profit_after_overhead is 'contribution - overhead_cost.';
 comment on column profit.segment_dimension_profit.returns_rate is 'refunds / revenue; null without revenue.';
+comment on column profit.segment_dimension_profit.costs_assumed is 'True when the cost model is a stated assumption (config profit.assumptions), not costs from the data.';

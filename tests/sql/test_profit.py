@@ -11,6 +11,8 @@ CLV (hand-set): Jan: A gold 100, B bronze 10. Feb: A gold 90 (p_alive 0.9 -> 0.6
 
 from decimal import Decimal as D
 
+import duckdb
+
 from pipelines.warehouse import calendar, profit_tables
 from pipelines.warehouse.database import query
 
@@ -176,5 +178,35 @@ def test_segment_dimension_profit(hand_warehouse):
     assert query(con, "profit/check_segment_dimension_profit") == []
     con.execute("update profit.segment_dimension_profit set contribution = contribution + 0.01 "
                 "where segment = 'vip' and dimension = 'region' and period_start = '2024-02-01'")
+    con.execute("delete from profit.segment_dimension_profit where segment = 'others' and dimension = 'channel' "
+                "and period_start = '2024-02-01'")  # a dimension missing altogether
     bad = query(con, "profit/check_segment_dimension_profit")
-    assert [(r["segment"], r["dimension"]) for r in bad] == [("vip", "region")]
+    assert [(r["segment"], r["dimension"]) for r in bad] == [("others", "channel"), ("vip", "region")]
+
+
+def test_contribution_bridge_factor_by_factor():
+    """A segment with June 2023, May 2024 and June 2024. June 2024 against May: 4 more active customers at May's $67.50
+    of gross margin each: +$270; revenue per active customer $150 -> $125 at May's 45 % margin: 12 x -$25 x 0.45 =
+    -$135; the margin rate 45 % -> 40 % on $1,500: -$75; cost to serve -$20, returns +$15, marketing -$3: $458 -> $510.
+    Against June 2023: 2 more active customers at $40: +$80; $100 -> $125 per customer at 40 %: +$120; the same margin."""
+    with duckdb.connect() as con:
+        con.execute("create schema profit; create table profit.segment_profitability as select * from (values "
+                    "('vip', date '2023-06-01', date '2023-06-30', 10, 1000.00, 600.00, 50.00, 20.00, 10.00, 320.00), "
+                    "('vip', date '2024-05-01', date '2024-05-31', 8, 1200.00, 660.00, 40.00, 30.00, 12.00, 458.00), "
+                    "('vip', date '2024-06-01', date '2024-06-30', 12, 1500.00, 900.00, 60.00, 15.00, 15.00, 510.00)) "
+                    "t(segment, period_start, period_end, active_customers, revenue, cogs, cost_to_serve, returns_cost, "
+                    "marketing_cost, contribution)")
+        profit_tables.build_table(con, "segment_contribution_bridge", {"costs_assumed": False})
+        rows = con.execute("select basis, base_period_start::varchar, base_contribution, customer_count_effect, "
+                           "revenue_per_customer_effect, margin_effect, cost_to_serve_effect, returns_effect, marketing_effect, "
+                           "contribution from profit.segment_contribution_bridge where period_start = '2024-06-01' "
+                           "order by basis").fetchall()
+        assert rows == [
+            ("prior_period", "2024-05-01", D("458.00"), D("270.00"), D("-135.00"), D("-75.00"), D("-20.00"), D("15.00"),
+             D("-3.00"), D("510.00")),
+            ("year_ago", "2023-06-01", D("320.00"), D("80.00"), D("120.00"), D("0.00"), D("-10.00"), D("5.00"), D("-5.00"),
+             D("510.00")),
+        ]
+        assert con.execute("select count(*) from profit.segment_contribution_bridge where basis = 'year_ago' "
+                           "and period_start = '2024-05-01'").fetchone()[0] == 0  # no May 2023
+        assert query(con, "profit/check_segment_contribution_bridge") == []
