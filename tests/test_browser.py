@@ -64,8 +64,10 @@ def test_index_links_to_every_segment_and_shows_their_figures(browser, site):
 
 
 def test_phone_width_has_no_horizontal_scroll(browser, site):
-    page, _, _ = _visit(browser, site.parent / "segment-vip.html", width=390)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for name in ("segment-vip.html", "lapsed.html"):
+        page, _, _ = _visit(browser, site.parent / name, width=390)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+        page.close()
 
 
 def test_print_gives_two_pages_per_segment(browser, site):
@@ -150,7 +152,7 @@ def long_named_site(hand_warehouse, tmp_path):
 
 @pytest.mark.parametrize("width", [1400, 1920])
 def test_a_40_character_segment_name_overlaps_nothing(browser, long_named_site, width):
-    for name in ("index.html", "segment-vip.html", "segment-others.html"):
+    for name in ("index.html", "segment-vip.html", "segment-others.html", "lapsed.html"):
         page, _, _ = _visit(browser, long_named_site.parent / name, width=width)
         assert LONG_NAME in page.inner_text("body"), name
         assert page.evaluate(OVERLAPS) == [], name
