@@ -25,7 +25,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_outputs(config)  # before anything is written
     with writer_lock(config.warehouse_path):
         outcome = runner.run(args.config, args.select, args.verbose, progress=sys.stderr.isatty() and not args.quiet,
-                             started=started, full_refresh=args.full_refresh)
+                             started=started, full_refresh=args.full_refresh, restate=args.restate)
     if outcome.failures:
         print(f"segprof run failed ({args.config}):", file=sys.stderr)
         for line in outcome.failures:
@@ -36,6 +36,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     for line in outcome.report:
         print(line)
     return 0
+
+
+def _period_range(text: str) -> tuple[str, str | None]:
+    """FROM[:TO] as ISO days: a month YYYY-MM is its first day (FROM) or its last (TO)."""
+    import calendar as months
+    import datetime as dt
+
+    def day(part: str, last: bool) -> str:
+        try:
+            if len(part) == 7:
+                year, month = map(int, part.split("-"))
+                return dt.date(year, month, months.monthrange(year, month)[1] if last else 1).isoformat()
+            return dt.date.fromisoformat(part).isoformat()
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{part!r} is not a month (YYYY-MM) or a day (YYYY-MM-DD)") from None
+
+    start, _, end = text.partition(":")
+    return day(start, False), day(end, True) if end else None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -138,6 +156,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no line per finished step (shown on a terminal)")
     run.add_argument("--full-refresh", action="store_true",
                      help="read every source file again (default: only new and changed files; see docs/ingest.md)")
+    run.add_argument("--restate", type=_period_range, metavar="FROM[:TO]",
+                     help="recompute the stored periods FROM to TO (YYYY-MM or YYYY-MM-DD; default TO: the last), announced "
+                          "as a restatement (default: only new, open and changed periods; see docs/history.md)")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a config file and its source files")

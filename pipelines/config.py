@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import glob
+import hashlib
 import importlib.resources
+import json
 import os
 import types
 import typing
@@ -175,8 +177,18 @@ class Clv(_Strict):
     holdout_end: dt.date | None = Field(default=None, description="Last day of the holdout period; default: the as-of date.")
     min_holdout_days: int = Field(default=90, ge=1)
     """A holdout shorter than this is a warning in validate and the run: too short to tell the models apart."""
+    min_calibration_days: int = Field(default=120, ge=1)
+    """A forecast origin whose calibration period is shorter is not used, and a refit without one gets the warm-up fit
+    (the configured model, BG/NBD under auto, without a choice): on so short a history the dropout process is not
+    identified, so a holdout comparison says little, and Pareto/NBD fits there take minutes."""
     min_backtest_repeat_customers: int = Field(default=100, ge=1)
     """Fewer repeat customers in a forecast origin's calibration period than this is a warning: little evidence."""
+    refit: Literal["period", "quarter", "year"] = Field(
+        default="quarter",
+        description="How often the model is chosen and refitted: at the end of every calendar period (profit.period), "
+                    "quarter or year, from the data up to that day only. Each period end is scored with the latest refit "
+                    "on or before it, so a period always gets the same model (docs/history.md).",
+    )
     forecast_origins: int = Field(default=3, ge=1, le=12)
     """Rolling forecast origins the candidates are compared on: calibration ends spaced evenly from halfway
     through the calibration period to calibration_end, each followed by a holdout as long as the configured one."""
@@ -185,6 +197,19 @@ class Clv(_Strict):
     annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
     """Discount rate of future margin, applied monthly at (1 + rate)^(1/12) - 1."""
     margin_rate: float = Field(default=0.30, gt=0, le=1, description="Share of revenue kept as margin.")
+    purchase_day: Literal["net_positive", "any_line"] = "net_positive"
+    """Which days count as repeat purchases (docs/clv.md, Returns policy); a customer's first day with a line is their
+    first purchase either way. net_positive: a day whose lines net to more than zero, or that has no return line
+    (zero-amount sales count, as in lifetimes); a return-only day or one whose returns cancel its sales is none. A purchase day is worth its sales lines (gross spend), and returns are
+    the separate expected return rate. any_line: every day with a line, worth its net amount:
+    lifetimes' summary_data_from_transaction_data exactly, returns inside the spend, no separate rate.
+    Without returns the two are the same."""
+    return_rate: Literal["customer", "population"] = "customer"
+    """Expected share of gross spend returned, which CLV is net of (net_positive only). population: all customers'
+    returned over sold value; customer: each customer's own rate shrunk toward it (return_rate_prior_purchases)."""
+    return_rate_prior_purchases: float = Field(default=5.0, ge=0)
+    """Weight of the population rate in a customer's return rate, in purchases of average value: a customer who
+    bought that much is halfway between their own rate and the population's."""
     penalizer: float = Field(default=0.0, ge=0)
     """lifetimes' L2 penalizer on the model parameters; 0 = plain maximum likelihood."""
     min_repeat_customers: int = Field(default=10, ge=1)
@@ -442,6 +467,13 @@ class Config(_Strict):
     # Set by load(); relative paths resolve against the config file's folder.
     _base_dir: Path = PrivateAttr(default=Path("."))
     _file: Path = PrivateAttr(default=Path("segprof.yaml"))
+
+    def history_hash(self) -> str:
+        """A digest of the settings every stored period's figures depend on (not targets, names or managers): when it
+        changes, every period is recomputed and the run says so."""
+        segments = [s.model_dump(include={"name", "rule", "catch_all"}) for s in self.segments]
+        settings = self.model_dump(mode="json", include={"time_unit", "clv", "profit", "lapsed_segment", "customer_attributes"})
+        return hashlib.sha256(json.dumps([settings, segments], sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     @model_validator(mode="after")
     def _holdout_by_the_as_of_date(self) -> Config:

@@ -151,13 +151,17 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2, recent_days: 14}
     loading.build_customers(con, cfg)
     create_tables(con, "clv/customer_clv", "clv/customer_rfm", "clv/model_runs")
     for customer, as_of, p_alive, value, tier in CLV_ROWS:
-        con.execute("insert into clv.customer_clv values (?, ?, ?, 1, 10, ?, ?, 'bgnbd', 'gamma_gamma', 12, 'r')",
-                    [customer, as_of, p_alive, value, tier])
-    con.execute("insert into clv.customer_rfm values ('A', '2024-02-29', 1, 5.14, 7.86, 50, '2024-01-05', '2024-02-10', 'weeks')")
-    dates = calendar.read(con, cfg).scoring_dates
+        con.execute("insert into clv.customer_clv (customer_id, as_of_date, p_alive, expected_purchases, expected_order_value, clv, "
+                    "value_tier, purchase_model, spend_model, horizon_months, run_id, fitted_through) "
+                    "values (?, ?, ?, 1, 10, ?, ?, 'bgnbd', 'gamma_gamma', 12, 'r', ?)",
+                    [customer, as_of, p_alive, value, tier, as_of])
+    con.execute("insert into clv.customer_rfm (customer_id, as_of_date, frequency, recency, t, monetary_value, first_purchase, "
+                "last_purchase, time_unit) values ('A', '2024-02-29', 1, 5.14, 7.86, 50, '2024-01-05', '2024-02-10', 'weeks')")
+    cal = calendar.read(con, cfg)
+    dates = cal.scoring_dates
     assert [str(d) for d in dates] == ["2024-01-31", "2024-02-29"]
-    profit_tables.build_customer_profit(con, cfg, dates[-1])
-    profit_tables.build_customer_segments(con, cfg, dates)
+    profit_tables.build_customer_profit(con, cfg, cal, dates)
+    profit_tables.build_customer_segments(con, cfg, dates, dates)
     profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
     profit_tables.build_table(con, "segment_migration", {"costs_assumed": True})
     profit_tables.build_table(con, "segment_equity_bridge", {"lapsed": "lapsed"})

@@ -31,3 +31,8 @@ def test_bench_harness_at_a_tiny_size(tmp_path):
     scaling = report.split("## Fit time at a fixed number of distinct triples")[1].split("##")[0]
     rows = [line for line in scaling.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert len(rows) == 4 and len({r.split("|")[2] for r in rows}) == 1  # four sizes, the same distinct triples
+    routine = report.split("## A routine run: one new quarter")[1].split("##")[0]
+    (line,) = [line for line in routine.splitlines() if line.startswith("| 2")]
+    full, one_quarter = (float(c) for c in line.split("|")[2:4])
+    assert 0 < one_quarter < full  # a new quarter costs less than the backfill of every other one
+    assert "| customer_rfm |" in report.split("| routine run step (one new quarter) |")[1]

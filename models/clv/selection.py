@@ -313,11 +313,31 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
     else:
         raise ModelError(problems[0])  # why the best-ranked model could not be used
     records.append(Record("final", purchase, True, {"note": "; ".join(warnings) or None}))
+    records.append(_spend_calibration_record(calibration, penalizer, min_repeat_customers))
+    spend = _final_spend(final, records, warnings, fallback_order_value, penalizer, min_repeat_customers)
+    return Selection(records, purchase, spend, fallback_order_value, histograms, warnings, validation_tables)
 
+
+def warm_up(final: pl.DataFrame, *, model: str, candidates: list[str], fallback_order_value: float, reason: str,
+            penalizer: float = 0.0, min_repeat_customers: int = 10) -> Selection:
+    """The fits of a refit with too little history for a holdout (`reason` says why): the configured model, or
+    BG/NBD under auto (the most robust on short histories), fitted on all statistics without a choice."""
+    chosen = model if model != "auto" else ("bgnbd" if "bgnbd" in candidates else candidates[0])
+    purchase = fit_purchase_model(chosen, final, penalizer, min_repeat_customers)  # ModelError: no fit at all
+    if not purchase.usable:
+        raise ModelError(f"{MODEL_NAMES[chosen]}: {purchase.note}")
+    warnings = [f"{reason}: {MODEL_NAMES[chosen]} fitted on all data without a model choice"]
+    records = [Record("final", purchase, True, {"note": warnings[0]})]
+    spend = _final_spend(final, records, warnings, fallback_order_value, penalizer, min_repeat_customers)
+    return Selection(records, purchase, spend, fallback_order_value, {}, warnings, {})
+
+
+def _final_spend(final: pl.DataFrame, records: list[Record], warnings: list[str], fallback_order_value: float,
+                 penalizer: float, min_repeat_customers: int) -> Fit | None:
+    """Gamma-Gamma on all statistics, recorded; None (and an empirical_mean record) when it is unusable."""
     correlation = frequency_monetary_correlation(final)
     if warning := correlation_warning(correlation):
         warnings.append(warning)
-    records.append(_spend_calibration_record(calibration, penalizer, min_repeat_customers))
     try:
         spend = fit_spend_model(final, penalizer, min_repeat_customers)
     except ModelError as exc:
@@ -328,8 +348,8 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
                         note=f"Gamma-Gamma unusable ({spend.note}); every customer gets the mean purchase-day value")
         records.append(Record("final", empirical, True))
         warnings.append(empirical.note)
-        spend = None
-    return Selection(records, purchase, spend, fallback_order_value, histograms, warnings, validation_tables)
+        return None
+    return spend
 
 
 def _spend_calibration_record(calibration: pl.DataFrame, penalizer: float, min_repeat_customers: int) -> Record:

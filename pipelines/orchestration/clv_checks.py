@@ -13,10 +13,13 @@ from pipelines.warehouse import calendar
 from pipelines.warehouse.database import query
 
 
-@dg.asset_check(asset="clv_model", blocking=True, description="Chosen fits have finite, positive parameters.")
+@dg.asset_check(asset="clv_model", blocking=True,
+                description="The chosen fits of the refit that scores the as-of date have finite, positive parameters.")
 def clv_model_parameters_valid(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    config = segprof.value
     with duckdb.get_connection() as con:
-        rows = query(con, "clv/chosen_parameters", {"as_of": calendar.read(con, segprof.value).as_of})
+        cal = calendar.read(con, config)
+        rows = query(con, "clv/chosen_parameters", {"as_of": cal.refit_dates(config, [cal.as_of])[cal.as_of]})
     bad = []
     for r in rows:
         if not r["chosen"]:

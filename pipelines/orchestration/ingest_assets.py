@@ -1,13 +1,14 @@
 """Ingest layer: source files -> staging.transactions (+ quarantine) -> staging.customers."""
 
+import datetime as dt
+
 import dagster as dg
 import polars as pl
 from pydantic import Field
 
-from pipelines.errors import SegprofError
 from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
-from pipelines.warehouse import calendar, loading, sharding
+from pipelines.warehouse import calendar, history, loading, sharding
 from pipelines.warehouse.database import query
 
 TRANSACTIONS = dg.AssetKey("transactions")
@@ -22,6 +23,12 @@ class IngestOptions(dg.Config):
         description="Read every source file again and replace all their rows; by default only new and changed files are "
                     "read (`segprof run --full-refresh`).",
     )
+    restate_from: str | None = Field(
+        default=None,
+        description="Recompute the stored periods from this day's period (YYYY-MM-DD) on, announced as a restatement "
+                    "(`segprof run --restate 1998-03`); by default only new, open and changed periods are computed.",
+    )
+    restate_to: str | None = Field(default=None, description="Last day of the periods to restate; default: the last period.")
 
 
 @dg.multi_asset(
@@ -52,18 +59,17 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
         else:
             loads = loading.load_transactions(con, settings, full_refresh=config.full_refresh, run_id=context.run_id)
         changed = loading.record_period_fingerprints(con, settings, context.run_id)
+        restate = (dt.date.fromisoformat(config.restate_from), dt.date.fromisoformat(config.restate_to or "9999-12-31")
+                   ) if config.restate_from else None
+        plan = history.plan(con, settings, restate)
         removed = [] if settings.sharded else loading.removed_files(con, context.run_id)
         for file in removed:
             context.log.warning(f"source {file['source']}: {file['source_file']} no longer matches the source; its "
                                 f"{file['accepted']:,} accepted and {file['rejected']:,} rejected rows were removed")
         if changed:
-            periods = ", ".join(calendar.period_label(p, settings.profit.period) for p in changed)
-            if settings.history.restatement == "forbid":
-                raise SegprofError(
-                    f"inputs changed in closed periods: {periods}; history.restatement is 'forbid' in {settings.file}, so "
-                    "nothing was published. Restore the source files as they were, or set history.restatement: allow to "
-                    "restate these periods.")
-            context.log.warning(f"inputs changed in closed periods: {periods}")
+            context.log.warning(f"inputs changed in closed periods: {_labels(changed, settings)}")
+        if plan and plan.restated:
+            context.log.warning(f"restating {_labels(plan.restated, settings)} ({plan.reason})")
         per_source = pl.DataFrame([load.__dict__ for load in loads])
         reasons = pl.DataFrame(query(con, "ingest/rejection_reasons")) if sum(l.rejected for l in loads) else None
         read = sum(l.records_read for l in loads)
@@ -85,7 +91,10 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
                 "files_read": sum(l.files_read for l in loads),
                 "files_unchanged": sum(l.files_unchanged for l in loads),
                 "files_removed": dg.MetadataValue.md(markdown_table(pl.DataFrame(removed)) if removed else "None."),
-                "inputs_changed": ", ".join(calendar.period_label(p, settings.profit.period) for p in changed) or "none",
+                "inputs_changed": _labels(changed, settings) or "none",
+                "periods_computed": _labels([calendar.period_start(d, settings.profit.period) for d in plan.compute], settings)
+                                    if plan else "none",
+                "restated": _labels(plan.restated, settings) if plan and plan.restated else "none",
                 "sources": dg.MetadataValue.md(markdown_table(per_source)),
             },
         )
@@ -108,3 +117,7 @@ def customers(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materiali
     with duckdb.get_connection() as con:
         loading.build_customers(con, segprof.value)
         return dg.MaterializeResult(metadata=table_metadata(con, "staging.customers"))
+
+
+def _labels(period_starts: list, settings) -> str:
+    return ", ".join(calendar.period_label(p, settings.profit.period) for p in period_starts)

@@ -8,7 +8,7 @@ from pipelines.orchestration.asset_metadata import markdown_table, table_metadat
 from pipelines.orchestration.clv_assets import customer_clv
 from pipelines.orchestration.ingest_assets import TRANSACTIONS, customers
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
-from pipelines.warehouse import calendar, profit_tables, sharding
+from pipelines.warehouse import calendar, history, profit_tables, sharding
 from pipelines.warehouse.database import query
 
 
@@ -22,9 +22,8 @@ def customer_profit(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Mat
     """profit.customer_profit: customer x period revenue, each cost and contribution."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        as_of = calendar.read(con, config).as_of
         shard_files = sharding.shard_files(config, "customer_profit_base") if config.sharded else None
-        profit_tables.build_customer_profit(con, config, as_of, shard_files)
+        profit_tables.build_customer_profit(con, config, calendar.read(con, config), history.dates_to_compute(con, config), shard_files)
         return dg.MaterializeResult(metadata={**table_metadata(con, "profit.customer_profit"), **_assumptions(config)})
 
 
@@ -33,13 +32,14 @@ def customer_segments(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
     """profit.customer_segments: customer x scoring date, exactly one segment."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        dates = calendar.read(con, config).scoring_dates
-        assigned = profit_tables.build_customer_segments(con, config, dates)
-        latest = assigned.filter(pl.col("as_of_date") == dates[-1]).group_by("segment").agg(customers=pl.len()).sort("segment")
-        return dg.MaterializeResult(metadata={
-            **table_metadata(con, "profit.customer_segments"),
-            "segments_at_as_of": dg.MetadataValue.md(markdown_table(latest)),
-        })
+        scoring = calendar.read(con, config).scoring_dates
+        dates = history.dates_to_compute(con, config)
+        assigned = profit_tables.build_customer_segments(con, config, dates, scoring)
+        metadata = table_metadata(con, "profit.customer_segments")
+        if dates and dates[-1] == scoring[-1]:
+            latest = assigned.filter(pl.col("as_of_date") == dates[-1]).group_by("segment").agg(customers=pl.len()).sort("segment")
+            metadata["segments_at_as_of"] = dg.MetadataValue.md(markdown_table(latest))
+        return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(deps=[customer_profit, customer_segments], kinds={"duckdb"}, group_name="profitability")

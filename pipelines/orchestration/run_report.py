@@ -46,6 +46,15 @@ def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = Non
             changed = [calendar.period_label(r["period_start"], config.profit.period) for r in query(con, "ingest/changed_periods")]
             if changed:
                 rows.append(("inputs changed", ", ".join(changed)))
+            planned = query(con, "ingest/planned_periods")
+            label = lambda r: calendar.period_label(r["period_start"], config.profit.period)  # noqa: E731
+            computed = [label(r) for r in planned if r["recompute"]]
+            restated = [label(r) for r in planned if r["restated"]]
+            rows.append(("periods computed", f"{len(computed)} of {len(planned)}" + (
+                f" ({computed[0]}{' to ' + computed[-1] if len(computed) > 1 else ''}; the others are kept as published)"
+                if computed and len(computed) < len(planned) else "")))
+            if restated:
+                rows.append(("restated", ", ".join(restated) + "  (see meta.runs.restated)"))
     rows += [("seconds", f"{seconds:.1f}"), ("warehouse", duckdb.database)]
     if config.published_path.is_file() and built("published_warehouse"):
         rows.append(("published for BI", f"{config.published_path} (read-only snapshot)"))

@@ -46,10 +46,11 @@ class Outcome:
 
 
 def run(config_path: str, select: str | None = None, verbose: bool = False, progress: bool = False,
-        started: float | None = None, full_refresh: bool = False) -> Outcome:
+        started: float | None = None, full_refresh: bool = False, restate: tuple[str, str | None] | None = None) -> Outcome:
     """Materialise `select` (a Dagster asset selection; default all) in one run; its outcome and summary lines.
 
-    `full_refresh` reads every source file again (the ingest step's run config, IngestOptions).
+    `full_refresh` reads every source file again and `restate` (first, last day) recomputes stored periods: the ingest
+    step's run config (IngestOptions).
     """
     started = time.perf_counter() if started is None else started
     quiet_dagster()
@@ -74,7 +75,9 @@ def run(config_path: str, select: str | None = None, verbose: bool = False, prog
     ingest_run = None
     for part, tags in runs:
         ingests = TRANSACTIONS in part.resolve(defs.resolve_asset_graph())
-        ops = {TRANSACTIONS.to_user_string(): {"config": {"full_refresh": True}}} if full_refresh and ingests else None
+        options = {"full_refresh": full_refresh, "restate_from": restate[0], "restate_to": restate[1]} if restate else (
+            {"full_refresh": True} if full_refresh else {})
+        ops = {TRANSACTIONS.to_user_string(): {"config": options}} if options and ingests else None
         result = materialize(defs, part, verbose, progress=progress, tags=tags, ops=ops)
         failures = failure_lines(result)
         if failures or not result.success:

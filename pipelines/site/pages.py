@@ -15,6 +15,7 @@ from models.clv import BASELINES, MODEL_NAMES
 from pipelines.config import Config
 from pipelines.site import breakdowns, charts
 from pipelines.site.kpis import BY_NAME, KPIS
+from pipelines.warehouse import calendar
 from pipelines.warehouse.database import create_tables, query, registered, replace_rows
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -232,6 +233,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "period": config.profit.period,
         "currency": currency,
         "assumptions": config.profit.assumptions,
+        "restated": _restated(con, config),
         "cost_model": _cost_words(config),
         "kpis": KPIS,
         "pages": pages,
@@ -289,6 +291,13 @@ def model_page(con: duckdb.DuckDBPyConnection) -> dict | None:
         named = tracking.with_columns(model=pl.col("model").replace_strict(MODEL_NAMES, default=pl.col("model")))
         page["tracking_svg"] = charts.tracking_svg("model-tracking", named)
     return page
+
+
+def _restated(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
+    """The periods whose published figures this run replaced (docs/history.md)."""
+    if not query(con, "warehouse/table_columns", {"schema": "meta", "table": "period_fingerprints"}):
+        return []
+    return [calendar.period_label(r["period_start"], config.profit.period) for r in query(con, "ingest/planned_periods") if r["restated"]]
 
 
 def _cost_words(config: Config) -> list[str]:

@@ -16,11 +16,11 @@ from pipelines.errors import SegprofError
 from pipelines.warehouse.database import query
 
 
-PERIOD_MONTHS = {"month": 1, "quarter": 3}
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
 def period_start(day: dt.date, period: str) -> dt.date:
-    """The first day of the month or quarter `day` is in."""
+    """The first day of the month, quarter or year `day` is in."""
     months = PERIOD_MONTHS[period]
     month = months * ((day.month - 1) // months) + 1
     return dt.date(day.year, month, 1)
@@ -45,6 +45,12 @@ def period_label(start: dt.date, period: str) -> str:
     return f"{start:%Y-%m}" if period == "month" else f"{start.year}Q{(start.month - 1) // 3 + 1}"
 
 
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` months before `day`'s."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(year, month + 1, 1)
+
+
 def trailing_year_start(as_of: dt.date) -> dt.date:
     """The first day of the month eleven months before the as-of date's: the trailing twelve months start there."""
     year, month = divmod(as_of.year * 12 + as_of.month - 1 - 11, 12)
@@ -60,6 +66,17 @@ def period_ends(first: dt.date, as_of: dt.date, period: str) -> list[dt.date]:
     return [*dates, as_of]
 
 
+def refit_date(day: dt.date, first_date: dt.date, refit: str, period: str) -> dt.date:
+    """The refit whose model scores `day`: the latest end of a calendar `refit` interval (the period, a quarter or a
+    year) on or before `day`, so that a date always gets the same model whatever data came later; `day` itself when no
+    such end falls inside the data (the first days are fitted on what there is)."""
+    grain = period if refit == "period" else refit
+    end = next_period_start(day, grain) - dt.timedelta(days=1)
+    if end != day:
+        end = period_start(day, grain) - dt.timedelta(days=1)
+    return end if end >= first_date else day
+
+
 @dataclass(frozen=True)
 class Windows:
     """The CLV model's windows: calibration from the first day to calibration_end, holdout to holdout_end."""
@@ -69,6 +86,7 @@ class Windows:
     calibration_end: dt.date
     holdout_end: dt.date
     forecast_origins: int = 1
+    min_calibration_days: int = 1
 
     @property
     def holdout_days(self) -> int:
@@ -77,11 +95,13 @@ class Windows:
     @property
     def origins(self) -> list[tuple[dt.date, dt.date]]:
         """(calibration end, holdout end) of each forecast origin, the configured window first, then earlier ones
-        spaced evenly back to halfway through the calibration period, each with a holdout as long."""
+        spaced evenly back to halfway through the calibration period, each with a holdout as long; those whose
+        calibration period is shorter than min_calibration_days left out."""
         k = self.forecast_origins
         step = (self.calibration_end - self.first_date).days / (2 * (k - 1)) if k > 1 else 0
         ends = [self.calibration_end - dt.timedelta(days=round(i * step)) for i in range(k)]
-        return [(end, end + dt.timedelta(days=self.holdout_days)) for end in ends]
+        return [(end, end + dt.timedelta(days=self.holdout_days)) for end in ends
+                if (end - self.first_date).days + 1 >= self.min_calibration_days]
 
 
 @dataclass(frozen=True)
@@ -122,7 +142,22 @@ class Calendar:
             raise SegprofError(
                 f"clv: calibration_end {calibration_end} must fall after the first transaction {first} and before holdout_end {holdout_end}"
             )
-        return Windows(as_of, first, calibration_end, holdout_end, config.clv.forecast_origins)
+        return Windows(as_of, first, calibration_end, holdout_end, config.clv.forecast_origins, config.clv.min_calibration_days)
+
+    def refit_dates(self, config: Config, dates: list[dt.date] | None = None) -> dict[dt.date, dt.date]:
+        """Each scoring date (or each of `dates`) with the refit date whose model scores it."""
+        return {d: refit_date(d, self.first_date, config.clv.refit, self.period) for d in (dates or self.scoring_dates)}
+
+    def windows_at(self, config: Config, refit: dt.date) -> Windows:
+        """The CLV windows of the refit on `refit`, inside the data up to that day only: the configured calibration and
+        holdout ends when they fall inside it, else the holdout ends on that day and calibration halfway to it."""
+        first = self.first_date
+        data_end = min(refit, self.last_date or refit)
+        holdout_end = config.clv.holdout_end if config.clv.holdout_end and config.clv.holdout_end <= data_end else data_end
+        calibration_end = config.clv.calibration_end
+        if not (calibration_end and first < calibration_end < holdout_end):
+            calibration_end = first + (holdout_end - first) / 2
+        return Windows(refit, first, calibration_end, holdout_end, config.clv.forecast_origins, config.clv.min_calibration_days)
 
     def window_warnings(self, config: Config) -> list[str]:
         """What makes the model choice weak without making it wrong: a holdout shorter than clv.min_holdout_days."""

@@ -15,7 +15,8 @@ import polars as pl
 from models import clv as clv_models
 from pipelines.config import Config
 from pipelines.errors import SegprofError
-from pipelines.warehouse.calendar import Windows
+from pipelines.warehouse import history
+from pipelines.warehouse.calendar import Calendar, Windows
 from pipelines.warehouse.database import create_tables, frame, query, replace_rows, Rows, run, scope, write_tables
 
 LIFETIMES_VERSION = version("lifetimes")
@@ -35,12 +36,14 @@ class ModelRun:
     validation: dict[str, pl.DataFrame] = field(default_factory=dict)  # clv.<name>: this run's validation tables
 
 
-def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
-    """RFM at every scoring date, replacing what clv.customer_rfm held for those dates, in one transaction."""
+def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date], scoring: list[dt.date]) -> None:
+    """RFM at `dates` (of the scoring dates), replacing what clv.customer_rfm held for them, in one transaction."""
     create_tables(con, "clv/customer_rfm")
     run(con, "clv/rfm")
-    params = {"dates": dates, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit}
-    replace_rows(con, "clv.customer_rfm", "clv/insert_customer_rfm", params, scope("as_of_date", *dates))
+    params = {"dates": dates, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit,
+              "purchase_day": config.clv.purchase_day}
+    replace_rows(con, "clv.customer_rfm", "clv/insert_customer_rfm", params,
+                 history.replaced(con, "clv.customer_rfm", "as_of_date", dates, scoring))
 
 
 def load_rfm(con: duckdb.DuckDBPyConnection, dates: dt.date | list[dt.date]) -> pl.DataFrame:
@@ -50,7 +53,7 @@ def load_rfm(con: duckdb.DuckDBPyConnection, dates: dt.date | list[dt.date]) -> 
 
 def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: str, chosen: bool, origin: int = 0,
          **extra) -> dict:
-    calibration_end, holdout_end = w.origins[origin]
+    calibration_end, holdout_end = w.origins[origin] if stage == "calibration" else (w.as_of, None)
     return {
         "run_id": run_id,
         "fitted_at": dt.datetime.now(),
@@ -64,8 +67,8 @@ def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: st
         "fit_seconds": fit.seconds,
         "as_of_date": w.as_of,
         "calibration_start": w.first_date,
-        "calibration_end": calibration_end if stage == "calibration" else w.as_of,
-        "holdout_end": holdout_end if stage == "calibration" else None,
+        "calibration_end": calibration_end,
+        "holdout_end": holdout_end,
         "forecast_origin": origin if stage == "calibration" else None,
         "time_unit": config.time_unit,
         "chosen": chosen,
@@ -88,18 +91,48 @@ def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> St
     run(con, "clv/rfm")
     run(con, "clv/calibration_holdout")
     days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
-    origins = [frame(con, "clv/calibration_statistics", {"calibration_end": end, "holdout_end": holdout_end,
-                                                         "days_per_unit": days_per_unit}).with_columns(origin=pl.lit(i))
+    origins = [frame(con, "clv/calibration_statistics", {"calibration_end": end, "holdout_end": holdout_end, "days_per_unit": days_per_unit,
+                                                         "purchase_day": config.clv.purchase_day}).with_columns(origin=pl.lit(i))
                for i, (end, holdout_end) in enumerate(w.origins)]
     return Statistics(calibration=pl.concat(origins), final=frame(con, "clv/final_statistics", {"as_of": w.as_of}))
 
 
+def refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, cal: Calendar, day: dt.date) -> ModelRun:
+    """Choose and fit the models on the transactions up to `day` only (its own calibration and holdout inside that
+    window), recorded in clv.model_runs with as_of_date `day`. A window too short for a holdout of
+    no forecast origin (calibration periods shorter than clv.min_calibration_days) gets the warm-up fit
+    (models.clv.warm_up)."""
+    w = cal.windows_at(config, day)
+    if w.origins:
+        try:
+            return fit_models(con, config, run_id, w, statistics(con, config, w))
+        except clv_models.ModelError as exc:
+            raise SegprofError(f"refit on {day}: {exc}") from exc
+    settings = config.clv
+    fallback = _mean_purchase_day_value(con, day, settings.purchase_day)
+    reason = (f"refit on {day}: a calibration period from {w.first_date} to {w.calibration_end} is shorter than "
+              f"clv.min_calibration_days ({settings.min_calibration_days})")
+    try:
+        selection = clv_models.warm_up(
+            frame(con, "clv/final_statistics", {"as_of": day}), model=settings.model, candidates=settings.candidates,
+            fallback_order_value=fallback, reason=reason, penalizer=settings.penalizer,
+            min_repeat_customers=settings.min_repeat_customers)
+    except clv_models.ModelError as exc:
+        raise SegprofError(f"{reason}, and no model can be fitted on it: {exc}") from exc
+    return _record(con, config, run_id, w, selection, {})
+
+
+def _mean_purchase_day_value(con: duckdb.DuckDBPyConnection, as_of: dt.date, purchase_day: str) -> float:
+    run(con, "clv/rfm")  # the customer_days macro: purchase days under the configured policy
+    return query(con, "clv/mean_purchase_day_value", {"as_of": as_of, "purchase_day": purchase_day})[0]["mean_value"] or 0.0
+
+
 def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics,
                window_warnings: list[str] | None = None) -> ModelRun:
-    """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the as-of date
-    (models.clv.selection decides); every fit is recorded in clv.model_runs."""
+    """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the window's as-of
+    date (models.clv.selection decides); every fit is recorded in clv.model_runs."""
     settings = config.clv
-    fallback = query(con, "clv/mean_purchase_day_value", {"as_of": w.as_of})[0]["mean_value"] or 0.0
+    fallback = _mean_purchase_day_value(con, w.as_of, settings.purchase_day)
     selection = clv_models.select_models(
         stats.calibration, stats.final, model=settings.model, candidates=settings.candidates,
         holdout_duration=w.holdout_days / clv_models.DAYS_PER_UNIT[config.time_unit], fallback_order_value=fallback,
@@ -107,14 +140,21 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
         min_backtest_repeat_customers=settings.min_backtest_repeat_customers,
     )
     selection.warnings[:0] = window_warnings or []
-    rows = [_row(r.fit, r.stage, w, config, run_id, r.chosen, **r.metrics) for r in selection.records]
     validation = {"holdout_by_frequency": selection.validation.get("by_frequency"),
                   "holdout_by_decile": selection.validation.get("by_decile"),
                   "repeat_purchase_tracking": _tracking(con, config, w, selection)}
+    return _record(con, config, run_id, w, selection, validation)
+
+
+def _record(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, selection: clv_models.Selection,
+            validation: dict[str, pl.DataFrame | None]) -> ModelRun:
+    """A selection's fits into clv.model_runs and its validation tables, as this run's rows for the window's as-of date."""
+    rows = [_row(r.fit, r.stage, w, config, run_id, r.chosen, **r.metrics) for r in selection.records]
     validation = {k: v.select(run_id=pl.lit(run_id), as_of_date=pl.lit(w.as_of), *v.columns)
                   for k, v in validation.items() if v is not None and v.height}
-    _insert(con, run_id, {"model_runs": pl.DataFrame(rows, infer_schema_length=None), **validation})
-    return ModelRun(rows, selection.purchase, selection.spend, fallback, selection.histograms, selection.warnings, validation)
+    _insert(con, run_id, w.as_of, {"model_runs": pl.DataFrame(rows, infer_schema_length=None), **validation})
+    return ModelRun(rows, selection.purchase, selection.spend, selection.fallback_order_value, selection.histograms,
+                    selection.warnings, validation)
 
 
 def _tracking(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, selection: clv_models.Selection) -> pl.DataFrame:
@@ -122,7 +162,8 @@ def _tracking(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, select
     each purchase model's calibration fit at forecast origin 0."""
     fits = [r.fit for r in selection.records
             if r.stage == "calibration" and r.metrics.get("origin") == 0 and r.fit.model in clv_models.FITTERS and r.fit.usable]
-    params = {"first_date": w.first_date, "calibration_end": w.calibration_end, "holdout_end": w.holdout_end}
+    params = {"first_date": w.first_date, "calibration_end": w.calibration_end, "holdout_end": w.holdout_end,
+              "purchase_day": config.clv.purchase_day}
     cohort = frame(con, "clv/tracking_acquisitions", params)
     actual = frame(con, "clv/tracking_repeat_purchases", params)
     if not fits or not cohort.height:
@@ -142,14 +183,22 @@ def _tracking(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, select
         for fit in fits])
 
 
-def _insert(con: duckdb.DuckDBPyConnection, run_id: str, tables: dict[str, pl.DataFrame]) -> None:
-    """This run's rows into clv.<name> for each name (a metric no fit has is null), replacing the run's, in one transaction."""
+def _insert(con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date, tables: dict[str, pl.DataFrame]) -> None:
+    """This run's rows for one refit date into clv.<name> for each name (a metric no fit has is null), replacing the
+    run's rows for that date, in one transaction."""
     create_tables(con, *(f"clv/{name}" for name in ("model_runs", *VALIDATION_TABLES)))
     for name, rows in tables.items():
         con.register(f"_{name}", rows.to_arrow())
-    write_tables(con, *(Rows(f"clv.{name}", source=f"_{name}", scope=scope("run_id", run_id), partial=True) for name in tables))
+    where = scope("run_id", run_id).also("as_of_date", as_of)
+    write_tables(con, *(Rows(f"clv.{name}", source=f"_{name}", scope=where, partial=True) for name in tables))
     for name in tables:
         con.unregister(f"_{name}")
+
+
+def refits_made(con: duckdb.DuckDBPyConnection) -> set[dt.date]:
+    """The refit dates clv.model_runs holds a chosen model for."""
+    create_tables(con, "clv/model_runs")
+    return {row["as_of_date"] for row in query(con, "clv/refit_dates")}
 
 
 def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> tuple[clv_models.Fit, clv_models.Fit | None, float, str]:
@@ -168,28 +217,50 @@ def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> tuple[clv_mod
     return fit(purchase[0]), gg, fallback, purchase[0]["run_id"]
 
 
-def score_customers(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> pl.DataFrame:
-    """Score every customer at every scoring date with the fits chosen at the last date; write clv.customer_clv.
+def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calendar, dates: list[dt.date]) -> tuple[pl.DataFrame, list[str]]:
+    """Score every customer at each of `dates` with the models refitted on or before it (Calendar.refit_dates, read
+    from clv.model_runs); write clv.customer_clv for those dates. A date's scores therefore use no data after it.
 
-    The model fitted up to the as-of date scores the earlier period ends too (no refit per period),
-    so that movement between periods reflects customers' behaviour, not changing parameters.
-    One date at a time, so memory holds one date's customers. Returns the last date's scores.
+    When that refit has no usable model (too little data) or its scores are not finite, the latest earlier refit
+    scores the date; with none, the date is not scored (its P&L is still in profit.customer_profit). One date at a
+    time, so memory holds one date's customers. Returns the last scored date's scores and what fell back.
     """
     settings = config.clv
-    purchase, spend, fallback, run_id = chosen_fits(con, dates[-1])
-    params = {"dates": dates, "purchase_model": purchase.model, "spend_model": "gamma_gamma" if spend else "empirical_mean",
-              "horizon_months": settings.horizon_months, "run_id": run_id}
+    refits = cal.refit_dates(config, dates)
+    made = sorted(refits_made(con), reverse=True)
+    fits: dict[dt.date, tuple | None] = {}
     create_tables(con, "clv/customer_clv")
     run(con, "clv/staged_customer_clv")
+    scored, notes = pl.DataFrame(), []
     for as_of in dates:
-        scored = clv_models.score(purchase, spend, load_rfm(con, as_of), config.time_unit, settings.horizon_months,
-                                  settings.annual_discount_rate, settings.margin_rate, fallback)
+        for refit in [refits[as_of], *(d for d in made if d < refits[as_of])]:
+            if refit not in fits:
+                fits[refit] = chosen_fits(con, refit) if refit in made else None
+            if fits[refit] is None:
+                continue
+            purchase, spend, fallback, run_id = fits[refit]
+            try:
+                scored = clv_models.score(purchase, spend, load_rfm(con, as_of), config.time_unit, settings.horizon_months,
+                                          settings.annual_discount_rate, settings.margin_rate, fallback,
+                                          settings.return_rate, settings.return_rate_prior_purchases)
+            except clv_models.ModelError as exc:
+                notes.append(f"{as_of}: the refit of {refit} cannot score it ({exc})")
+                continue
+            break
+        else:
+            notes.append(f"{as_of}: not scored, no model fitted on the data up to then can score it")
+            continue
+        if refit != refits[as_of]:
+            notes.append(f"{as_of}: scored with the refit of {refit}, the latest usable one")
         tiers = clv_models.value_tiers(scored["clv"].to_numpy(), scored["p_alive"].to_numpy(),
                                        [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
                                        settings.inactive_below_p_alive)
         scored = scored.with_columns(value_tier=pl.Series(tiers.tolist(), dtype=pl.String))
         con.register("_customer_clv", scored.to_arrow())
-        run(con, "clv/stage_customer_clv", params)
+        run(con, "clv/stage_customer_clv", {
+            "purchase_model": purchase.model, "spend_model": "gamma_gamma" if spend else "empirical_mean",
+            "horizon_months": settings.horizon_months, "run_id": run_id, "fitted_through": refit})
         con.unregister("_customer_clv")
-    replace_rows(con, "clv.customer_clv", source="_staged_customer_clv", scope=scope("as_of_date", *dates))
-    return scored
+    replace_rows(con, "clv.customer_clv", source="_staged_customer_clv",
+                 scope=history.replaced(con, "clv.customer_clv", "as_of_date", dates, cal.scoring_dates))
+    return scored, notes

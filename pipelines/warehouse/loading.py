@@ -435,7 +435,7 @@ def record_period_fingerprints(con: duckdb.DuckDBPyConnection, config: Config, r
     starts = calendar.period_starts(min(dates.first_date, first or dates.first_date), dates.as_of, period)
     ends = [calendar.next_period_start(start, period) - dt.timedelta(days=1) for start in starts]
     run(con, "ingest/compare_period_fingerprints", {
-        "period_starts": starts, "period_ends": ends, "as_of": dates.as_of, "run_id": run_id,
+        "period_starts": starts, "period_ends": ends, "as_of": dates.as_of, "run_id": run_id, "history_hash": config.history_hash(),
         "computed_at": computed_at or dt.datetime.now().replace(microsecond=0),
     })
     replace_rows(con, "meta.period_fingerprints", source="_period_fingerprints")

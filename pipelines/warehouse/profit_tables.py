@@ -10,7 +10,7 @@ import polars as pl
 from models import segments as segment_models
 from pipelines.config import Config, RateTable
 from pipelines.errors import SourceError
-from pipelines.warehouse import calendar
+from pipelines.warehouse import calendar, history
 from pipelines.warehouse.database import create_tables, frame, registered, replace_rows, Rows, run, write_tables
 
 
@@ -18,11 +18,14 @@ def _rates(prefix: str, table: RateTable) -> dict:
     return {f"{prefix}_keys": list(table.by), f"{prefix}_values": list(table.by.values()), f"{prefix}_default": table.default}
 
 
-def cost_parameters(config: Config, as_of: dt.date) -> dict:
-    """The cost model as bound parameters of sql/profit/insert_customer_profit.sql."""
+def cost_parameters(config: Config, as_of: dt.date, periods: list[dt.date]) -> dict:
+    """The cost model as bound parameters of sql/profit/insert_customer_profit.sql, for `periods` (first days)."""
     profit = config.profit
     return {
         "as_of": as_of,
+        "periods": periods,
+        # a purchase keeps a customer marketed for active_months: older lines cannot matter to these periods
+        "lines_from": calendar.months_before(min(periods), profit.marketing.active_months) if periods else as_of + dt.timedelta(days=1),
         "period": profit.period,  # the grain SQL buckets transaction days by (date_trunc)
         "as_of_period_start": calendar.period_start(as_of, profit.period),
         "period_months": calendar.PERIOD_MONTHS[profit.period],
@@ -39,8 +42,8 @@ def cost_parameters(config: Config, as_of: dt.date) -> dict:
     }
 
 
-def build_customer_profit_base(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> None:
-    """_customer_profit_base: each customer's revenue, costs and contribution per period, before overhead."""
+def build_customer_profit_base(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date, periods: list[dt.date]) -> None:
+    """_customer_profit_base: each customer's revenue, costs and contribution in `periods` (first days), before overhead."""
     if config.profit.marketing.file:
         path = config.resolve(config.profit.marketing.file)
         if not path.is_file():
@@ -51,19 +54,23 @@ def build_customer_profit_base(con: duckdb.DuckDBPyConnection, config: Config, a
             raise SourceError(f"{path}: profit.marketing.file: {exc} (expected columns customer_id, period_start, amount)") from exc
     else:
         run(con, "profit/marketing_costs_empty")
-    run(con, "profit/customer_profit_base", cost_parameters(config, as_of))
+    run(con, "profit/customer_profit_base", cost_parameters(config, as_of, periods))
 
 
-def build_customer_profit(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date,
+def build_customer_profit(con: duckdb.DuckDBPyConnection, config: Config, cal: calendar.Calendar, dates: list[dt.date],
                           base_files: list[str] | None = None) -> None:
-    """profit.customer_profit from _customer_profit_base (built here, or loaded from the shards' files), overhead allocated."""
+    """profit.customer_profit for the periods of `dates` (scoring dates) from _customer_profit_base (built here, or
+    loaded from the shards' files), overhead allocated; the other periods keep their rows."""
+    period = config.profit.period
+    periods = [calendar.period_start(d, period) for d in dates]
     if base_files:
         run(con, "profit/load_customer_profit_base", {"files": base_files})
     else:
-        build_customer_profit_base(con, config, as_of)
-    params = cost_parameters(config, as_of)
+        build_customer_profit_base(con, config, cal.as_of, periods)
     create_tables(con, "profit/customer_profit")
-    replace_rows(con, "profit.customer_profit", "profit/insert_customer_profit", params)
+    replace_rows(con, "profit.customer_profit", "profit/insert_customer_profit", cost_parameters(config, cal.as_of, periods),
+                 history.replaced(con, "profit.customer_profit", "period_start", periods,
+                                  [calendar.period_start(d, period) for d in cal.scoring_dates]))
 
 
 def reconcile(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date, expected: str, actual: str,
@@ -87,18 +94,21 @@ def customer_dimensions(con: duckdb.DuckDBPyConnection, dates: list[dt.date]) ->
     return frame(con, "profit/customer_dimensions", {"dates": dates})
 
 
-def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> pl.DataFrame:
-    """profit.customer_segments at every scoring date, one date at a time (memory holds one date's
-    customers with their dimensions); returns the last date's assignment."""
+def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date],
+                            scoring: list[dt.date]) -> pl.DataFrame:
+    """profit.customer_segments at `dates` (of the scoring dates), one date at a time (memory holds one date's
+    customers with their dimensions); the other dates keep their rows. Returns the last date's assignment."""
     create_tables(con, "profit/customer_segments")
     run(con, "profit/staged_customer_segments")
     segments = [s.model_dump() for s in config.segments]
+    assigned = pl.DataFrame()
     for as_of in dates:
         assigned = segment_models.assign(customer_dimensions(con, [as_of]), segments, config.lapsed_segment)
         con.register("_customer_segments", assigned.select("customer_id", "as_of_date", "segment", "value_tier").to_arrow())
         run(con, "profit/stage_customer_segments")
         con.unregister("_customer_segments")
-    replace_rows(con, "profit.customer_segments", source="_staged_customer_segments")
+    replace_rows(con, "profit.customer_segments", source="_staged_customer_segments",
+                 scope=history.replaced(con, "profit.customer_segments", "as_of_date", dates, scoring))
     return assigned
 
 

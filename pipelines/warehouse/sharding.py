@@ -5,8 +5,8 @@ customer's transactions are all in one shard and per-customer results need nothi
 A shard step works in its own in-memory DuckDB, runs the same statements as the unsharded pipeline,
 and writes Parquet to <shards_dir>/<table>/shard-<k>-of-<n>.parquet: any number of processes or
 machines can write at once, which one DuckDB file cannot take. The unsharded steps then gather the
-shards' rows into the warehouse, and the model fit reads only the shards' compressed statistics,
-merged (sql/clv/merge_statistics.sql). Sharded and unsharded runs give the same tables.
+shards' rows into the warehouse; the model fits read the gathered transactions at each refit date. Sharded
+and unsharded runs give the same tables.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import duckdb
 import polars as pl
 
 from pipelines.config import Config
-from pipelines.warehouse import calendar, clv_tables, loading, outputs, profit_tables
-from pipelines.warehouse.database import create_tables, frame, query, replace_rows, Rows, run, scope, write_tables
+from pipelines.warehouse import calendar, clv_tables, history, loading, outputs, profit_tables
+from pipelines.warehouse.database import create_tables, query, replace_rows, Rows, run, write_tables
 
 
 def shard_keys(count: int) -> list[str]:
@@ -88,15 +88,13 @@ def shards_calendar(con: duckdb.DuckDBPyConnection, config: Config) -> calendar.
 
 
 def rfm_shard(config: Config, index: int) -> int:
-    """One shard's RFM at every scoring date, and its compressed statistics for the fits; returns its customers."""
+    """One shard's RFM at every scoring date; returns its customers."""
     with connect(config) as con:
         _load_shard_transactions(con, config, index)
-        dates = shards_calendar(con, config)
-        clv_tables.build_customer_rfm(con, config, dates.scoring_dates)
-        stats = clv_tables.statistics(con, config, dates.windows(config))
-        write(con, config, index, {"customer_rfm": "clv.customer_rfm", "calibration_statistics": stats.calibration,
-                                   "final_statistics": stats.final})
-        return int(stats.final["n"].sum())
+        dates = shards_calendar(con, config).scoring_dates
+        clv_tables.build_customer_rfm(con, config, dates, dates)
+        write(con, config, index, {"customer_rfm": "clv.customer_rfm"})
+        return clv_tables.load_rfm(con, dates[-1]).height
 
 
 def profit_shard(config: Config, index: int) -> None:
@@ -104,14 +102,10 @@ def profit_shard(config: Config, index: int) -> None:
     with connect(config) as con:
         _load_shard_transactions(con, config, index)
         loading.build_customers(con, config)
-        profit_tables.build_customer_profit_base(con, config, shards_calendar(con, config).as_of)
+        cal = shards_calendar(con, config)
+        periods = [calendar.period_start(d, config.profit.period) for d in cal.scoring_dates]
+        profit_tables.build_customer_profit_base(con, config, cal.as_of, periods)
         write(con, config, index, {"customer_profit_base": "_customer_profit_base"})
-
-
-def merged_statistics(con: duckdb.DuckDBPyConnection, config: Config) -> clv_tables.Statistics:
-    """The fits' compressed statistics, merged over the shards."""
-    return clv_tables.Statistics(*(frame(con, "clv/merge_statistics", {"files": shard_files(config, f"{name}_statistics")})
-                        for name in ("calibration", "final")))
 
 
 def gather_transactions(con: duckdb.DuckDBPyConnection, config: Config) -> list:
@@ -123,7 +117,8 @@ def gather_transactions(con: duckdb.DuckDBPyConnection, config: Config) -> list:
     return [loading.SourceLoad(**row) for row in query(con, "shards/source_loads", {"files": shard_files(config, "source_loads")})]
 
 
-def gather_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
+def gather_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date], scoring: list[dt.date]) -> None:
+    """clv.customer_rfm at `dates` from the shards' RFM (each shard computes every scoring date)."""
     create_tables(con, "clv/customer_rfm")
-    replace_rows(con, "clv.customer_rfm", "clv/gather_customer_rfm", {"files": shard_files(config, "customer_rfm")},
-                 scope("as_of_date", *dates))
+    replace_rows(con, "clv.customer_rfm", "clv/gather_customer_rfm", {"files": shard_files(config, "customer_rfm"), "dates": dates},
+                 history.replaced(con, "clv.customer_rfm", "as_of_date", dates, scoring))

@@ -1,19 +1,20 @@
--- calibration_holdout(calibration_end, holdout_end, days_per_unit): RFM at the calibration end for
+-- calibration_holdout(calibration_end, holdout_end, days_per_unit, purchase_day): RFM at the calibration end for
 -- customers acquired by then, with their actual repeat purchase days in the holdout period
--- (calibration_end, holdout_end], as lifetimes' calibration_and_holdout_data(freq='D') counts them.
--- Needs the rfm macro (sql/clv/rfm.sql).
-create or replace temp macro calibration_holdout(calibration_end, holdout_end, days_per_unit) as table
+-- (calibration_end, holdout_end] and those days' mean value, counted under the same purchase-day policy as RFM;
+-- with any_line, as lifetimes' calibration_and_holdout_data(freq='D') counts them.
+-- Needs the rfm and customer_days macros (sql/clv/rfm.sql).
+create or replace temp macro calibration_holdout(calibration_end, holdout_end, days_per_unit, purchase_day := 'net_positive') as table
 with calibration as (
-    select * from rfm([calibration_end::date], days_per_unit::double)
+    select * from rfm([calibration_end::date], days_per_unit::double, purchase_day := purchase_day)
 ),
 
 holdout as (
     select
         customer_id,
-        count(distinct order_date) as frequency_holdout,
-        sum(amount)::double / count(distinct order_date) as monetary_value_holdout
-    from staging.transactions
-    where order_date > calibration_end::date and order_date <= holdout_end::date
+        count(*) as frequency_holdout,
+        sum(day_amount)::double / count(*) as monetary_value_holdout
+    from customer_days(holdout_end::date, purchase_day)
+    where order_date > calibration_end::date and is_purchase
     group by customer_id
 ),
 

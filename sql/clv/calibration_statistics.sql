@@ -7,6 +7,6 @@ select
     frequency_holdout,
     monetary_value_holdout,
     count(*)::bigint as n
-from calibration_holdout($calibration_end::date, $holdout_end::date, $days_per_unit::double)
+from calibration_holdout($calibration_end::date, $holdout_end::date, $days_per_unit::double, purchase_day := $purchase_day)
 group by all
 order by all

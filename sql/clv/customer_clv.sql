@@ -12,18 +12,27 @@ create table if not exists clv.customer_clv (
     purchase_model       varchar        not null,
     spend_model          varchar        not null,
     horizon_months       integer        not null,
-    run_id               varchar        not null
+    run_id               varchar        not null,
+    fitted_through       date
 );
+
+-- Added with point-in-time history: warehouses created before have the table without it (and their scores are
+-- computed again, sql/clv/look_ahead_scores.sql).
+alter table clv.customer_clv add column if not exists fitted_through date;
+-- Warehouses from before the returns policy get its column (README, migration note); their rows hold null.
+alter table clv.customer_clv add column if not exists expected_return_rate double;
 
 comment on table clv.customer_clv is 'Per customer and as-of date: probability alive, expected purchases and order value, discounted CLV and value tier.';
 comment on column clv.customer_clv.customer_id is 'Customer identifier.';
 comment on column clv.customer_clv.as_of_date is 'Date the customer is scored at.';
 comment on column clv.customer_clv.p_alive is 'Probability the customer is still active (has not dropped out) at as_of_date, given their frequency, recency and age.';
 comment on column clv.customer_clv.expected_purchases is 'Expected repeat purchases over the next horizon_months.';
-comment on column clv.customer_clv.expected_order_value is 'Gamma-Gamma expected spend per future purchase; one-time buyers get the population mean; a mean repeat spend at or below zero is taken as zero.';
-comment on column clv.customer_clv.clv is 'Discounted expected margin over horizon_months: margin rate x expected order value x expected purchases per month, discounted monthly at (1 + annual rate)^(1/12) - 1.';
+comment on column clv.customer_clv.expected_order_value is 'Gamma-Gamma expected spend per future purchase, gross of returns under purchase_day net_positive (see expected_return_rate); one-time buyers get the population mean; a mean repeat spend at or below zero is taken as zero.';
+comment on column clv.customer_clv.clv is 'Discounted expected margin over horizon_months, net of expected returns: margin rate x expected order value x (1 - expected_return_rate) x expected purchases per month, discounted monthly at (1 + annual rate)^(1/12) - 1.';
+comment on column clv.customer_clv.expected_return_rate is 'Expected share of the customer''s gross spend returned (config clv.return_rate): their own returned / sales value shrunk toward the population''s (customer), or the population''s (population); 0 under purchase_day any_line, where returns are inside the spend already.';
 comment on column clv.customer_clv.value_tier is 'CLV pyramid among active customers (config clv.value_tiers, default platinum top 1%, gold next 4%, silver next 15%, bronze the rest); inactive when p_alive is below the configured threshold.';
 comment on column clv.customer_clv.purchase_model is 'Purchase model that scored the customer (bgnbd, paretonbd, mbgnbd).';
 comment on column clv.customer_clv.spend_model is 'Spend model: gamma_gamma, or empirical_mean when Gamma-Gamma could not be fitted.';
 comment on column clv.customer_clv.horizon_months is 'Months the CLV and expected purchases look ahead.';
 comment on column clv.customer_clv.run_id is 'Pipeline run that scored the customer (see clv.model_runs).';
+comment on column clv.customer_clv.fitted_through is 'The model''s refit date: the purchase and spend models that scored the customer were chosen and fitted on the transactions up to that day only (on or before as_of_date; clv.model_runs rows with that as_of_date).';

@@ -1,9 +1,5 @@
--- Fallback spend per purchase when Gamma-Gamma cannot be fitted: mean positive purchase-day value.
+-- Fallback spend per purchase when Gamma-Gamma cannot be fitted: mean positive purchase-day value, valued and
+-- counted under the purchase-day policy (customer_days in sql/clv/rfm.sql).
 select avg(day_amount)::double as mean_value
-from (
-    select customer_id, order_date, sum(amount) as day_amount
-    from staging.transactions
-    where order_date <= $as_of::date
-    group by customer_id, order_date
-)
-where day_amount > 0
+from customer_days($as_of::date, $purchase_day)
+where is_purchase and day_amount > 0

@@ -1,52 +1,109 @@
--- rfm(dates, days_per_unit): per-customer RFM at each date of a list, with lifetimes' definitions at day
--- level, from one pass over the purchase days. Several orders on one day are one purchase (their amounts
--- summed); frequency counts repeat purchase days; recency and t are days / days_per_unit;
--- monetary_value is the mean value of the repeat purchase days (0 without repeats). Returns and zero
--- amounts count as they are.
-create or replace temp macro rfm(dates, days_per_unit) as table
+-- rfm(dates, days_per_unit, purchase_day): per-customer RFM at each date of a list, with lifetimes' definitions
+-- at day level, from one pass over the customer days. Several orders on one day are one purchase; frequency
+-- counts repeat purchase days; recency and t are days / days_per_unit; monetary_value is the mean value of the
+-- repeat purchase days (0 without repeats). Which days are purchase days, and what they are worth, is the
+-- clv.purchase_day policy (customer_days, defined first; docs/clv.md); sales_value and returned_value sum every line
+-- up to the date, purchase day or not, for the expected return rate.
+
+-- customer_days(up_to, purchase_day): one row per customer and day with a line up to a date; is_purchase says
+-- whether a day after the customer's first is a repeat purchase (the first day is always their first purchase).
+--   net_positive: a purchase day is one whose lines net to more than zero, or that has no return line (a day of
+--     zero-amount lines, e.g. CDNOW's free items, is a purchase as in lifetimes); a return-only day, or one whose
+--     returns cancel its sales, is not. A purchase day is worth its sales lines (gross spend); returns are a
+--     separate rate.
+--   any_line: every day with a line is a purchase day worth its net amount, returns included: exactly
+--     lifetimes' summary_data_from_transaction_data.
+create or replace temp macro customer_days(up_to, purchase_day) as table
+with days as (
+    select
+        customer_id,
+        order_date,
+        sum(amount) as net_amount,
+        coalesce(sum(amount) filter (where amount >= 0), 0) as sales_amount,
+        coalesce(-sum(amount) filter (where amount < 0), 0) as returned_amount,
+        count(*) filter (where amount < 0) as return_lines
+    from staging.transactions
+    where order_date <= up_to::date
+    group by customer_id, order_date
+),
+
+final as (
+    select
+        customer_id,
+        order_date,
+        sales_amount,
+        returned_amount,
+        case purchase_day
+            when 'net_positive' then net_amount > 0 or return_lines = 0
+            when 'any_line' then true
+            else error('clv.purchase_day must be net_positive or any_line, not ' || purchase_day)
+        end as is_purchase,
+        case when purchase_day = 'any_line' then net_amount else sales_amount end as day_amount
+    from days
+)
+
+select * from final;
+
+create or replace temp macro rfm(dates, days_per_unit, purchase_day := 'net_positive') as table
 with scoring_dates as (
     select unnest(dates::date[]) as as_of_date
 ),
 
-purchase_days as (
-    select customer_id, order_date, sum(amount) as day_amount
-    from staging.transactions
-    where order_date <= (select max(as_of_date) from scoring_dates)
-    group by customer_id, order_date
+days as (
+    select * from customer_days((select max(as_of_date) from scoring_dates), purchase_day)
 ),
 
+-- A customer's first day with a line is their first purchase (acquisition), whatever it nets to, as lifetimes
+-- counts it: every customer with a transaction has RFM. The policy decides which later days are repeat purchases.
 firsts as (
-    select customer_id, min(order_date) as first_purchase, arg_min(day_amount, order_date) as first_day_amount
-    from purchase_days
+    select
+        customer_id,
+        min(order_date) as first_purchase,
+        arg_min(is_purchase, order_date) as first_is_purchase,
+        arg_min(day_amount, order_date) as first_day_amount
+    from days
     group by customer_id
 ),
 
 per_date as (
     select
         scoring_dates.as_of_date,
-        purchase_days.customer_id,
-        count(*) - 1 as frequency,
-        max(purchase_days.order_date) as last_purchase,
-        sum(purchase_days.day_amount) as total_amount
-    from purchase_days
-    inner join scoring_dates on purchase_days.order_date <= scoring_dates.as_of_date
-    group by scoring_dates.as_of_date, purchase_days.customer_id
+        days.customer_id,
+        count(*) filter (where days.is_purchase) as purchase_days,
+        max(days.order_date) filter (where days.is_purchase) as last_purchase_day,
+        sum(days.day_amount) filter (where days.is_purchase) as purchase_amount,
+        sum(days.sales_amount) as sales_value,
+        sum(days.returned_amount) as returned_value
+    from days
+    inner join scoring_dates on days.order_date <= scoring_dates.as_of_date
+    group by scoring_dates.as_of_date, days.customer_id
+),
+
+repeats as (
+    select
+        per_date.*,
+        firsts.first_purchase,
+        per_date.purchase_days - firsts.first_is_purchase::integer as frequency,
+        coalesce(per_date.last_purchase_day, firsts.first_purchase) as last_purchase,
+        per_date.purchase_amount - case when firsts.first_is_purchase then firsts.first_day_amount else 0 end as repeat_amount
+    from per_date
+    inner join firsts using (customer_id)
 ),
 
 final as (
     select
-        per_date.customer_id,
-        per_date.as_of_date,
-        per_date.frequency,
-        (per_date.last_purchase - firsts.first_purchase) / days_per_unit as recency,
-        (per_date.as_of_date - firsts.first_purchase) / days_per_unit as t,
-        case when per_date.frequency > 0
-            then ((per_date.total_amount - firsts.first_day_amount) / per_date.frequency)::double
-            else 0 end as monetary_value,
-        firsts.first_purchase,
-        per_date.last_purchase
-    from per_date
-    inner join firsts using (customer_id)
+        customer_id,
+        as_of_date,
+        frequency,
+        (last_purchase - first_purchase) / days_per_unit as recency,
+        (as_of_date - first_purchase) / days_per_unit as t,
+        case when frequency > 0 then (repeat_amount / frequency)::double else 0 end as monetary_value,
+        first_purchase,
+        last_purchase,
+        sales_value::decimal(18, 2) as sales_value,
+        returned_value::decimal(18, 2) as returned_value,
+        purchase_day as purchase_day
+    from repeats
 )
 
 select * from final

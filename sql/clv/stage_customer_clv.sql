@@ -7,9 +7,11 @@ select
     expected_purchases,
     expected_order_value::decimal(18, 2) as expected_order_value,
     clv::decimal(18, 2) as clv,
+    expected_return_rate,
     value_tier,
     $purchase_model as purchase_model,
     $spend_model as spend_model,
     $horizon_months as horizon_months,
-    $run_id as run_id
+    $run_id as run_id,
+    $fitted_through::date as fitted_through
 from _customer_clv

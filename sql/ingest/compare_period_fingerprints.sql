@@ -60,6 +60,10 @@ final as (
             fingerprints.period_end <= (select max(period_end) from published where published_closed),
             false
         ) as inputs_changed,
+        $history_hash::varchar as history_hash,
+        published.published_history_hash,
+        null::boolean as recompute,  -- set by the history plan (sql/ingest/plan_periods.sql)
+        null::boolean as restated,
         $run_id::varchar as run_id,
         $computed_at::timestamp as computed_at
     from fingerprints

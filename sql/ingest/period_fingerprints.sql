@@ -12,9 +12,19 @@ create table if not exists meta.period_fingerprints (
     published_fingerprint varchar,
     published_closed      boolean,
     inputs_changed        boolean        not null,
+    history_hash          varchar,
+    published_history_hash varchar,
+    recompute             boolean,
+    restated              boolean,
     run_id                varchar,
     computed_at           timestamp      not null
 );
+
+-- Added with point-in-time history: warehouses created before have the table without them.
+alter table meta.period_fingerprints add column if not exists history_hash varchar;
+alter table meta.period_fingerprints add column if not exists published_history_hash varchar;
+alter table meta.period_fingerprints add column if not exists recompute boolean;
+alter table meta.period_fingerprints add column if not exists restated boolean;
 
 comment on table meta.period_fingerprints is 'One row per period (config profit.period) from the first transaction to the as-of date: a digest of the period''s accepted transactions now and when the last published run recorded it. inputs_changed marks the closed periods whose inputs changed since (late or corrected records).';
 comment on column meta.period_fingerprints.period_start is 'First day of the period.';
@@ -28,3 +38,7 @@ comment on column meta.period_fingerprints.published_closed is 'Whether the peri
 comment on column meta.period_fingerprints.inputs_changed is 'The period was closed at the last published run and its accepted transactions differ now (meta.runs.inputs_changed lists these).';
 comment on column meta.period_fingerprints.run_id is 'Dagster run that computed the fingerprint (null outside Dagster).';
 comment on column meta.period_fingerprints.computed_at is 'When the fingerprint was computed.';
+comment on column meta.period_fingerprints.history_hash is 'Digest of the settings every period''s figures depend on (time unit, clv, profit, segment rules; not targets or names).';
+comment on column meta.period_fingerprints.published_history_hash is 'That digest when the last published run recorded the period.';
+comment on column meta.period_fingerprints.recompute is 'The run computes the period (new, open, its inputs or the settings changed, or a restatement was asked for); the others keep their stored figures.';
+comment on column meta.period_fingerprints.restated is 'The run recomputes figures it had published for the period as closed (meta.runs.restated lists these).';

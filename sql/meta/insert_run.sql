@@ -14,4 +14,6 @@ select
         select coalesce(list(period_start order by period_start) filter (where inputs_changed), [])
         from meta.period_fingerprints
         having count(published_fingerprint) > 0  -- null when there was nothing to compare with
-    ) as inputs_changed
+    ) as inputs_changed,
+    (select coalesce(list(period_start order by period_start) filter (where restated), []) from meta.period_fingerprints) as restated,
+    (select coalesce(list(period_start order by period_start) filter (where recompute), []) from meta.period_fingerprints) as periods_computed

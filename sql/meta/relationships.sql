@@ -7,7 +7,7 @@ select * from (values
     ('staging.transactions', 'customer_id', 'staging.customers', 'customer_id', 'many-to-one', 'The customer of a transaction line.', null),
     ('clv.customer_rfm', 'customer_id', 'staging.customers', 'customer_id', 'many-to-one', 'A customer''s RFM statistics at each as-of date.', null),
     ('clv.customer_clv', 'customer_id, as_of_date', 'clv.customer_rfm', 'customer_id, as_of_date', 'one-to-one', 'The RFM statistics a CLV was scored from.', null),
-    ('clv.customer_clv', 'run_id, purchase_model', 'clv.model_runs', 'run_id, model', 'many-to-one', 'The purchase-model fit that scored the customer: join the final fit only (to_filter).', 'stage = ''final'''),
+    ('clv.customer_clv', 'run_id, fitted_through, purchase_model', 'clv.model_runs', 'run_id, as_of_date, model', 'many-to-one', 'The purchase-model fit that scored the customer (the refit on fitted_through): join the final fit only (to_filter).', 'stage = ''final'''),
     ('profit.customer_profit', 'customer_id', 'staging.customers', 'customer_id', 'many-to-one', 'A customer''s P&L in each period.', null),
     ('profit.customer_profit', 'customer_id, period_end', 'profit.customer_segments', 'customer_id, as_of_date', 'many-to-one', 'The customer''s segment at the period end, which the segment P&L counts the customer in.', null),
     ('profit.customer_segments', 'customer_id, as_of_date', 'clv.customer_clv', 'customer_id, as_of_date', 'one-to-one', 'The CLV and value tier the segment rules read.', null),

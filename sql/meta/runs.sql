@@ -12,11 +12,16 @@ create table if not exists meta.runs (
     as_of_date        date,
     row_counts        json      not null,
     segprof_version   varchar   not null,
-    inputs_changed    date[]
+    inputs_changed    date[],
+    restated          date[],
+    periods_computed  date[]
 );
 
 -- Added with incremental ingest: warehouses created before have meta.runs without it.
 alter table meta.runs add column if not exists inputs_changed date[];
+-- Added with point-in-time history.
+alter table meta.runs add column if not exists restated date[];
+alter table meta.runs add column if not exists periods_computed date[];
 
 comment on table meta.runs is 'One row per run that published this warehouse snapshot; the latest row built it.';
 comment on column meta.runs.run_id is 'Dagster run id.';
@@ -30,3 +35,5 @@ comment on column meta.runs.as_of_date is 'As-of date of the analysis.';
 comment on column meta.runs.row_counts is 'Rows of every published table, as JSON {"schema.table": rows}.';
 comment on column meta.runs.segprof_version is 'segprof version that ran.';
 comment on column meta.runs.inputs_changed is 'First days of the closed periods whose accepted transactions changed since the previous published run (late or corrected records; meta.period_fingerprints); empty when none, null before the first run that compared.';
+comment on column meta.runs.restated is 'First days of the closed periods whose published figures this run replaced (inputs or settings changed, or a restatement was asked for); empty when none.';
+comment on column meta.runs.periods_computed is 'First days of the periods this run computed; the others kept the figures already published.';

@@ -12,7 +12,8 @@ with lines as (
         unit_cost,
         date_trunc($period, order_date)::date as period_start
     from staging.transactions
-    where order_date <= $as_of::date
+    -- from $lines_from: the first computed period, less the months a purchase keeps a customer marketed
+    where order_date <= $as_of::date and order_date >= $lines_from::date
 ),
 
 line_costs as (

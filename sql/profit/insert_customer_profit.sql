@@ -48,6 +48,7 @@ final as (
         contribution - ((floor_cents + case when remainder_rank <= left_over and exact_cents is not null then 1 else 0 end) / 100)::decimal(18, 2) as profit_after_overhead,
         $costs_assumed as costs_assumed
     from overhead_ranked
+    where period_start in (select unnest($periods::date[]))  -- the periods this run computes
 )
 
 select * from final

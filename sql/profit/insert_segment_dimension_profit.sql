@@ -4,10 +4,25 @@ with periods as (
     select distinct period_start, period_end from profit.customer_profit
 ),
 
-main_categories as (
-    select customer_id, mode(category) as main_category
+category_days as (
+    select customer_id, order_date::date as day, category, count(*) as lines
     from staging.transactions
-    group by customer_id
+    group by all
+),
+
+-- Each customer's lines per category up to each period end: the category of most of them (ties: the first by name)
+-- is the customer's at that period, so that a stored period's split does not move when later data arrives.
+category_lines as (
+    select category_days.customer_id, periods.period_start, category_days.category, sum(category_days.lines) as lines
+    from category_days
+    inner join periods on category_days.day <= periods.period_end
+    group by all
+),
+
+main_categories as (
+    select customer_id, period_start, first(category order by lines desc, category) as main_category
+    from category_lines
+    group by all
 ),
 
 members as (
@@ -22,7 +37,8 @@ members as (
     from profit.customer_segments as segments
     inner join periods on segments.as_of_date = periods.period_end
     inner join staging.customers as customers on customers.customer_id = segments.customer_id
-    left join main_categories on main_categories.customer_id = segments.customer_id
+    left join main_categories
+        on main_categories.customer_id = segments.customer_id and main_categories.period_start = periods.period_start
 ),
 
 member_profit as (

@@ -57,7 +57,7 @@ comment on column profit.segment_profitability.cogs is 'Cost of goods sold (see 
 comment on column profit.segment_profitability.cost_to_serve is 'Cost to serve (see profit.customer_profit).';
 comment on column profit.segment_profitability.refunds is 'Refunded amounts (returns) of the segment''s customers in the period.';
 comment on column profit.segment_profitability.returns_cost is 'Refunds plus return handling.';
-comment on column profit.segment_profitability.returns_rate is 'refunds / revenue: the share of sales refunded; null without revenue.';
+comment on column profit.segment_profitability.returns_rate is 'refunds / revenue: the share of the period''s gross sales refunded, realised (clv.customer_clv.expected_return_rate is the share expected of future spend); null without revenue.';
 comment on column profit.segment_profitability.marketing_cost is 'Marketing and retention cost.';
 comment on column profit.segment_profitability.contribution is 'revenue - cogs - cost_to_serve - returns_cost - marketing_cost.';
 comment on column profit.segment_profitability.overhead_cost is 'Allocated overhead.';

@@ -1,9 +1,12 @@
--- The latest run's clv.holdout_by_decile, every model and baseline.
+-- The latest refit's clv.holdout_by_decile, every model and baseline.
 with latest as (
-    select max_by(run_id, fitted_at) as run_id from clv.model_runs
+    -- the refit that scored the latest as-of date (clv.customer_clv.fitted_through; docs/history.md)
+    select any_value(run_id) as run_id, any_value(fitted_through) as as_of_date
+    from clv.customer_clv
+    where as_of_date = (select max(as_of_date) from clv.customer_clv)
 )
 
 select holdout_by_decile.*
 from clv.holdout_by_decile
-inner join latest using (run_id)
+inner join latest using (run_id, as_of_date)
 order by model, decile

@@ -1,6 +1,9 @@
--- The models that scored customers in the latest run, with the purchase model's holdout error.
+-- The models that scored customers in the latest refit, with the purchase model's holdout error.
 with latest as (
-    select max_by(run_id, fitted_at) as run_id from clv.model_runs
+    -- the refit that scored the latest as-of date (clv.customer_clv.fitted_through; docs/history.md)
+    select any_value(run_id) as run_id, any_value(fitted_through) as as_of_date
+    from clv.customer_clv
+    where as_of_date = (select max(as_of_date) from clv.customer_clv)
 )
 
 select
@@ -15,9 +18,9 @@ select
     calibration.holdout_actual,
     calibration.holdout_predicted
 from clv.model_runs as final
-inner join latest using (run_id)
+inner join latest using (run_id, as_of_date)
 left join clv.model_runs as calibration
-    on calibration.run_id = final.run_id and calibration.model = final.model and calibration.stage = 'calibration'
+    on calibration.run_id = final.run_id and calibration.as_of_date = final.as_of_date and calibration.model = final.model and calibration.stage = 'calibration'
     and calibration.forecast_origin = 0
 where final.stage = 'final' and final.chosen
 order by final.model = 'gamma_gamma', final.model

@@ -66,3 +66,18 @@ def test_purchase_model_equals_lifetimes(cdnow_summary, spend, model):
     np.testing.assert_allclose(ours["p_alive"], plain.conditional_probability_alive(f, at, t), rtol=1e-6)
     np.testing.assert_allclose(ours["expected_purchases"],
                                plain.conditional_expected_number_of_purchases_up_to_time(HORIZON * 4.345, f, at, t), rtol=1e-6)
+
+
+def test_without_returns_the_return_rate_leaves_clv_as_lifetimes(cdnow_summary, spend):
+    """Statistics with their sales and returns (net_positive, as clv.customer_rfm holds them) but no returns: the
+    expected return rate is 0 under either method and CLV is still lifetimes' customer_lifetime_value."""
+    sales = cdnow_summary["monetary_value"] * (cdnow_summary["frequency"] + 1)
+    rfm = cdnow_summary.with_columns(sales_value=sales, returned_value=pl.lit(0.0), purchase_day=pl.lit("net_positive"))
+    fit = clv.fit_purchase_model("bgnbd", cdnow_summary)
+    f, r, t, m = (cdnow_summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "t", "monetary_value"))
+    theirs = MARGIN * _lifetimes_fitter("gamma_gamma", spend.params).customer_lifetime_value(
+        _lifetimes_fitter("bgnbd", fit.params), *map(pd.Series, (f, r, t, m)), time=HORIZON, discount_rate=MONTHLY, freq="W")
+    for method in clv.RETURN_RATE_METHODS:
+        scored = clv.score(fit, spend, rfm, "weeks", HORIZON, RATE, MARGIN, return_rate=method)
+        assert (scored["expected_return_rate"] == 0).all()
+        np.testing.assert_allclose(scored["clv"].to_numpy(), theirs.to_numpy(), rtol=1e-10)

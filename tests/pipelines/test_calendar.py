@@ -77,6 +77,17 @@ def test_a_holdout_shorter_than_the_minimum_is_a_warning(write_config, csv_sourc
 
 
 def test_forecast_origins_step_back_to_halfway_through_the_calibration_period(write_config, csv_source):
-    cfg = config.load(write_config([csv_source(["1,a,2024-01-01,5"])], clv={"forecast_origins": 3}))
+    cfg = config.load(write_config([csv_source(["1,a,2024-01-01,5"])], clv={"forecast_origins": 3, "min_calibration_days": 1}))
     w = calendar.Calendar(D(2024, 1, 1), D(2024, 12, 31), "month").windows(cfg)
     assert w.origins == [(D(2024, 7, 1), D(2024, 12, 31)), (D(2024, 5, 16), D(2024, 11, 15)), (D(2024, 4, 1), D(2024, 10, 1))]
+    # the default leaves out an origin with less than 120 days of calibration (2024-01-01 to 04-01 is 92)
+    cfg = config.load(write_config([csv_source(["1,a,2024-01-01,5"])], clv={"forecast_origins": 3}))
+    assert calendar.Calendar(D(2024, 1, 1), D(2024, 12, 31), "month").windows(cfg).origins == w.origins[:2]
+
+
+def test_each_date_is_scored_by_the_latest_calendar_refit_on_or_before_it():
+    first = D(1997, 1, 1)
+    assert [calendar.refit_date(d, first, "quarter", "month") for d in (D(1997, 1, 31), D(1997, 4, 30), D(1998, 6, 15))] == [
+        D(1997, 1, 31), D(1997, 3, 31), D(1998, 3, 31)]  # the first months on their own day; mid-period: the last quarter end
+    assert calendar.refit_date(D(1998, 6, 30), first, "year", "month") == D(1997, 12, 31)
+    assert calendar.refit_date(D(1998, 6, 15), first, "period", "month") == D(1998, 5, 31)

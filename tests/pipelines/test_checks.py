@@ -37,7 +37,7 @@ def config_path(data, tmp_path):
             path: {data}/transactions/*.parquet
             format: parquet
             columns: {{customer_id: customer_id, order_id: order_id, order_date: order_ts, amount: amount}}
-        clv: {{model: bgnbd, candidates: [bgnbd]}}
+        clv: {{model: bgnbd, candidates: [bgnbd], refit: year}}
     """))
     return path
 

@@ -14,8 +14,10 @@ def test_the_demo_prints_the_same_summary_twice(cdnow_demo):
     # the same warehouse; the second run read no source file (incremental ingest)
     assert [line for line in first if line.startswith("source files")] == ["source files       1 read, 0 unchanged"]
     assert [line for line in second if line.startswith("source files")] == ["source files       0 read, 1 unchanged"]
-    assert [line for line in first if not line.startswith("source files")] == [
-        line for line in second if not line.startswith("source files")]
+    # and computed no period: every one was published closed with the same inputs (docs/history.md)
+    assert "periods computed   18 of 18" in first and "periods computed   0 of 18" in second
+    assert [line for line in first if not line.startswith(("source files", "periods computed"))] == [
+        line for line in second if not line.startswith(("source files", "periods computed"))]
     assert first[:4] == ["records read       69,659", "accepted           69,659", "rejected           0", "customers          23,570"]
     assert first[5].startswith("CLV model          ") and first[6].startswith("customer equity    $")
 
@@ -37,8 +39,12 @@ def test_model_runs_hold_every_model_and_baseline_at_every_origin_and_one_choice
     latest = "(select max_by(run_id, fitted_at) from clv.model_runs)"
     rows = cdnow_demo.execute(
         f"select stage, model, chosen, converged, parameters::varchar, forecast_origin, selection_rank, holdout_log_likelihood, bic "
-        f"from clv.model_runs where run_id = {latest}").fetchall()
-    assert cdnow_demo.execute("select count(distinct run_id) from clv.model_runs").fetchall()[0][0] == 2  # history is kept
+        f"from clv.model_runs where run_id = {latest} and as_of_date = '1998-06-30'").fetchall()
+    # one run fitted: the second computed no period, so it needed no refit
+    assert cdnow_demo.execute("select count(distinct run_id) from clv.model_runs").fetchall()[0][0] == 1
+    refits = cdnow_demo.execute("select distinct as_of_date::varchar from clv.model_runs order by 1").fetchall()
+    assert [d for (d,) in refits] == ["1997-01-31", "1997-02-28", "1997-03-31", "1997-06-30", "1997-09-30", "1997-12-31",
+                                      "1998-03-31", "1998-06-30"]  # the first months, then every quarter end
     calibration = {(m, o) for s, m, c, conv, p, o, *_ in rows if s == "calibration" and m != "gamma_gamma"}
     assert calibration == {(m, o) for m in ("bgnbd", "paretonbd", "mbgnbd", "zero_forecast", "calibration_rate") for o in (0, 1, 2)}
     chosen_purchase = [m for s, m, c, *_ in rows if s == "final" and c and m != "gamma_gamma"]
@@ -74,11 +80,11 @@ def test_calibration_window_is_recorded(cdnow_demo):
     cdnow_demo, _ = cdnow_demo
     windows = cdnow_demo.execute(
         "select distinct calibration_start::varchar, calibration_end::varchar, holdout_end::varchar "
-        "from clv.model_runs where stage = 'calibration' and forecast_origin = 0").fetchall()
+        "from clv.model_runs where stage = 'calibration' and forecast_origin = 0 and as_of_date = '1998-06-30'").fetchall()
     assert windows == [("1997-01-01", "1997-09-30", "1998-06-30")]
     earlier = cdnow_demo.execute(
         "select distinct forecast_origin, calibration_end::varchar, holdout_end::varchar "
-        "from clv.model_runs where stage = 'calibration' and forecast_origin > 0 order by 1").fetchall()
+        "from clv.model_runs where stage = 'calibration' and forecast_origin > 0 and as_of_date = '1998-06-30' order by 1").fetchall()
     assert earlier == [(1, "1997-07-24", "1998-04-23"), (2, "1997-05-17", "1998-02-14")]  # 39-week holdouts
 
 
@@ -87,7 +93,8 @@ def test_one_time_buyers_only_fail_with_a_clear_message(write_config, csv_source
     path = write_config([csv_source(lines)])
     assert cli.main(["run", "--config", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "clv_model: cannot fit BG/NBD: no customer has a repeat purchase; at least 10 are needed" in err
+    assert "clv_model: refit on 2024-01-28: " in err
+    assert "cannot fit BG/NBD: no customer has a repeat purchase; at least 10 are needed" in err
     assert "Traceback" not in err
 
 
@@ -99,7 +106,7 @@ def test_fixed_model_is_used(write_config, tmp_path):
     assert cli.main(["run", "--config", str(path)]) == 0
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         models = con.execute("select distinct purchase_model from clv.customer_clv").fetchall()
-        calibration = con.execute("select model from clv.model_runs where stage = 'calibration' and forecast_origin = 0 "
+        calibration = con.execute("select distinct model from clv.model_runs where stage = 'calibration' and forecast_origin = 0 "
                                   "order by 1").fetchall()
     assert models == [("mbgnbd",)]
     assert calibration == [("bgnbd",), ("calibration_rate",), ("gamma_gamma",), ("mbgnbd",), ("zero_forecast",)]
@@ -110,5 +117,5 @@ def test_a_final_fit_that_does_not_converge_stops_the_run(write_config, csv_sour
     path = write_config([csv_source(lines)], as_of_date="2024-12-31", clv={"model": "mbgnbd"})
     assert cli.main(["run", "--config", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "clv_model: MBG/NBD on all data up to 2024-12-31: did not converge" in err
+    assert "clv_model: refit on 2024-" in err and ": MBG/NBD on all data up to 2024-" in err and "did not converge" in err
     assert "Traceback" not in err

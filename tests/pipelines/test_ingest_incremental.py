@@ -285,16 +285,22 @@ COMPARED = ("staging.transactions", "staging.rejected_transactions", "staging.cu
             "profit.customer_profit", "profit.segment_profitability", "scorecards.segment_scorecard")
 
 
-def _tables(path) -> dict[str, list]:
-    """The compared tables' rows, run ids and load times aside."""
+PERIOD_COLUMN = {"clv.customer_clv": "as_of_date", "profit.customer_profit": "period_start",
+                 "profit.segment_profitability": "period_start"}
+
+
+def _tables(path, until: dt.date | None = None) -> dict[str, list]:
+    """The compared tables' rows, run ids and load times aside; with `until`, the per-period tables' rows before it."""
     out = {}
     with duckdb.connect(str(path), read_only=True) as con:
-        for table in COMPARED:
+        for table in COMPARED if until is None else PERIOD_COLUMN:
             schema, name = table.split(".")
             columns = [c for (c,) in con.execute("select column_name from duckdb_columns() where schema_name = ? and "
                                                  "table_name = ? order by column_index", [schema, name]).fetchall()
                        if c not in RUN_COLUMNS]
-            out[table] = con.execute(f"select {', '.join(columns)} from {table} order by all").fetchall()
+            where = f" where {PERIOD_COLUMN[table]} < ?" if until else ""
+            out[table] = con.execute(f"select {', '.join(columns)} from {table}{where} order by all",
+                                     [until] if until else None).fetchall()
     return out
 
 
@@ -330,12 +336,17 @@ def test_a_run_with_a_new_month_and_a_late_record_equals_a_fresh_run(small, tmp_
     data.filter(pl.col("month") == months[-1]).drop("month").write_parquet(folder / f"{months[-1]}.parquet")
     late = data.filter(pl.col("month") == months[-4]).head(1).with_columns(order_id=pl.lit("late-1")).drop("month")
     late.write_parquet(folder / "late.parquet")
+    first = _tables(tmp_path / "incremental" / "w.duckdb", until=dt.date.fromisoformat(months[-4] + "-01"))
     out = _segprof_run(configs["incremental"], capsys)
     assert f"source files       2 read, {len(months) - 1} unchanged" in out
     assert f"inputs changed     {months[-4]}" in out
+    assert f"restated           {', '.join(months[-4:-1])}  (see meta.runs.restated)" in out
+    # The periods before the late record's are kept as published.
+    assert _tables(tmp_path / "incremental" / "w.duckdb", until=dt.date.fromisoformat(months[-4] + "-01")) == first
     with duckdb.connect(str(tmp_path / "incremental" / "w.duckdb"), read_only=True) as con:
-        runs = con.execute("select inputs_changed from meta.runs order by finished_at").fetchall()
-    assert [r[0] for r in runs] == [None, [dt.date.fromisoformat(months[-4] + "-01")]]
+        runs = con.execute("select inputs_changed, restated from meta.runs order by finished_at").fetchall()
+    restated = [dt.date.fromisoformat(m + "-01") for m in months[-4:-1]]
+    assert runs == [(None, []), ([restated[0]], restated)]
     _segprof_run(configs["fresh"], capsys)
     fresh = _tables(tmp_path / "fresh" / "w.duckdb")
     assert _tables(tmp_path / "incremental" / "w.duckdb") == fresh
@@ -367,6 +378,7 @@ def test_forbidden_restatement_stops_the_run_and_publishes_nothing(small, tmp_pa
     late.write_parquet(tmp_path / "data" / "transactions" / "late.parquet")
     assert cli.main(["run", "--config", str(small)]) == 1
     err = capsys.readouterr().err
-    assert f"inputs changed in closed periods: {first:%Y-%m}; history.restatement is 'forbid'" in err
+    assert f"this run would restate closed periods {first:%Y-%m}, " in err
+    assert "(inputs changed); history.restatement is 'forbid'" in err
     assert "nothing was published" in err
     assert hashlib.sha256(published.read_bytes()).hexdigest() == before

@@ -200,6 +200,19 @@ def test_the_lapsed_page_says_who_they_were_what_they_were_worth_and_who_could_b
     assert 'href="lapsed.html"' in index.read_text(encoding="utf-8")
 
 
+
+def test_a_restatement_is_announced_on_every_page_that_shows_history(hand_warehouse, tmp_path):
+    """January's published figures recomputed: the index, the segment pages, the print sheets and the lapsed page
+    (whose CLV before lapsing and lifetime contribution come from past periods) say so."""
+    con, cfg = hand_warehouse
+    con.execute("create schema if not exists meta; create table meta.period_fingerprints as select * from (values "
+                "(date '2024-01-01', true, true), (date '2024-02-01', true, false)) t(period_start, recompute, restated)")
+    pages.build_scorecard_table(con, cfg)
+    index = pages.render_site(pages.site_data(con, cfg), tmp_path / "site")
+    for name in ("index.html", "segment-vip.html", "print.html", "lapsed.html"):
+        html = (index.parent / name).read_text(encoding="utf-8")
+        assert "<strong>Restated.</strong> This run recomputed 2024-01:" in html, name
+
 def test_pages_make_no_external_request_and_have_no_scripts(site):
     _, _, _, index = site
     for page in index.parent.glob("*.html"):

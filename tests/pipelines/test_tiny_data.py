@@ -30,11 +30,12 @@ warehouse: {path: w/w.duckdb}
 sources:
   - {name: shop, path: t.csv, format: csv,
      columns: {customer_id: customer_id, order_id: order_id, order_date: order_date, amount: amount}}
-clv: {min_repeat_customers: 1}
+clv: {min_repeat_customers: 1, min_calibration_days: 1}
 """)
     assert cli.main(["run", "--config", str(config)]) == 0
     with duckdb.connect(str(tmp_path / "w" / "w.duckdb"), read_only=True) as con:
-        runs = con.execute("select model, stage, converged, chosen, note from clv.model_runs").fetchall()
+        runs = con.execute("select model, stage, converged, chosen, note from clv.model_runs "
+                           "where as_of_date = (select max(as_of_date) from clv.model_runs)").fetchall()  # the last refit
         scored = con.execute("select count(*), count(*) filter (where isfinite(clv)) from clv.customer_clv "
                              "where as_of_date = '2024-06-20'").fetchone()
     failed = [(model, stage, chosen, note) for model, stage, converged, chosen, note in runs if not converged]

@@ -16,7 +16,7 @@ import yaml
 from models import segments as segment_models
 from pipelines import config
 from pipelines.errors import SourceError
-from pipelines.warehouse import loading, profit_tables
+from pipelines.warehouse import calendar, loading, profit_tables
 
 HEADER = "customer_id,order_id,order_date,amount,channel,category,quantity,unit_cost"
 COLUMNS = {c: c for c in HEADER.split(",")}
@@ -38,7 +38,8 @@ def build(tmp_path):
         connections.append(con)
         loading.load_transactions(con, cfg)
         loading.build_customers(con, cfg)
-        profit_tables.build_customer_profit(con, cfg, cfg.as_of_date)
+        cal = calendar.read(con, cfg)
+        profit_tables.build_customer_profit(con, cfg, cal, cal.scoring_dates)
         return con, cfg
 
     yield make
@@ -193,7 +194,8 @@ def _lists(con) -> list[tuple]:
 def test_every_segment_has_its_own_list_ranked_by_expected_loss(hand_warehouse):
     """B lapsed from others in February: they stay on the others list, ranked there from 1, not after vip's A."""
     con, cfg = hand_warehouse
-    con.execute("insert into clv.customer_rfm values ('B', '2024-02-29', 0, 0, 5.57, 0, '2024-01-20', '2024-01-20', 'weeks')")
+    con.execute("insert into clv.customer_rfm (customer_id, as_of_date, frequency, recency, t, monetary_value, first_purchase, "
+                "last_purchase, time_unit) values ('B', '2024-02-29', 0, 0, 5.57, 0, '2024-01-20', '2024-01-20', 'weeks')")
     profit_tables.build_action_lists(con, _with_at_risk(cfg, watch={"others": ["bronze"]}))
     # A: CLV at stake max(100, 90) x (1 - 0.6) = 40.00; B: max(10, 2) x (1 - 0.05) = 9.50
     assert _lists(con) == [("others", 1, "B", "lapsed", D("9.50"), "no action"),
@@ -220,7 +222,8 @@ def test_lists_are_kept_per_period_and_the_save_rate_counts_who_bought_again(han
     from pipelines.site import pages
 
     con, cfg = hand_warehouse
-    con.execute("insert into clv.customer_rfm values ('A', '2024-01-31', 2, 5.0, 8.7, 50, '2023-12-01', '2024-01-05', 'weeks')")
+    con.execute("insert into clv.customer_rfm (customer_id, as_of_date, frequency, recency, t, monetary_value, first_purchase, "
+                "last_purchase, time_unit) values ('A', '2024-01-31', 2, 5.0, 8.7, 50, '2023-12-01', '2024-01-05', 'weeks')")
     profit_tables.build_action_lists(con, _with_at_risk(cfg, overdue_factor=1.2))
     rows = con.execute("select as_of_date::varchar, customer_id, reason from profit.at_risk_customers order by 1").fetchall()
     assert rows == [("2024-01-31", "A", "overdue"), ("2024-02-29", "A", "p_alive drop")]
@@ -271,7 +274,7 @@ def test_segment_pnl_boundaries(hand_warehouse):
     con.execute("update clv.customer_clv set value_tier = 'inactive', p_alive = 0.05 where customer_id = 'B'")
     con.execute("update staging.customers set first_purchase = '2024-02-01' where customer_id = 'C'")
     con.execute("update profit.customer_profit set contribution = 0 where customer_id = 'C'")
-    profit_tables.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
+    profit_tables.build_customer_segments(con, cfg, *[[dt.date(2024, 1, 31), dt.date(2024, 2, 29)]] * 2)
     profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
     profit_tables.build_whale_curve(con, dt.date(2024, 2, 29), costs_assumed=True)
     rows = con.execute("select segment, period_start::varchar, prior_customers, lost_customers, new_customers "
@@ -287,7 +290,7 @@ def test_retention_counts_moves_to_other_segments_and_repeat_purchase_is_beside_
     lapse-only definition said 100 %), while vip's repeat-purchase rate is 100 %."""
     con, cfg = hand_warehouse
     con.execute("update clv.customer_clv set value_tier = 'bronze' where customer_id = 'A' and as_of_date = '2024-02-29'")
-    profit_tables.build_customer_segments(con, cfg, [dt.date(2024, 1, 31), dt.date(2024, 2, 29)])
+    profit_tables.build_customer_segments(con, cfg, *[[dt.date(2024, 1, 31), dt.date(2024, 2, 29)]] * 2)
     profit_tables.build_table(con, "segment_profitability", {"lapsed": "lapsed", "costs_assumed": True})
     rows = con.execute("select segment, prior_customers, lost_customers, retained_customers, retention_rate, "
                        "repeat_customers, repeat_purchase_rate from profit.segment_profitability "

@@ -1,0 +1,77 @@
+"""Point-in-time history on CDNOW: a period's figures do not depend on data after it, a new stretch of data is
+computed alone and equals a fresh run, and what was published stays as it was."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from pipelines import cli
+from tests.conftest import REPO
+
+CDNOW = Path(__import__("lifetimes").__file__).parent / "datasets" / "CDNOW_master.txt"
+# Per-date tables, run ids aside (a kept date keeps the id of the run that computed it).
+TABLES = {
+    "clv.customer_rfm": "as_of_date",
+    "clv.customer_clv": "as_of_date",
+    "profit.customer_segments": "as_of_date",
+    "profit.customer_profit": "period_end",
+    "profit.segment_profitability": "period_end",
+    "profit.segment_migration": "to_date",
+    "profit.segment_equity_bridge": "period_end",
+    "profit.segment_contribution_bridge": "period_end",
+    "profit.segment_dimension_profit": "period_end",
+}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, table: str, until: dt.date) -> list:
+    schema, name = table.split(".")
+    columns = [c for (c,) in con.execute("select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
+                                         "order by column_index", [schema, name]).fetchall() if c != "run_id"]
+    return con.execute(f"select {', '.join(columns)} from {table} where {TABLES[table]} <= ? order by all", [until]).fetchall()
+
+
+def _run(path: Path) -> list[str]:
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert cli.main(["run", "--config", str(path)]) == 0
+    return out.getvalue().splitlines()
+
+
+@pytest.mark.slow  # two CDNOW runs beside the demo's: about two minutes on two shared cores
+def test_a_period_is_the_same_whatever_data_came_later_and_new_data_is_computed_alone(cdnow_demo, tmp_path):
+    full, _ = cdnow_demo
+    cut = dt.date(1997, 12, 31)
+    header, *lines = CDNOW.read_text().splitlines()
+    part = {year: "\n".join([header, *(line for line in lines if (line.split()[1] <= f"{cut:%Y%m%d}") == (year == 1997))]) + "\n"
+            for year in (1997, 1998)}
+    (tmp_path / "cdnow-1997.txt").write_text(part[1997])
+    body = yaml.safe_load((REPO / "segprof.yaml").read_text())
+    body["warehouse"] = {"path": str(tmp_path / "w.duckdb")}
+    body["sources"][0]["path"] = str(tmp_path / "cdnow-*.txt")  # a file per year: 1998's arrives later
+    config = tmp_path / "segprof.yaml"
+    config.write_text(yaml.safe_dump(body))
+
+    _run(config)  # the data ends on 1997-12-31
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as short:
+        before = {table: _rows(short, table, cut) for table in TABLES}
+    # No look-ahead: every figure up to 1997-12-31 is what the run on all 18 months has for those dates.
+    for table in TABLES:
+        assert before[table] == _rows(full, table, cut), table
+    assert len(before["clv.customer_clv"]) == 23_570 * 10 + 7_846 + 16_322  # Jan and Feb 1997: customers so far
+
+    (tmp_path / "cdnow-1998.txt").write_text(part[1998])  # six more months arrive
+    out = _run(config)
+    assert "periods computed   6 of 18 (1998-01 to 1998-06; the others are kept as published)" in out
+    assert not any(line.startswith("restated") for line in out)
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as grown:
+        for table in TABLES:
+            assert _rows(grown, table, cut) == before[table], table  # history unchanged
+            assert _rows(grown, table, dt.date(1998, 6, 30)) == _rows(full, table, dt.date(1998, 6, 30)), table  # = a fresh run
+        (computed,) = grown.execute("select periods_computed from meta.runs order by finished_at desc limit 1").fetchone()
+    assert computed == [dt.date(1998, m, 1) for m in range(1, 7)]
