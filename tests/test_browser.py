@@ -45,7 +45,7 @@ def site(hand_warehouse, tmp_path):
 
 
 def test_pages_load_offline_without_errors(browser, site):
-    for name in ("index.html", "segment-vip.html", "segment-others.html"):
+    for name in ("index.html", "segment-vip.html", "segment-others.html", "lapsed.html"):
         page, requests, problems = _visit(browser, site.parent / name)
         assert problems == [], name
         assert requests and all(url.startswith("file://") for url in requests), requests
@@ -64,23 +64,31 @@ def test_index_links_to_every_segment_and_shows_their_figures(browser, site):
 
 
 def test_phone_width_has_no_horizontal_scroll(browser, site):
-    page, _, _ = _visit(browser, site.parent / "segment-vip.html", width=390)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for name in ("segment-vip.html", "lapsed.html"):
+        page, _, _ = _visit(browser, site.parent / name, width=390)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
+        page.close()
 
 
-def test_print_gives_one_page_per_segment(browser, site):
+def test_print_gives_two_pages_per_segment(browser, site):
+    """The figures and both bridges on the first page, the P&L, its split by dimension and the action list on the second."""
     page, _, _ = _visit(browser, site.parent / "print.html")
-    assert _pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True)) == 2
+    assert _pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True)) == 4
 
 
-def test_cdnow_print_gives_one_page_per_segment(browser, cdnow_demo):
+def test_cdnow_print_gives_two_pages_per_segment(browser, cdnow_demo):
     con, outputs = cdnow_demo
     index = outputs[0][-1].split()[-1]
     page, requests, problems = _visit(browser, Path(index))
     assert problems == [] and len(requests) == 1
     assert page.locator("tr[data-segment]").count() == 4
     page, _, _ = _visit(browser, Path(index).parent / "print.html")
-    assert _pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True)) == 3
+    assert _pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True)) == 6
+    page.emulate_media(media="print")
+    page.set_viewport_size(PRINTED)
+    sizes = page.evaluate(CHART_TEXT)
+    assert len(sizes) > 200  # three segments' trends and two waterfalls each
+    assert [(text, round(px * 0.75, 1)) for text, px in sizes if px * 0.75 < 8] == []
 
 
 def test_the_model_page_shows_the_choice_and_its_evidence(browser, cdnow_demo):
@@ -144,7 +152,7 @@ def long_named_site(hand_warehouse, tmp_path):
 
 @pytest.mark.parametrize("width", [1400, 1920])
 def test_a_40_character_segment_name_overlaps_nothing(browser, long_named_site, width):
-    for name in ("index.html", "segment-vip.html", "segment-others.html"):
+    for name in ("index.html", "segment-vip.html", "segment-others.html", "lapsed.html"):
         page, _, _ = _visit(browser, long_named_site.parent / name, width=width)
         assert LONG_NAME in page.inner_text("body"), name
         assert page.evaluate(OVERLAPS) == [], name
@@ -163,7 +171,7 @@ def test_every_status_is_on_screen_at_phone_width(browser, long_named_site, name
 
 
 # Every text of the inline charts, at the size it is drawn on screen: its font size times the SVG's scale.
-CHART_TEXT = """() => [...document.querySelectorAll('figure svg')].flatMap(svg => {
+CHART_TEXT = """() => [...document.querySelectorAll('figure svg')].filter(svg => svg.getBoundingClientRect().width > 0).flatMap(svg => {
   const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
   return [...svg.querySelectorAll('text')].map(t => [t.textContent, parseFloat(getComputedStyle(t).fontSize) * scale]);
 })"""
@@ -180,4 +188,20 @@ def test_chart_text_is_at_least_11_pixels_on_screen(browser, site, width):
     sizes = page.evaluate(CHART_TEXT)
     assert len(sizes) > 5  # the whale curve
     assert [(text, round(px, 1)) for text, px in sizes if px < 11] == []
+    page.close()
+
+
+# An A4 landscape sheet less the 10 mm margins (base.html.j2's @page), in CSS pixels: what a printed chart scales to.
+PRINTED = {"width": round((297 - 20) / 25.4 * 96), "height": round((210 - 20) / 25.4 * 96)}
+
+
+@pytest.mark.parametrize("name", ["print.html", "segment-vip.html"])
+def test_chart_text_is_at_least_8_points_in_print(browser, site, name):
+    """Under the print media, at the printed sheet's width: every chart text is 8 pt (10.7 CSS px) or more."""
+    page = browser.new_page(viewport=PRINTED)
+    page.emulate_media(media="print")
+    page.goto((site.parent / name).as_uri())
+    sizes = page.evaluate(CHART_TEXT)
+    assert len(sizes) > 20, name
+    assert [(text, round(px * 0.75, 1)) for text, px in sizes if px * 0.75 < 8] == [], name
     page.close()

@@ -1,4 +1,5 @@
-"""Profitability layer: customer P&L, segments, segment P&L, migration, equity bridge, whale curve and action lists."""
+"""Profitability layer: customer P&L, segments, segment P&L, migration, equity and contribution bridges, the P&L by
+customer dimension, whale curve and action lists."""
 
 import dagster as dg
 import polars as pl
@@ -68,6 +69,27 @@ def segment_equity_bridge(segprof: SegprofConfig, duckdb: WarehouseResource) -> 
             **table_metadata(con, "profit.segment_equity_bridge"),
             "latest_period": dg.MetadataValue.md(markdown_table(pl.DataFrame(latest)) if latest else "No data."),
         })
+
+
+@dg.asset(deps=[segment_profitability], kinds={"duckdb"}, group_name="profitability")
+def segment_contribution_bridge(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """profit.segment_contribution_bridge: segment x period x basis (prior period, year ago), base contribution + customer
+    count, revenue per active customer, margin, cost to serve, returns and marketing effects = contribution."""
+    with duckdb.get_connection() as con:
+        profit_tables.build_table(con, "segment_contribution_bridge", {"costs_assumed": segprof.value.profit.costs_assumed})
+        latest = query(con, "profit/contribution_bridge_latest")
+        return dg.MaterializeResult(metadata={
+            **table_metadata(con, "profit.segment_contribution_bridge"),
+            "latest_period": dg.MetadataValue.md(markdown_table(pl.DataFrame(latest)) if latest else "No data."),
+        })
+
+
+@dg.asset(deps=[customer_profit, customer_segments, customers], kinds={"duckdb"}, group_name="profitability")
+def segment_dimension_profit(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+    """profit.segment_dimension_profit: segment x period x dimension (channel, region, category) x value P&L."""
+    with duckdb.get_connection() as con:
+        profit_tables.build_table(con, "segment_dimension_profit", {"costs_assumed": segprof.value.profit.costs_assumed})
+        return dg.MaterializeResult(metadata={**table_metadata(con, "profit.segment_dimension_profit"), **_assumptions(segprof.value)})
 
 
 @dg.asset(deps=[customer_profit, customer_segments], kinds={"duckdb"}, group_name="profitability")

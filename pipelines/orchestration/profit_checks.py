@@ -1,5 +1,5 @@
 """Profitability checks: P&L reconciles to the ledger to the cent; one segment per customer; migration adds up;
-the equity bridge reconciles to the cent."""
+the equity and contribution bridges reconcile and the P&L by dimension adds up, to the cent."""
 
 import dagster as dg
 import polars as pl
@@ -81,6 +81,25 @@ def segment_equity_bridge_reconciles(duckdb: WarehouseResource) -> dg.AssetCheck
                     lambda bad: f"{len(bad)} bridge(s) do not reconcile, first {bad[0]['segment']} from {bad[0]['period_start']}")
 
 
+@dg.asset_check(asset="segment_contribution_bridge", blocking=True,
+                description="Per segment, period and basis, base contribution + the six effects = contribution, and both ends "
+                            "equal the segment P&L's contribution of their period, to the cent.")
+def segment_contribution_bridge_reconciles(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    return _no_rows(duckdb, "profit/check_segment_contribution_bridge",
+                    lambda bad: f"{len(bad)} bridge(s) do not reconcile, first {bad[0]['segment']} {bad[0]['basis']} "
+                                f"for {bad[0]['period_start']}")
+
+
+@dg.asset_check(asset="segment_dimension_profit", blocking=True,
+                description="Per segment, period and dimension, the rows add up to the segment P&L (customers, revenue, "
+                            "contribution, profit after overhead), to the cent.")
+def segment_dimension_profit_adds_up(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    return _no_rows(duckdb, "profit/check_segment_dimension_profit",
+                    lambda bad: f"{len(bad)} segment dimension(s) do not add up, first {bad[0]['segment']} by "
+                                f"{bad[0]['dimension']} for {bad[0]['period_start']}")
+
+
 CHECKS = [customer_profit_reconciles_to_ledger, segment_profitability_reconciles_to_ledger,
           customer_segments_one_per_customer, segment_migration_rows_add_up, segment_equity_bridge_reconciles,
+          segment_contribution_bridge_reconciles, segment_dimension_profit_adds_up,
           expectations_check("segment_profitability", "profit.segment_profitability")]

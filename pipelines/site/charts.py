@@ -89,7 +89,7 @@ def trend(key: str, periods: list, values: list, title: str, formatter, target: 
     Each point sits on its period's tick (`periods` are the periods' first days: a month's value is drawn at the
     month, not at the next month's start), and the value axis starts at zero so a small wiggle looks small.
     """
-    fig, ax = plt.subplots(figsize=(3.4, 2.0))
+    fig, ax = plt.subplots(figsize=(3.0, 1.4))
     points = [(d, v) for d, v in zip(periods, values) if v is not None]
     if points:
         ax.plot([d for d, _ in points], [v for _, v in points], color=COLORS["line"], linewidth=1.8, marker="o", markersize=3)
@@ -111,12 +111,12 @@ def trend(key: str, periods: list, values: list, title: str, formatter, target: 
     return _svg(fig, key)
 
 
-def whale(key: str, shares: list[float], cumulative: list[float]) -> str:
+def whale(key: str, shares: list[float], cumulative: list[float], total: str = "total contribution") -> str:
     """The whale curve: cumulative share of total contribution against share of customers, best first."""
     fig, ax = plt.subplots(figsize=(4.6, 2.9))
     ax.plot([s * 100 for s in shares], [c * 100 for c in cumulative], color=COLORS["line"], linewidth=2)
     ax.fill_between([s * 100 for s in shares], [c * 100 for c in cumulative], color=COLORS["fill"])
-    ax.axhline(100, color=COLORS["target"], linestyle="--", linewidth=1, label="total contribution")
+    ax.axhline(100, color=COLORS["target"], linestyle="--", linewidth=1, label=total)
     ax.set_xlabel("customers, most profitable first (%)", fontsize=11, color=COLORS["text"])
     ax.set_ylabel("share of total contribution (%)", fontsize=11, color=COLORS["text"])
     ax.legend(frameon=False, fontsize=11, loc="lower right")
@@ -134,7 +134,7 @@ def waterfall(key: str, steps: list[tuple[str, float, str]], formatter, signed) 
     When the flows are small beside the totals the axis does not start at zero: it is broken, and the break is drawn
     on the axis and written under it, so that a small flow is visible and no one reads the bars' lengths as totals.
     """
-    fig, ax = plt.subplots(figsize=(7.2, 3.1))
+    fig, ax = plt.subplots(figsize=(7.2, 2.25))
     level, bars = 0.0, []
     for label, amount, kind in steps:
         if kind == "total":
@@ -155,12 +155,19 @@ def waterfall(key: str, steps: list[tuple[str, float, str]], formatter, signed) 
         ax.bar(i, max(start, end) - bottom, bottom=bottom, color=WATERFALL_COLORS[kind], width=0.62)
         amount = end - start if kind != "total" else end
         text = formatter(amount) if kind == "total" else signed(amount)
-        ax.annotate(text, (i, max(start, end)), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
-                    fontsize=11, color=COLORS["text"])
+        below = kind == "total" and amount < 0  # a loss: its label under the bar
+        ax.annotate(text, (i, min(start, end) if below else max(start, end)), xytext=(0, -3 if below else 3),
+                    textcoords="offset points", ha="center", va="top" if below else "bottom", fontsize=11, color=COLORS["text"])
         if i + 1 < len(bars):
             ax.plot([i + 0.31, i + 0.69], [end, end], color=COLORS["grid"], linewidth=1)
     ax.set_xticks(range(len(bars)), [b[0] for b in bars], fontsize=11)
-    ax.set_ylim(floor, max(tops) + (max(tops) - floor) * 0.14)
+    # below zero (a segment losing money) the axis reaches down to the lowest level, with room for its label
+    lowest = min([0.0, *(min(a, b) for _, a, b, _ in bars)])
+    top = max([*tops, 0.0])
+    bottom = floor if lowest >= 0 else lowest - (top - lowest) * 0.14
+    ax.set_ylim(bottom, top + (top - bottom) * 0.14)
+    if lowest < 0:
+        ax.axhline(0, color=COLORS["text"], linewidth=0.8)
     ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4))
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: formatter(v)))
     _style(ax)
@@ -170,7 +177,7 @@ def waterfall(key: str, steps: list[tuple[str, float, str]], formatter, signed) 
         kwargs = {"transform": ax.transAxes, "color": COLORS["text"], "clip_on": False, "linewidth": 1}
         for dy in (0.0, 0.035):
             ax.plot([-0.012, 0.012], [0.02 + dy, 0.05 + dy], **kwargs)
-        ax.text(0, -0.36, f"axis starts at {formatter(floor)}, not zero", transform=ax.transAxes, fontsize=11,
+        ax.text(0, -0.42, f"axis starts at {formatter(floor)}, not zero", transform=ax.transAxes, fontsize=11,
                 color=COLORS["text"], va="top")
     return _svg(fig, key)
 

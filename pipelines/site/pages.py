@@ -13,7 +13,7 @@ import polars as pl
 
 from models.clv import BASELINES, MODEL_NAMES
 from pipelines.config import Config
-from pipelines.site import charts
+from pipelines.site import breakdowns, charts
 from pipelines.site.kpis import BY_NAME, KPIS
 from pipelines.warehouse import calendar
 from pipelines.warehouse.database import create_tables, query, registered, replace_rows
@@ -204,6 +204,11 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
                           for k, v in json.loads(m["parameters"]).items()]
         m["parameters"] = ", ".join(f"{k} = {v:.3g}" for k, v in json.loads(m["parameters"]).items())
 
+    contribution = breakdowns.contribution_bridges(con, config, as_of, formatter)
+    statements = breakdowns.pnl_statements(con, config, as_of, formatter)
+    dimensions = breakdowns.dimension_tables(con, config, as_of, formatter)
+    segment_whales = breakdowns.segment_whales(whale_points, managed)
+
     pages = []
     for segment in managed:
         s = described[segment]
@@ -215,12 +220,16 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
             "actions": listed, "actions_total": formatter("money", currency)(sum(float(r["expected_loss"]) for r in listed)),
             "actions_file": f"actions-{segment}.csv", "bridge": bridge(segment),
             "whale": whale_headlines.get(segment),
+            "contribution": contribution.get(segment), "pnl": statements.get(segment, []),
+            "dimensions": dimensions.get(segment, []), "whale_svg": segment_whales.get(segment),
         })
     summary_kpis = ["customers", "revenue", "contribution", "contribution_per_customer", "customer_equity", "retention_rate"]
     overview = []
     for segment in all_segments:
         by_kpi = {t["kpi"]: t for t in tiles(segment)}
-        overview.append({"name": segment, "display_name": config.display_name(segment), "file": f"segment-{segment}.html" if segment in managed else None,
+        overview.append({"name": segment, "display_name": config.display_name(segment),
+                         "file": f"segment-{segment}.html" if segment in managed else "lapsed.html",
+                         "targets": breakdowns.target_summary(tiles(segment)),
                          "manager": described[segment].manager.name if segment in described and described[segment].manager else None,
                          "cells": [by_kpi[k] for k in summary_kpis if k in by_kpi]})
     latest = cards.filter(pl.col("as_of_date") == as_of)
@@ -230,6 +239,10 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "contribution": latest.filter(pl.col("kpi") == "contribution")["value"].sum(),
         "customer_equity": latest.filter(pl.col("kpi") == "customer_equity")["value"].sum(),
     }
+    prior_totals = {k: latest.filter(pl.col("kpi") == k)["prior_value"] for k in totals}
+    total_changes = {k: (None if prior_totals[k].null_count() == prior_totals[k].len()
+                         else _change_text(totals[k] - prior_totals[k].sum(), "count" if k == "customers" else "money", currency))
+                     for k in totals}
     all_points = whale_points.filter(pl.col("scope") == "all") if whale_points.height else whale_points
     return {
         "as_of": as_of,
@@ -244,6 +257,8 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "overview": overview,
         "overview_labels": [BY_NAME[k].label for k in summary_kpis],
         "totals": {k: formatter("count" if k == "customers" else "money", currency)(v) for k, v in totals.items()},
+        "total_changes": total_changes,
+        "lapsed_page": breakdowns.lapsed_page(con, config, as_of, formatter, config.scorecards.top_at_risk),
         "whale_svg": charts.whale("whale-all", all_points["customer_share"].to_list(), all_points["cumulative_share"].to_list())
         if all_points.height else None,
         "whale": whale_headlines.get("all"),
@@ -346,6 +361,8 @@ def render_site(data: dict, out_dir: Path) -> Path:
     for page in data["pages"]:
         (out_dir / page["file"]).write_text(env.get_template("segment.html.j2").render(page=page, **data), encoding="utf-8")
         _write_actions(page["actions"], out_dir / page["actions_file"])
+    (out_dir / data["lapsed_page"]["file"]).write_text(
+        env.get_template("lapsed.html.j2").render(page=data["lapsed_page"], **data), encoding="utf-8")
     (out_dir / "print.html").write_text(env.get_template("print.html.j2").render(**data), encoding="utf-8")
     if data.get("model_page"):
         (out_dir / "model.html").write_text(env.get_template("model.html.j2").render(page=data["model_page"], **data), encoding="utf-8")

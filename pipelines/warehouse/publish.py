@@ -27,7 +27,8 @@ from pipelines.warehouse import outputs
 from pipelines.warehouse.database import Rows, create_tables, query, run, scope, write_tables
 
 MART_TABLES = ("clv.customer_clv", "profit.customer_segments", "profit.segment_profitability", "profit.segment_migration",
-               "profit.segment_equity_bridge", "profit.whale_curve", "profit.at_risk_customers",
+               "profit.segment_equity_bridge", "profit.segment_contribution_bridge", "profit.segment_dimension_profit",
+               "profit.whale_curve", "profit.at_risk_customers",
                "scorecards.segment_scorecard")
 BI_VIEWS = ("bi/customer_360", "bi/segment_kpis")
 

@@ -16,6 +16,8 @@ select * from (values
     ('profit.segment_migration', 'to_segment, to_date', 'profit.segment_profitability', 'segment, period_end', 'many-to-one', 'The segment moved into, at the period end it was reached.', null),
     ('profit.segment_migration', 'from_segment, from_date', 'profit.segment_profitability', 'segment, period_end', 'many-to-one', 'The segment moved out of; from_segment new (acquired in between) has no row there.', null),
     ('profit.segment_equity_bridge', 'segment, period_start', 'profit.segment_profitability', 'segment, period_start', 'one-to-one', 'The segment P&L whose customer_equity the bridge ends at.', null),
+    ('profit.segment_contribution_bridge', 'segment, period_start', 'profit.segment_profitability', 'segment, period_start', 'many-to-one', 'The segment P&L whose contribution the bridge ends at (one row per basis).', null),
+    ('profit.segment_dimension_profit', 'segment, period_start', 'profit.segment_profitability', 'segment, period_start', 'many-to-one', 'The segment P&L its rows add up to, per dimension (filter one dimension before summing).', null),
     ('profit.whale_curve', 'scope, window_name, period_start', 'profit.whale_curve_summary', 'scope, window_name, period_start', 'many-to-one', 'The headline figures of a curve; scope is all or a segment.', null),
     ('scorecards.segment_scorecard', 'segment, as_of_date', 'profit.segment_profitability', 'segment, period_end', 'many-to-one', 'The segment P&L a scorecard row reads (one row per KPI).', null),
     ('bi.segment_kpis', 'segment, as_of_date', 'profit.segment_profitability', 'segment, period_end', 'one-to-one', 'The segment P&L of a scorecard''s period.', null),

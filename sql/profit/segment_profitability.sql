@@ -17,7 +17,9 @@ create table if not exists profit.segment_profitability (
     revenue                   decimal(18, 2) not null,
     cogs                      decimal(18, 2) not null,
     cost_to_serve             decimal(18, 2) not null,
+    refunds                   decimal(18, 2),
     returns_cost              decimal(18, 2) not null,
+    returns_rate              double,
     marketing_cost            decimal(18, 2) not null,
     contribution              decimal(18, 2) not null,
     overhead_cost             decimal(18, 2) not null,
@@ -38,6 +40,8 @@ alter table profit.segment_profitability add column if not exists repeat_custome
 alter table profit.segment_profitability add column if not exists repeat_purchase_rate double;
 alter table profit.segment_profitability add column if not exists customer_equity_low decimal(18, 2);
 alter table profit.segment_profitability add column if not exists customer_equity_high decimal(18, 2);
+alter table profit.segment_profitability add column if not exists refunds decimal(18, 2);
+alter table profit.segment_profitability add column if not exists returns_rate double;
 
 comment on table profit.segment_profitability is 'Per segment and period: customers, activity, P&L and customer equity. Customers count in the segment they are in at the period end; summed over segments the P&L equals the ledger.';
 comment on column profit.segment_profitability.segment is 'Segment name.';
@@ -55,7 +59,9 @@ comment on column profit.segment_profitability.repeat_purchase_rate is 'repeat_c
 comment on column profit.segment_profitability.revenue is 'Gross sales of the segment''s customers in the period.';
 comment on column profit.segment_profitability.cogs is 'Cost of goods sold (see profit.customer_profit).';
 comment on column profit.segment_profitability.cost_to_serve is 'Cost to serve (see profit.customer_profit).';
+comment on column profit.segment_profitability.refunds is 'Refunded amounts (returns) of the segment''s customers in the period.';
 comment on column profit.segment_profitability.returns_cost is 'Refunds plus return handling.';
+comment on column profit.segment_profitability.returns_rate is 'refunds / revenue: the share of the period''s gross sales refunded, realised (clv.customer_clv.expected_return_rate is the share expected of future spend); null without revenue.';
 comment on column profit.segment_profitability.marketing_cost is 'Marketing and retention cost.';
 comment on column profit.segment_profitability.contribution is 'revenue - cogs - cost_to_serve - returns_cost - marketing_cost.';
 comment on column profit.segment_profitability.overhead_cost is 'Allocated overhead.';

@@ -233,6 +233,8 @@ def test_primary_keys_where_the_grain_is_unique():
         "profit.segment_profitability": ["segment", "period_start"],
         "profit.segment_migration": ["from_segment", "to_segment", "to_date"],
         "profit.segment_equity_bridge": ["segment", "period_start"],
+        "profit.segment_contribution_bridge": ["segment", "period_start", "basis"],
+        "profit.segment_dimension_profit": ["segment", "period_start", "dimension", "value"],
         "profit.whale_curve": ["scope", "window_name", "period_start", "customer_share"],
         "profit.whale_curve_summary": ["scope", "window_name", "period_start"],
         "profit.at_risk_customers": ["customer_id", "as_of_date"],

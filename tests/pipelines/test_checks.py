@@ -107,6 +107,14 @@ CASES = [
      "update profit.segment_equity_bridge set value_change = value_change + 0.01 where (segment, period_start) = "
      "(select (segment, period_start) from profit.segment_equity_bridge order by period_start desc, segment limit 1)",
      "segment_equity_bridge", "check segment_equity_bridge_reconciles on segment_equity_bridge: 1 bridge(s) do not reconcile"),
+    ("segment_contribution_bridge_reconciles", profit_tables, "build_table",
+     "update profit.segment_contribution_bridge set margin_effect = margin_effect + 0.01 where (segment, period_start, basis) = "
+     "(select (segment, period_start, basis) from profit.segment_contribution_bridge order by period_start desc, segment, basis limit 1)",
+     "segment_contribution_bridge",
+     "check segment_contribution_bridge_reconciles on segment_contribution_bridge: 1 bridge(s) do not reconcile"),
+    ("segment_dimension_profit_adds_up", profit_tables, "build_table",
+     "update profit.segment_dimension_profit set revenue = revenue + 0.01 where rowid = (select min(rowid) from profit.segment_dimension_profit)",
+     "segment_dimension_profit", "check segment_dimension_profit_adds_up on segment_dimension_profit: 1 segment dimension(s) do not add up"),
 ]
 
 # The checked asset -> an asset after it, which must not run, and its table.
@@ -116,7 +124,9 @@ DOWNSTREAM = {"transactions": ("customers", "staging.customers"), "clv_model": (
               "customer_segments": ("segment_profitability", "profit.segment_profitability"),
               "segment_profitability": ("segment_scorecard", "scorecards.segment_scorecard"),
               "segment_migration": ("segment_scorecard", "scorecards.segment_scorecard"),
-              "segment_equity_bridge": ("segment_scorecard", "scorecards.segment_scorecard")}
+              "segment_equity_bridge": ("segment_scorecard", "scorecards.segment_scorecard"),
+              "segment_contribution_bridge": ("segment_scorecard", "scorecards.segment_scorecard"),
+              "segment_dimension_profit": ("segment_scorecard", "scorecards.segment_scorecard")}
 
 
 @pytest.mark.parametrize(("check", "module", "function", "sql", "table", "message"), CASES, ids=[c[0] for c in CASES])
@@ -174,3 +184,26 @@ def test_the_equity_bridge_reconciles_on_synthetic_data(config_path):
         drift = con.execute("select max(abs(start_equity + acquired - lapsed - migrated_out + migrated_in + value_change "
                             "- end_equity)) from profit.segment_equity_bridge").fetchone()[0]
         assert drift == 0
+
+
+def test_the_contribution_bridge_and_the_split_by_dimension_add_up_on_synthetic_data(config_path, tmp_path):
+    """With the synthetic data's channel, region and category mapped: every effect of the bridge is exercised, a year
+    of history gives year-on-year bridges, and each dimension's rows add up to the segment P&L."""
+    path = config_path
+    path.write_text(path.read_text().replace(
+        "amount: amount}", "amount: amount, quantity: quantity, channel: channel, region: region, category: category, "
+                           "unit_cost: unit_cost}")
+        + "profit: {cogs: {method: unit_cost}, cost_to_serve: {per_order: {default: 2.5}}, returns: {handling_per_return: 6.0},"
+           " marketing: {per_customer_per_period: {default: 0.6}}, overhead: {amount_per_period: 1000.0}}\n")
+    assert cli.main(["run", "--config", str(path)]) == 0
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        assert query(con, "profit/check_segment_contribution_bridge") == []
+        assert query(con, "profit/check_segment_dimension_profit") == []
+        effects = con.execute("select basis, count(*), sum(abs(customer_count_effect)), sum(abs(revenue_per_customer_effect)), "
+                              "sum(abs(margin_effect)), sum(abs(cost_to_serve_effect)), sum(abs(returns_effect)), "
+                              "sum(abs(marketing_effect)) from profit.segment_contribution_bridge group by 1 order by 1").fetchall()
+        assert [b for b, *_ in effects] == ["prior_period", "year_ago"]
+        assert all(v > 0 for row in effects for v in row[1:]), effects
+        values = dict(con.execute("select dimension, count(distinct value) from profit.segment_dimension_profit "
+                                  "group by 1").fetchall())
+        assert all(n > 1 for n in values.values()) and set(values) == {"channel", "region", "category"}

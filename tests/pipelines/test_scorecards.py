@@ -1,6 +1,7 @@
 """Scorecards: the table's KPIs and statuses, HTML that shows exactly its numbers, escaping."""
 
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -102,8 +103,8 @@ def _expected_text(kpi: str, value) -> str:
 
 def test_html_shows_exactly_the_warehouse_figures(site):
     con, cfg, data, index = site
-    assert [p.name for p in sorted(index.parent.iterdir())] == ["actions-others.csv", "actions-vip.csv", "index.html", "print.html",
-                                                                 "segment-others.html", "segment-vip.html"]
+    assert [p.name for p in sorted(index.parent.iterdir())] == ["actions-others.csv", "actions-vip.csv", "index.html", "lapsed.html",
+                                                                 "print.html", "segment-others.html", "segment-vip.html"]
     for segment in ("vip", "others"):
         shown = _parse(index.parent / f"segment-{segment}.html").kpi_values
         cursor = con.execute(KPIS_FROM_THE_WAREHOUSE, {"segment": segment})
@@ -139,8 +140,78 @@ def test_the_page_draws_the_equity_bridge_that_reconciles(site):
     # others in February: start $10 (B), B lapses (−$10), C is acquired ($5): end $5
     assert shown == {"start": "$10.00", "Acquired": "+$5.00", "Lapsed": "−$10.00", "Moved out": "$0", "Moved in": "$0",
                      "Value change": "$0", "end": "$5.00"}
-    assert html.count("<svg") == 5  # four trends and the waterfall
+    assert html.count("<svg") == 7  # four trends, the two waterfalls and the segment's whale curve
 
+
+def test_the_page_draws_the_contribution_bridge_that_reconciles(site):
+    """vip, February against January (tests/sql/test_profit.py): $57.25 - $30 revenue per active customer - $5 margin
+    - $21 returns = $1.25; no year-ago column, the data has two months."""
+    con, _, _, index = site
+    html = (index.parent / "segment-vip.html").read_text(encoding="utf-8")
+    shown = dict(re.findall(r'data-contribution="([^"]+)">([^<]*)<', html))
+    assert shown == {"start-1": "$57.25", "customer_count_effect-1": "$0", "revenue_per_customer_effect-1": "−$30.00",
+                     "margin_effect-1": "−$5.00", "cost_to_serve_effect-1": "$0", "returns_effect-1": "−$21.00",
+                     "marketing_effect-1": "$0", "end-1": "$1.25"}
+    assert "Why contribution moved: $57.25 in Jan 2024 → $1.25 in Feb 2024" in html
+    assert "No year-on-year bridge" in html
+    assert "Gross margin = active customers × revenue per active customer × margin rate" in html  # the one-line definition
+
+
+def test_the_page_shows_profit_after_overhead_the_returns_rate_and_says_when_there_are_no_dimensions(site):
+    """vip in February: A's $50 of sales, $20 refunded (40 %), $10 overhead allocated by revenue: 50 / 60 of it."""
+    con, _, _, index = site
+    html = (index.parent / "segment-vip.html").read_text(encoding="utf-8")
+    pnl = dict(re.findall(r'data-pnl="([^"]+)">([^<]*)<', html))
+    overhead, after = con.execute("select overhead_cost, profit_after_overhead from profit.segment_profitability "
+                                  "where segment = 'vip' and period_start = '2024-02-01'").fetchone()
+    assert pnl["revenue"] == "$50.00" and pnl["returns_cost"] == "−$21.00" and pnl["returns_rate"] == "40.0 %"
+    assert pnl["contribution"] == "$1.25"
+    assert pnl["overhead_cost"] == f"−${overhead:.2f}" and pnl["profit_after_overhead"] == f"−${-after:.2f}"
+    assert after == Decimal("1.25") - overhead and overhead == Decimal("8.33")
+    assert 'data-dimensions="none"' in html and "data-table=\"dimensions\"" not in html  # one channel, one category: no tables
+
+
+def test_the_index_counts_targets_met_and_names_the_worst_kpi_and_the_portfolio_change(hand_warehouse, tmp_path):
+    con, cfg = hand_warehouse
+    cfg.segments[0].targets.update({"customers": _target(1, "higher"), "contribution": _target(10, "higher"),
+                                    "revenue": _target(45, "higher")})
+    pages.build_scorecard_table(con, cfg)
+    index = pages.render_site(pages.site_data(con, cfg), tmp_path / "site")
+    html = index.read_text(encoding="utf-8")
+    assert re.search(r'data-targets="vip">2 of 3 targets met<', html)  # customers 1 and revenue $50 met, contribution $1.25 not
+    worst = re.search(r'data-worst="vip">(.*?)</span>\s*</span>', html, re.S).group(1)
+    assert "✕ Contribution" in worst and "$1.25 vs $10.00" in worst
+    assert 'data-targets="others"' not in html  # no targets: nothing to count
+    changes = dict(re.findall(r'data-total-change="([^"]+)">([^<]*)<', html))
+    # January: A and B ($57.25 + $16.25); February: A, C and the lapsed B ($1.25 + $3.25 - $0.25)
+    assert changes["contribution"] == "▼ −$69.25 vs prior month"
+    assert changes["customers"] == "▲ +1 vs prior month"
+
+
+def test_the_lapsed_page_says_who_they_were_what_they_were_worth_and_who_could_be_won_back(site):
+    """B lapsed in February out of others, with $10 of CLV at the end of January and $16.00 of contribution in all
+    ($16.25 in January, then $0.25 of marketing)."""
+    _, _, _, index = site
+    html = (index.parent / "lapsed.html").read_text(encoding="utf-8")
+    row = re.search(r'<tr data-former="others">(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<td[^>]*>([^<]*)</td>', row) == ["others", "1", "1", "1", "$10.00", "$40.00", "$16.00"]
+    won_back = re.search(r'<tr data-customer="B">(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<td[^>]*>([^<]*)</td>', won_back)[:7] == ["1", "B", "others", "bronze", "2024-02-29", "$10.00", "$16.00"]
+    assert 'href="lapsed.html"' in index.read_text(encoding="utf-8")
+
+
+
+def test_a_restatement_is_announced_on_every_page_that_shows_history(hand_warehouse, tmp_path):
+    """January's published figures recomputed: the index, the segment pages, the print sheets and the lapsed page
+    (whose CLV before lapsing and lifetime contribution come from past periods) say so."""
+    con, cfg = hand_warehouse
+    con.execute("create schema if not exists meta; create table meta.period_fingerprints as select * from (values "
+                "(date '2024-01-01', true, true), (date '2024-02-01', true, false)) t(period_start, recompute, restated)")
+    pages.build_scorecard_table(con, cfg)
+    index = pages.render_site(pages.site_data(con, cfg), tmp_path / "site")
+    for name in ("index.html", "segment-vip.html", "print.html", "lapsed.html"):
+        html = (index.parent / name).read_text(encoding="utf-8")
+        assert "<strong>Restated.</strong> This run recomputed 2024-01:" in html, name
 
 def test_pages_make_no_external_request_and_have_no_scripts(site):
     _, _, _, index = site

@@ -16,7 +16,7 @@ TABLES = [
     "staging.transactions", "staging.rejected_transactions", "staging.customers",
     "clv.customer_rfm", "clv.model_runs", "clv.customer_clv",
     "profit.customer_profit", "profit.customer_segments", "profit.segment_profitability", "profit.segment_migration",
-    "profit.segment_equity_bridge", "profit.whale_curve", "profit.whale_curve_summary", "profit.at_risk_customers", "scorecards.segment_scorecard",
+    "profit.segment_equity_bridge", "profit.segment_contribution_bridge", "profit.segment_dimension_profit", "profit.whale_curve", "profit.whale_curve_summary", "profit.at_risk_customers", "scorecards.segment_scorecard",
 ]
 BROKEN_CSV = """customer_id,order_date,amount
 c-1,2021-03-01,10.00

@@ -11,6 +11,8 @@ CLV (hand-set): Jan: A gold 100, B bronze 10. Feb: A gold 90 (p_alive 0.9 -> 0.6
 
 from decimal import Decimal as D
 
+import duckdb
+
 from pipelines.warehouse import calendar, profit_tables
 from pipelines.warehouse.database import query
 
@@ -126,3 +128,85 @@ def test_the_bridge_check_finds_a_cent_out(hand_warehouse):
                 "where segment = 'others' and period_start = '2024-02-01'")  # flows still add up; the start does not
     bad = query(con, "profit/check_segment_equity_bridge")
     assert [(r["segment"], str(r["period_start"])) for r in bad] == [("others", "2024-02-01"), ("vip", "2024-02-01")]
+
+
+def test_segment_contribution_bridge(hand_warehouse):
+    """February against January. vip (A): revenue 100 -> 50 with one active customer both months: revenue per active
+    customer -50 at January's 60 % margin is -30; the margin rate falls to 50 % (music at 0.5 instead of books at 0.4):
+    -5 on 50; the return costs 21 (refund 20 + handling 1): 57.25 - 30 - 5 - 21 = 1.25. others: B (40 at 50 %, store)
+    is replaced by C (10 at 60 %, web): -15 revenue per customer, +1 margin, +1 cost to serve: 16.25 -> 3.25.
+    lapsed: nothing before; B's marketing 0.25 in February. No year-ago bridge: the data has two months."""
+    con, _ = hand_warehouse
+    rows = con.execute(
+        "select segment, basis, base_period_start::varchar, base_contribution, customer_count_effect, revenue_per_customer_effect, "
+        "margin_effect, cost_to_serve_effect, returns_effect, marketing_effect, contribution "
+        "from profit.segment_contribution_bridge order by 1, 2").fetchall()
+    z = D("0.00")
+    assert rows == [
+        ("lapsed", "prior_period", "2024-01-01", z, z, z, z, z, z, D("-0.25"), D("-0.25")),
+        ("others", "prior_period", "2024-01-01", D("16.25"), z, D("-15.00"), D("1.00"), D("1.00"), z, z, D("3.25")),
+        ("vip", "prior_period", "2024-01-01", D("57.25"), z, D("-30.00"), D("-5.00"), z, D("-21.00"), z, D("1.25")),
+    ]
+    assert query(con, "profit/check_segment_contribution_bridge") == []
+
+
+def test_the_contribution_bridge_check_finds_a_cent_out_and_a_wrong_start(hand_warehouse):
+    con, _ = hand_warehouse
+    con.execute("update profit.segment_contribution_bridge set margin_effect = margin_effect + 0.01 where segment = 'vip'")
+    con.execute("update profit.segment_contribution_bridge set base_contribution = base_contribution - 1, "
+                "customer_count_effect = customer_count_effect + 1 where segment = 'others'")  # adds up; the start does not
+    bad = query(con, "profit/check_segment_contribution_bridge")
+    assert [(r["segment"], r["basis"]) for r in bad] == [("others", "prior_period"), ("vip", "prior_period")]
+
+
+def test_segment_dimension_profit(hand_warehouse):
+    """February: vip is A (acquired on the web, mostly music: 2 of 3 lines); others is C (web, books); the hand data has
+    no region (ingest's default: unknown). Every dimension adds up to the segment P&L; A's returns rate is 20 / 50."""
+    con, _ = hand_warehouse
+    rows = con.execute(
+        "select segment, dimension, value, customers, revenue, contribution, profit_after_overhead, returns_rate "
+        "from profit.segment_dimension_profit where period_start = '2024-02-01' and segment <> 'lapsed' order by 1, 2").fetchall()
+    assert [r[:6] for r in rows] == [
+        ("others", "category", "books", 1, D("10.00"), D("3.25")),
+        ("others", "channel", "web", 1, D("10.00"), D("3.25")),
+        ("others", "region", "unknown", 1, D("10.00"), D("3.25")),
+        ("vip", "category", "music", 1, D("50.00"), D("1.25")),
+        ("vip", "channel", "web", 1, D("50.00"), D("1.25")),
+        ("vip", "region", "unknown", 1, D("50.00"), D("1.25")),
+    ]
+    assert rows[3][7] == 0.4
+    assert query(con, "profit/check_segment_dimension_profit") == []
+    con.execute("update profit.segment_dimension_profit set contribution = contribution + 0.01 "
+                "where segment = 'vip' and dimension = 'region' and period_start = '2024-02-01'")
+    con.execute("delete from profit.segment_dimension_profit where segment = 'others' and dimension = 'channel' "
+                "and period_start = '2024-02-01'")  # a dimension missing altogether
+    bad = query(con, "profit/check_segment_dimension_profit")
+    assert [(r["segment"], r["dimension"]) for r in bad] == [("others", "channel"), ("vip", "region")]
+
+
+def test_contribution_bridge_factor_by_factor():
+    """A segment with June 2023, May 2024 and June 2024. June 2024 against May: 4 more active customers at May's $67.50
+    of gross margin each: +$270; revenue per active customer $150 -> $125 at May's 45 % margin: 12 x -$25 x 0.45 =
+    -$135; the margin rate 45 % -> 40 % on $1,500: -$75; cost to serve -$20, returns +$15, marketing -$3: $458 -> $510.
+    Against June 2023: 2 more active customers at $40: +$80; $100 -> $125 per customer at 40 %: +$120; the same margin."""
+    with duckdb.connect() as con:
+        con.execute("create schema profit; create table profit.segment_profitability as select * from (values "
+                    "('vip', date '2023-06-01', date '2023-06-30', 10, 1000.00, 600.00, 50.00, 20.00, 10.00, 320.00), "
+                    "('vip', date '2024-05-01', date '2024-05-31', 8, 1200.00, 660.00, 40.00, 30.00, 12.00, 458.00), "
+                    "('vip', date '2024-06-01', date '2024-06-30', 12, 1500.00, 900.00, 60.00, 15.00, 15.00, 510.00)) "
+                    "t(segment, period_start, period_end, active_customers, revenue, cogs, cost_to_serve, returns_cost, "
+                    "marketing_cost, contribution)")
+        profit_tables.build_table(con, "segment_contribution_bridge", {"costs_assumed": False})
+        rows = con.execute("select basis, base_period_start::varchar, base_contribution, customer_count_effect, "
+                           "revenue_per_customer_effect, margin_effect, cost_to_serve_effect, returns_effect, marketing_effect, "
+                           "contribution from profit.segment_contribution_bridge where period_start = '2024-06-01' "
+                           "order by basis").fetchall()
+        assert rows == [
+            ("prior_period", "2024-05-01", D("458.00"), D("270.00"), D("-135.00"), D("-75.00"), D("-20.00"), D("15.00"),
+             D("-3.00"), D("510.00")),
+            ("year_ago", "2023-06-01", D("320.00"), D("80.00"), D("120.00"), D("0.00"), D("-10.00"), D("5.00"), D("-5.00"),
+             D("510.00")),
+        ]
+        assert con.execute("select count(*) from profit.segment_contribution_bridge where basis = 'year_ago' "
+                           "and period_start = '2024-05-01'").fetchone()[0] == 0  # no May 2023
+        assert query(con, "profit/check_segment_contribution_bridge") == []

@@ -262,7 +262,8 @@ def test_every_profit_table_with_a_cost_figure_says_whether_costs_are_assumed(ha
     columns = con.execute("select table_name, list(column_name) from duckdb_columns() "
                           "where schema_name = 'profit' group by 1").fetchall()
     with_costs = {t for t, cols in columns if set(cols) & set(PROFIT_FIGURES)}
-    assert with_costs == {"customer_profit", "segment_profitability", "segment_migration", "whale_curve", "whale_curve_summary"}
+    assert with_costs == {"customer_profit", "segment_profitability", "segment_migration", "segment_contribution_bridge",
+                          "segment_dimension_profit", "whale_curve", "whale_curve_summary"}
     for table in sorted(with_costs):
         assert con.execute(f"select distinct costs_assumed from profit.{table}").fetchall() == [(True,)], table
 

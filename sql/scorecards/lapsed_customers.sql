@@ -1,0 +1,63 @@
+-- The customers in the lapsed segment at $as_of: the managed segment they were last in, when they lapsed, their CLV
+-- then, what they bought and contributed up to $as_of, and their probability alive now.
+with history as (
+    select customer_id, as_of_date, segment from profit.customer_segments where as_of_date <= $as_of::date
+),
+
+now_lapsed as (
+    select customer_id from history where as_of_date = $as_of::date and segment = $lapsed
+),
+
+last_managed as (
+    select history.customer_id, max(history.as_of_date) as last_managed_date
+    from history
+    inner join now_lapsed using (customer_id)
+    where history.segment <> $lapsed
+    group by all
+),
+
+lapsed_on as (
+    select history.customer_id, min(history.as_of_date) as lapsed_on
+    from history
+    inner join now_lapsed using (customer_id)
+    left join last_managed using (customer_id)
+    where history.as_of_date > coalesce(last_managed.last_managed_date, date '0001-01-01')
+    group by all
+),
+
+lifetime as (
+    select customer_id, sum(revenue) as lifetime_revenue, sum(contribution) as lifetime_contribution
+    from profit.customer_profit
+    where period_end <= $as_of::date and customer_id in (select customer_id from now_lapsed)
+    group by all
+),
+
+final as (
+    select
+        now_lapsed.customer_id,
+        before.segment as former_segment,
+        last_managed.last_managed_date,
+        lapsed_on.lapsed_on,
+        then_clv.clv as clv_before_lapsing,
+        then_clv.value_tier as tier_before_lapsing,
+        coalesce(lifetime.lifetime_revenue, 0) as lifetime_revenue,
+        coalesce(lifetime.lifetime_contribution, 0) as lifetime_contribution,
+        now_clv.p_alive,
+        now_clv.clv,
+        customers.last_purchase,
+        customers.purchase_days
+    from now_lapsed
+    left join last_managed using (customer_id)
+    left join lapsed_on using (customer_id)
+    left join history as before
+        on before.customer_id = now_lapsed.customer_id and before.as_of_date = last_managed.last_managed_date
+    left join clv.customer_clv as then_clv
+        on then_clv.customer_id = now_lapsed.customer_id and then_clv.as_of_date = last_managed.last_managed_date
+    left join clv.customer_clv as now_clv
+        on now_clv.customer_id = now_lapsed.customer_id and now_clv.as_of_date = $as_of::date
+    left join lifetime using (customer_id)
+    inner join staging.customers as customers using (customer_id)
+)
+
+select * from final
+order by clv_before_lapsing desc nulls last, lifetime_contribution desc, customer_id
