@@ -152,7 +152,7 @@ def test_the_page_draws_the_contribution_bridge_that_reconciles(site):
     assert shown == {"start-1": "$57.25", "customer_count_effect-1": "$0", "revenue_per_customer_effect-1": "−$30.00",
                      "margin_effect-1": "−$5.00", "cost_to_serve_effect-1": "$0", "returns_effect-1": "−$21.00",
                      "marketing_effect-1": "$0", "end-1": "$1.25"}
-    assert "Why contribution moved: $57.25 in Jan 2024 → $1.25 in Feb 2024" in html
+    assert "Why contribution moved since Jan 2024: $57.25 → $1.25" in html
     assert "No year-on-year bridge" in html
     assert "Gross margin = active customers × revenue per active customer × margin rate" in html  # the one-line definition
 
