@@ -237,7 +237,7 @@ def test_one_writer_whatever_starts_the_run(project, root):
 def tiny_disk(tmp_path):
     folder = tmp_path / "small_disk"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=14m", "tmpfs", str(folder)], capture_output=True, text=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(folder)], capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here to fill a disk: {mounted.stderr.strip() or 'mount failed'}")
     yield folder
@@ -246,7 +246,7 @@ def tiny_disk(tmp_path):
 
 @pytest.mark.slow  # several whole runs in processes that are killed or wait on each other
 def test_a_full_disk_fails_the_run_cleanly_and_keeps_the_published_run(project, root, tiny_disk, capsys):
-    """The snapshot (~9 MB) fits once on a 14 MB disk; publishing the next run beside it runs out of space."""
+    """The snapshot (~15 MB) fits once on a 24 MB disk; publishing the next run beside it runs out of space."""
     config = project(warehouse={"path": "w/w.duckdb", "published": str(tiny_disk / "published.duckdb")},
                      scorecards={"output_dir": "site"})
     assert cli.main(["run", "--config", str(config)]) == 0
