@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from models import synthetic
 from tests.conftest import REPO
@@ -34,6 +35,7 @@ def _run_on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
     return process.wait(), output.decode().replace("\r\n", "\n")
 
 
+@pytest.mark.slow  # a whole run in a process on a terminal
 def test_runs_are_recorded_in_the_project_instance_with_progress_on_a_terminal(tmp_path):
     shutil.copy(REPO / "workspace.yaml", tmp_path / "workspace.yaml")  # a project, as the repository is
     synthetic.generate(customers=1_000, seed=5, out_dir=tmp_path / "data")

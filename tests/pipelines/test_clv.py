@@ -98,6 +98,7 @@ def test_one_time_buyers_only_fail_with_a_clear_message(write_config, csv_source
     assert "Traceback" not in err
 
 
+@pytest.mark.slow  # a whole pipeline run or more on generated data: kept out of the 10-minute fast suite
 def test_fixed_model_is_used(write_config, tmp_path):
     synthetic.generate(customers=3_000, seed=5, out_dir=tmp_path / "data")
     source = {"name": "syn", "path": "data/transactions/*.parquet", "format": "parquet",

@@ -9,6 +9,7 @@ import io
 
 import duckdb
 import polars as pl
+import pytest
 import yaml
 
 from models import clv, synthetic
@@ -27,6 +28,7 @@ def _run(path) -> list[str]:
     return out.getvalue().splitlines()
 
 
+@pytest.mark.slow  # two runs with intervals at every date
 def test_every_date_draws_from_its_own_refit_and_a_kept_period_keeps_its_intervals(tmp_path):
     synthetic.generate(customers=1_000, seed=5, out_dir=tmp_path / "data")
     path = tmp_path / "segprof.yaml"

@@ -122,6 +122,7 @@ def test_unsafe_outputs_are_refused_before_anything_is_written(fault, project, r
     assert {k: v for k, v in _tree(tmp_path).items() if not k.startswith("mpl")} == before
 
 
+@pytest.mark.slow  # a whole pipeline run or more on generated data: kept out of the 10-minute fast suite
 def test_an_empty_folder_is_adopted_and_a_users_file_beside_the_outputs_survives(project, root, capsys):
     (root / "site").mkdir()
     mine = _user_file(root / "bi", "readme.txt")
@@ -136,6 +137,7 @@ def test_an_empty_folder_is_adopted_and_a_users_file_beside_the_outputs_survives
 
 # --- 2. one config, one place ------------------------------------------------------------------------
 
+@pytest.mark.slow  # a whole pipeline run or more on generated data: kept out of the 10-minute fast suite
 def test_each_config_has_its_own_outputs_and_never_takes_anothers_snapshot(project, root, capsys):
     first, second = project("demo.yaml"), project("other.yaml", profit={"period": "quarter"})
     for config in (first, second):

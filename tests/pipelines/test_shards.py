@@ -59,6 +59,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return ", ".join(f'"{c}"' for (c,) in rows if c not in RUN_COLUMNS)
 
 
+@pytest.mark.slow  # an unsharded and a 3-shard run of 6,000 customers
 def test_sharded_run_equals_unsharded(runs):
     with duckdb.connect() as con:
         con.execute(f"attach '{runs['unsharded'] / 'w.duckdb'}' as a (read_only)")
@@ -77,6 +78,7 @@ def test_sharded_run_equals_unsharded(runs):
         assert rejected == 4  # bad month, blank customer, bad amount, missing field: quarantined in whichever shard
 
 
+@pytest.mark.slow  # shares the two runs above
 def test_every_customer_is_in_exactly_one_shard(runs):
     files = sorted(str(p) for p in (runs["sharded"] / "shards" / "transactions").glob("*.parquet"))
     assert len(files) == 3
