@@ -11,7 +11,6 @@ from pathlib import Path
 import lifetimes
 import numpy as np
 import pandas as pd
-import pytest
 
 
 SUMMARY = [

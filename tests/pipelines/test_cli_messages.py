@@ -6,7 +6,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 
 from pipelines import cli
 from pipelines.errors import ConfigError
