@@ -156,11 +156,18 @@ def test_a_40_character_segment_name_overlaps_nothing(browser, long_named_site, 
         page, _, _ = _visit(browser, long_named_site.parent / name, width=width)
         assert LONG_NAME in page.inner_text("body"), name
         assert page.evaluate(OVERLAPS) == [], name
-        if name == "index.html":  # the overview's segment column is not squeezed by the figures beside it
-            widths = page.evaluate("() => [...document.querySelectorAll('table.overview tbody td:first-child')]"
-                                   ".map(td => td.getBoundingClientRect().width)")
-            assert widths and min(widths) >= 150, widths
         page.close()
+
+
+@pytest.mark.parametrize("width", [1400, 1920])
+def test_the_overview_keeps_room_for_the_segment_names(browser, cdnow_demo, width):
+    """CDNOW's overview has equity intervals and 'targets met' beside the names: the figures wrap, the names do not."""
+    _, outputs = cdnow_demo
+    page, _, _ = _visit(browser, Path(outputs[0][-1].split()[-1]), width=width)
+    widths = page.evaluate("() => [...document.querySelectorAll('table.overview tbody td:first-child')]"
+                           ".map(td => td.getBoundingClientRect().width)")
+    assert len(widths) == 4 and min(widths) >= 150, widths
+    page.close()
 
 
 @pytest.mark.parametrize("name", ["index.html", "segment-vip.html"])
