@@ -3,7 +3,7 @@ create schema if not exists clv;
 
 create table if not exists clv.customer_clv (
     customer_id          varchar        not null,
-    as_of_date           date           not null,
+    period_end           date           not null,
     p_alive              double         not null,
     expected_purchases   double         not null,
     expected_order_value decimal(18, 2) not null,
@@ -29,8 +29,8 @@ alter table clv.customer_clv add column if not exists p_alive_high double;
 
 comment on table clv.customer_clv is 'Per customer and as-of date: probability alive, expected purchases and order value, discounted CLV and value tier.';
 comment on column clv.customer_clv.customer_id is 'Customer identifier.';
-comment on column clv.customer_clv.as_of_date is 'Date the customer is scored at.';
-comment on column clv.customer_clv.p_alive is 'Probability the customer is still active (has not dropped out) at as_of_date, given their frequency, recency and age.';
+comment on column clv.customer_clv.period_end is 'Date the customer is scored at.';
+comment on column clv.customer_clv.p_alive is 'Probability the customer is still active (has not dropped out) at period_end, given their frequency, recency and age.';
 comment on column clv.customer_clv.expected_purchases is 'Expected repeat purchases over the next horizon_months.';
 comment on column clv.customer_clv.expected_order_value is 'Gamma-Gamma expected spend per future purchase, gross of returns under purchase_day net_positive (see expected_return_rate); one-time buyers get the population mean; a mean repeat spend at or below zero is taken as zero.';
 comment on column clv.customer_clv.clv is 'Discounted expected margin over horizon_months, net of expected returns: margin rate x expected order value x (1 - expected_return_rate) x expected purchases per month, discounted monthly at (1 + annual rate)^(1/12) - 1.';
@@ -44,4 +44,4 @@ comment on column clv.customer_clv.purchase_model is 'Purchase model that scored
 comment on column clv.customer_clv.spend_model is 'Spend model: gamma_gamma, or empirical_mean when Gamma-Gamma could not be fitted.';
 comment on column clv.customer_clv.horizon_months is 'Months the CLV and expected purchases look ahead.';
 comment on column clv.customer_clv.run_id is 'Pipeline run that scored the customer (see clv.model_runs).';
-comment on column clv.customer_clv.fitted_through is 'The model''s refit date: the purchase and spend models that scored the customer were chosen and fitted on the transactions up to that day only (on or before as_of_date; clv.model_runs rows with that as_of_date).';
+comment on column clv.customer_clv.fitted_through is 'The model''s refit date: the purchase and spend models that scored the customer were chosen and fitted on the transactions up to that day only (on or before period_end; clv.model_runs rows with that period_end).';

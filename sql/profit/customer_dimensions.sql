@@ -1,7 +1,7 @@
 -- Each customer's value tier and CLV at the scoring dates with the dimensions segment rules use:
 -- region (most frequent), channel (of acquisition), cohort (acquisition quarter) and attributes.
 select
-    clv.as_of_date,
+    clv.period_end,
     clv.value_tier,
     clv.clv,
     clv.p_alive,
@@ -11,4 +11,4 @@ select
     customers.*
 from clv.customer_clv as clv
 inner join staging.customers as customers using (customer_id)
-where clv.as_of_date in (select unnest($dates::date[]))
+where clv.period_end in (select unnest($dates::date[]))

@@ -3,13 +3,13 @@ create schema if not exists profit;
 
 create table if not exists profit.customer_segments (
     customer_id varchar not null,
-    as_of_date  date    not null,
+    period_end  date    not null,
     segment     varchar not null,
     value_tier  varchar not null
 );
 
 comment on table profit.customer_segments is 'Per customer and scoring date (every period end and the as-of date): exactly one segment, from the ordered rules of config segments; customers below the p_alive threshold are in the lapsed segment.';
 comment on column profit.customer_segments.customer_id is 'Customer identifier.';
-comment on column profit.customer_segments.as_of_date is 'Scoring date: a period end, or the as-of date.';
+comment on column profit.customer_segments.period_end is 'Scoring date: a period end, or the as-of date.';
 comment on column profit.customer_segments.segment is 'Segment name (config segments, or the lapsed segment).';
-comment on column profit.customer_segments.value_tier is 'CLV value tier at as_of_date, which the rules combine with region, channel, cohort and attributes.';
+comment on column profit.customer_segments.value_tier is 'CLV value tier at period_end, which the rules combine with region, channel, cohort and attributes.';

@@ -35,7 +35,7 @@ members as (
         coalesce(customers.main_region, '(none)') as region,
         coalesce(main_categories.main_category, '(none)') as category
     from profit.customer_segments as segments
-    inner join periods on segments.as_of_date = periods.period_end
+    inner join periods on segments.period_end = periods.period_end
     inner join staging.customers as customers on customers.customer_id = segments.customer_id
     left join main_categories
         on main_categories.customer_id = segments.customer_id and main_categories.period_start = periods.period_start

@@ -3,14 +3,14 @@
 -- spend model takes it) weighted alike: what a segment's equity per parameter draw needs (models.clv.intervals).
 select
     segments.segment,
-    segments.as_of_date,
+    segments.period_end,
     rfm.frequency,
     rfm.recency,
     rfm.t,
     sum(1 - coalesce(scores.expected_return_rate, 0)) as kept,
     sum((1 - coalesce(scores.expected_return_rate, 0)) * greatest(rfm.monetary_value, 0)) as kept_spend
 from profit.customer_segments as segments
-inner join clv.customer_rfm as rfm using (customer_id, as_of_date)
-inner join clv.customer_clv as scores using (customer_id, as_of_date)
-where segments.as_of_date = $as_of::date
+inner join clv.customer_rfm as rfm using (customer_id, period_end)
+inner join clv.customer_clv as scores using (customer_id, period_end)
+where segments.period_end = $as_of::date
 group by all
