@@ -102,10 +102,11 @@ def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, date
     create_tables(con, "profit/customer_segments")
     run(con, "profit/staged_customer_segments")
     segments = [s.model_dump() for s in config.segments]
+    run(con, "profit/stage_main_regions", {"dates": dates})
     assigned = pl.DataFrame()
     for as_of in dates:
         assigned = segment_models.assign(customer_dimensions(con, [as_of]), segments, config.lapsed_segment)
-        con.register("_customer_segments", assigned.select("customer_id", "period_end", "segment", "value_tier").to_arrow())
+        con.register("_customer_segments", assigned.select("customer_id", "period_end", "segment", "value_tier", "region").to_arrow())
         run(con, "profit/stage_customer_segments")
         con.unregister("_customer_segments")
     replace_rows(con, "profit.customer_segments", source="_staged_customer_segments",

@@ -32,7 +32,7 @@ members as (
         periods.period_start,
         periods.period_end,
         coalesce(customers.acquisition_channel, '(none)') as channel,
-        coalesce(customers.main_region, '(none)') as region,
+        coalesce(segments.region, customers.main_region, '(none)') as region,
         coalesce(main_categories.main_category, '(none)') as category
     from profit.customer_segments as segments
     inner join periods on segments.period_end = periods.period_end

@@ -298,3 +298,22 @@ def test_retention_counts_moves_to_other_segments_and_repeat_purchase_is_beside_
     assert rows == [("lapsed", 0, 0, 0, None, 0, None),
                     ("others", 1, 1, 0, 0.0, 0, 0.0),  # B lapsed and did not buy
                     ("vip", 1, 0, 0, 0.0, 1, 1.0)]
+
+
+def test_segment_rules_read_the_region_known_at_each_date(hand_warehouse):
+    """A bought once in the north in January, then twice in the south in February. At the end of January A is a
+    northern customer, whatever February's data says (it made south A's region over all the data); at the end of
+    February a southern one. The P&L by region reads the same region. Totals over all the data are no rule input."""
+    con, cfg = hand_warehouse
+    con.execute("update staging.transactions set region = case when order_date < '2024-02-01' then 'north' else 'south' end")
+    loading.build_customers(con, cfg)  # staging.customers.main_region: south, over all the data
+    vip = cfg.segments[0].model_copy(update={"rule": cfg.segments[0].rule.model_copy(update={"region": ["north"]})})
+    cfg = cfg.model_copy(update={"segments": [vip, *cfg.segments[1:]]})
+    jan, feb = dt.date(2024, 1, 31), dt.date(2024, 2, 29)
+    last = profit_tables.build_customer_segments(con, cfg, [jan, feb], [jan, feb])
+    assert con.execute("select period_end, region, segment from profit.customer_segments where customer_id = 'A' "
+                       "order by 1").fetchall() == [(jan, "north", "vip"), (feb, "south", "others")]
+    assert not {"orders", "revenue", "last_purchase", "main_region"} & set(last.columns)
+    profit_tables.build_table(con, "segment_dimension_profit", {"costs_assumed": True})
+    assert con.execute("select period_end, value from profit.segment_dimension_profit where dimension = 'region' "
+                       "and customers > 0 and segment = 'vip' order by 1").fetchall() == [(jan, "north")]
