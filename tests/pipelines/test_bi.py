@@ -263,6 +263,19 @@ def test_the_join_map_holds_on_the_demo_data(cdnow_demo):
                 assert rows == distinct, (table, columns)
 
 
+def test_the_period_end_has_one_name_in_every_published_table_and_view(cdnow_demo):
+    """A period end joins under one name; only meta.runs keeps the run's as-of date under the config's name."""
+    con, _ = cdnow_demo
+    with duckdb.connect(str(_published(con)), read_only=True) as snap:
+        others = snap.execute("select schema_name || '.' || table_name || '.' || column_name from duckdb_columns() "
+                              "where column_name in ('as_of_date', 'as_of', 'to_date', 'from_date', 'scoring_date') "
+                              "and not internal order by 1").fetchall()
+        keyed = snap.execute("select count(distinct schema_name || '.' || table_name) from duckdb_columns() "
+                             "where column_name = 'period_end' and not internal").fetchone()[0]
+    assert others == [("meta.runs.as_of_date",)]
+    assert keyed >= 15
+
+
 def test_every_table_reflects_fully_through_sqlalchemy(cdnow_demo):
     con, _ = cdnow_demo
     engine = sqlalchemy.create_engine(f"duckdb:///{_published(con)}", connect_args={"read_only": True})
