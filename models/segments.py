@@ -20,7 +20,7 @@ def _condition(rule: dict, columns: list[str], segment: str) -> pl.Expr:
     for column, values in (rule.get("attribute") or {}).items():
         if column not in columns:
             raise RuleError(f"segment '{segment}': customer attribute '{column}' does not exist; attributes are: "
-                            f"{', '.join(c for c in columns if c not in ('customer_id', 'as_of_date'))}")
+                            f"{', '.join(c for c in columns if c not in ('customer_id', 'period_end'))}")
         conditions.append(pl.col(column).is_in(values))
     return pl.all_horizontal(conditions) if conditions else pl.lit(True)
 

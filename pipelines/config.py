@@ -361,7 +361,8 @@ class SegmentRule(_Strict):
     channel: list[str] | None = None
     """Allowed acquisition channels."""
     cohort: list[str] | None = Field(default=None, description="Acquisition quarters, e.g. 1997Q1.")
-    attribute: dict[str, list] | None = Field(default=None, description="staging.customers column -> allowed values.")
+    attribute: dict[str, list] | None = Field(
+        default=None, description="Customer attribute (a column of the attributes file, staging.customer_attributes) -> allowed values.")
 
 
 class Segment(_Strict):

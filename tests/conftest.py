@@ -157,11 +157,11 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2, recent_days: 14}
     loading.build_customers(con, cfg)
     create_tables(con, "clv/customer_clv", "clv/customer_rfm", "clv/model_runs")
     for customer, as_of, p_alive, value, tier in CLV_ROWS:
-        con.execute("insert into clv.customer_clv (customer_id, as_of_date, p_alive, expected_purchases, expected_order_value, clv, "
+        con.execute("insert into clv.customer_clv (customer_id, period_end, p_alive, expected_purchases, expected_order_value, clv, "
                     "value_tier, purchase_model, spend_model, horizon_months, run_id, fitted_through) "
                     "values (?, ?, ?, 1, 10, ?, ?, 'bgnbd', 'gamma_gamma', 12, 'r', ?)",
                     [customer, as_of, p_alive, value, tier, as_of])
-    con.execute("insert into clv.customer_rfm (customer_id, as_of_date, frequency, recency, t, monetary_value, first_purchase, "
+    con.execute("insert into clv.customer_rfm (customer_id, period_end, frequency, recency, t, monetary_value, first_purchase, "
                 "last_purchase, time_unit) values ('A', '2024-02-29', 1, 5.14, 7.86, 50, '2024-01-05', '2024-02-10', 'weeks')")
     cal = calendar.read(con, cfg)
     dates = cal.scoring_dates

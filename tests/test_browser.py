@@ -97,7 +97,7 @@ def test_the_model_page_shows_the_choice_and_its_evidence(browser, cdnow_demo):
     page, requests, problems = _visit(browser, Path(index).parent / "model.html")
     assert problems == [] and len(requests) == 1
     ranks = con.execute("select model, any_value(selection_rank) from clv.model_runs where selection_rank is not null "
-                        "and as_of_date = '1998-06-30' group by 1 order by 2").fetchall()  # the refit that scores the as-of date
+                        "and period_end = '1998-06-30' group by 1 order by 2").fetchall()  # the refit that scores the as-of date
     shown = page.locator("table[data-table='selection'] tr[data-model]")
     assert [shown.nth(i).get_attribute("data-model") for i in range(shown.count())] == [m for m, _ in ranks]
     assert page.locator("tr.chosen").get_attribute("data-model") == ranks[0][0]

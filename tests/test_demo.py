@@ -40,7 +40,7 @@ def test_the_printed_summary(cdnow_demo):
 def _chosen(con, column: str, digits: int) -> dict:
     """A JSON column of the chosen final fits of the refit that scores the as-of date, by model, to `digits` significant digits."""
     rows = con.execute(f"select model, {column}::varchar from clv.model_runs where stage = 'final' and chosen "
-                       "and as_of_date = '1998-06-30' order by model").fetchall()
+                       "and period_end = '1998-06-30' order by model").fetchall()
     return {model: {k: float(f"{v:.{digits}g}") for k, v in json.loads(p).items()} for model, p in rows}
 
 
@@ -55,7 +55,7 @@ def test_segment_figures_and_equity(cdnow_demo):
     rows = con.execute("select segment, customers, round(revenue), round(contribution), round(customer_equity) "
                        "from profit.segment_profitability where period_start = '1998-06-01' order by segment").fetchall()
     assert rows == SEGMENTS_JUNE_1998
-    equity = con.execute("select round(sum(clv)) from clv.customer_clv where as_of_date = '1998-06-30'").fetchone()[0]
+    equity = con.execute("select round(sum(clv)) from clv.customer_clv where period_end = '1998-06-30'").fetchone()[0]
     assert equity == D("293212")
 
 
@@ -69,7 +69,7 @@ def test_standard_errors_and_segment_equity_intervals(cdnow_demo):
     assert rows == [("core", D("85274"), D("87445")), ("lapsed", D("842"), D("923")),
                     ("occasional", D("50378"), D("51741")), ("vip", D("153678"), D("157081"))]
     # clv.interval_dates latest: only the as-of date has intervals, from the 1998-06-30 refit that scored it
-    assert con.execute("select distinct as_of_date::varchar, fitted_through::varchar from clv.customer_clv "
+    assert con.execute("select distinct period_end::varchar, fitted_through::varchar from clv.customer_clv "
                        "where clv_low is not null").fetchall() == [("1998-06-30", "1998-06-30")]
     assert con.execute("select distinct period_end::varchar from profit.segment_profitability "
                        "where customer_equity_low is not null").fetchall() == [("1998-06-30",)]
@@ -91,12 +91,12 @@ def test_the_chosen_bg_nbd_scores_every_cdnow_customer_as_lifetimes_does(cdnow_d
     con, _ = cdnow_demo
     params = dict(con.execute(
         "select model, parameters::varchar from clv.model_runs where stage = 'final' and chosen "
-        "and as_of_date = '1998-06-30'").fetchall())  # the refit that scores the as-of date
+        "and period_end = '1998-06-30'").fetchall())  # the refit that scores the as-of date
     frame = con.sql(
         "select r.frequency, r.recency, r.t, r.monetary_value, c.p_alive, c.expected_purchases, "
         "c.expected_order_value::double as aov, c.discounted_purchases * c.gross_margin_per_order / (1 - c.cogs_rate) as spend "
         "from clv.customer_clv as c "
-        "join clv.customer_rfm as r using (customer_id, as_of_date) where c.as_of_date = '1998-06-30'").pl()
+        "join clv.customer_rfm as r using (customer_id, period_end) where c.period_end = '1998-06-30'").pl()
     assert frame.height == 23_570
     bgnbd = lifetimes.BetaGeoFitter()
     bgnbd.params_ = pd.Series(json.loads(params["bgnbd"]))

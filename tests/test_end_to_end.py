@@ -40,7 +40,7 @@ def test_synthetic_million_transactions_through_the_cli(tmp_path, capsys):
             "where scope = 'all' and window_name = 'trailing_12_months'").fetchall()[0]
         moves = con.execute(
             "select count(*), sum(customers) from profit.segment_migration "
-            "where from_segment not in ('new', to_segment) and to_date = (select max(to_date) from profit.segment_migration)"
+            "where from_segment not in ('new', to_segment) and period_end = (select max(period_end) from profit.segment_migration)"
         ).fetchall()[0]
         segments = {r[0] for r in con.execute("select distinct segment from profit.customer_segments").fetchall()}
     assert unprofitable > 0.1 and cost > 0  # real costs and returns make customers unprofitable

@@ -121,7 +121,7 @@ def _fit_metadata(result: clv_tables.ModelRun, w: calendar.Windows) -> dict:
         metadata["holdout_by_calibration_frequency"] = dg.MetadataValue.md(markdown_table(by_frequency.with_columns(cs.float().round(1))))
     if "holdout_by_decile" in result.validation:
         deciles = result.validation["holdout_by_decile"].filter(pl.col("model") == result.purchase.model)
-        metadata["holdout_by_decile"] = dg.MetadataValue.md(markdown_table(deciles.drop("run_id", "as_of_date").with_columns(cs.float().round(1))))
+        metadata["holdout_by_decile"] = dg.MetadataValue.md(markdown_table(deciles.drop("run_id", "period_end").with_columns(cs.float().round(1))))
     if "repeat_purchase_tracking" in result.validation:
         metadata["tracking"] = dg.MetadataValue.md(charts.tracking(result.validation["repeat_purchase_tracking"], "Cumulative repeat purchases, actual vs expected"))
     if result.histograms:

@@ -37,7 +37,7 @@ def customer_segments(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
         assigned = profit_tables.build_customer_segments(con, config, dates, scoring)
         metadata = table_metadata(con, "profit.customer_segments")
         if dates and dates[-1] == scoring[-1]:
-            latest = assigned.filter(pl.col("as_of_date") == dates[-1]).group_by("segment").agg(customers=pl.len()).sort("segment")
+            latest = assigned.filter(pl.col("period_end") == dates[-1]).group_by("segment").agg(customers=pl.len()).sort("segment")
             metadata["segments_at_as_of"] = dg.MetadataValue.md(markdown_table(latest))
         return dg.MaterializeResult(metadata=metadata)
 

@@ -63,14 +63,14 @@ def _no_rows(duckdb: WarehouseResource, sql: str, describe) -> dg.AssetCheckResu
 @dg.asset_check(asset="customer_segments", blocking=True, description="Every scored customer is in exactly one segment at every date.")
 def customer_segments_one_per_customer(duckdb: WarehouseResource) -> dg.AssetCheckResult:
     return _no_rows(duckdb, "profit/check_customer_segments",
-                    lambda bad: f"{len(bad)} date(s) with customers missing or duplicated, first {bad[0]['as_of_date']}")
+                    lambda bad: f"{len(bad)} date(s) with customers missing or duplicated, first {bad[0]['period_end']}")
 
 
 @dg.asset_check(asset="segment_migration", blocking=True,
                 description="Each from-segment's moves add up to that segment's customers at the from date.")
 def segment_migration_rows_add_up(duckdb: WarehouseResource) -> dg.AssetCheckResult:
     return _no_rows(duckdb, "profit/check_segment_migration", lambda bad: "; ".join(
-        f"{r['from_segment']} at {r['from_date']}: {r['moved']} moved vs {r['customers']} customers" for r in bad[:5]))
+        f"{r['from_segment']} at {r['start_date']}: {r['moved']} moved vs {r['customers']} customers" for r in bad[:5]))
 
 
 @dg.asset_check(asset="segment_equity_bridge", blocking=True,

@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from pipelines import config as config_module
-from pipelines.warehouse.database import writer_lock
+from pipelines.warehouse.database import rename_old_columns, writer_lock
 
 
 class SegprofConfig(dg.ConfigurableResource):
@@ -37,6 +37,10 @@ class WarehouseResource(DuckDBResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._lock.enter_context(writer_lock(Path(self.database)))
+        if Path(self.database).exists():
+            with self.get_connection() as con:
+                for renamed in rename_old_columns(con):
+                    context.log.info(f"renamed column {renamed} (a warehouse made by an earlier segprof)")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self._lock.close()

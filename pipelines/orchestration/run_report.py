@@ -36,7 +36,7 @@ def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = Non
             if clv["customers"]:
                 rows += [
                     ("CLV model", f"{MODEL_NAMES[clv['purchase_model']]} + {MODEL_NAMES.get(clv['spend_model'], clv['spend_model'])}"),
-                    ("customer equity", f"{currency}{clv['customer_equity']:,.0f} ({clv['horizon_months']} months, as of {clv['as_of_date']})"),
+                    ("customer equity", f"{currency}{clv['customer_equity']:,.0f} ({clv['horizon_months']} months, as of {clv['period_end']})"),
                 ]
         if "meta.source_files" in tables and built("transactions") and not config.sharded:
             files = query(con, "ingest/source_files_summary", {"run_id": run_id})[0]

@@ -136,7 +136,7 @@ def lapsed_page(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date, 
     money = formatter("money", config.currency)
     rows = query(con, "scorecards/lapsed_customers", {"as_of": as_of, "lapsed": config.lapsed_segment})
     frame = pl.DataFrame(rows, infer_schema_length=None) if rows else None
-    dates = sorted({r["as_of_date"] for r in query(con, "scorecards/scoring_dates", {"as_of": as_of})})
+    dates = sorted({r["period_end"] for r in query(con, "scorecards/scoring_dates", {"as_of": as_of})})
     recent_from = dates[-WIN_BACK_PERIODS] if len(dates) >= WIN_BACK_PERIODS else (dates[0] if dates else as_of)
     summary, win_back = [], []
     if frame is not None:

@@ -109,7 +109,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
     """Everything the pages show, read back from the warehouse tables (never recomputed here)."""
     currency = config.currency
     cards = pl.DataFrame(query(con, "scorecards/select_scorecard"), infer_schema_length=None)
-    as_of = cards["as_of_date"].max()
+    as_of = cards["period_end"].max()
     managed = [s.name for s in config.segments]
     all_segments = [*managed, config.lapsed_segment]
     migration = query(con, "scorecards/migration_at", {"as_of": as_of})
@@ -118,7 +118,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
     whale_headlines = {r["scope"]: r for r in query(con, "scorecards/whale_headlines")}
     described = {s.name: s for s in config.segments}
 
-    equity_intervals = {r["segment"]: r for r in query(con, "scorecards/equity_intervals") if r["as_of_date"] == as_of}
+    equity_intervals = {r["segment"]: r for r in query(con, "scorecards/equity_intervals") if r["period_end"] == as_of}
 
     def interval_text(row: dict) -> str | None:
         """The customer equity tile's interval (models.clv.intervals), in words."""
@@ -130,7 +130,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
                f"{fmt(float(interval['customer_equity_high']))}"
 
     def tiles(segment: str) -> list[dict]:
-        current = cards.filter((pl.col("segment") == segment) & (pl.col("as_of_date") == as_of))
+        current = cards.filter((pl.col("segment") == segment) & (pl.col("period_end") == as_of))
         out = []
         for row in current.iter_rows(named=True):
             icon, status_label = STATUS_TEXT[row["status"]]
@@ -146,7 +146,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         return sorted(out, key=lambda t: order[t["kpi"]])
 
     def trends(segment: str) -> list[str]:
-        history = cards.filter(pl.col("segment") == segment).sort("as_of_date")
+        history = cards.filter(pl.col("segment") == segment).sort("period_end")
         svgs = []
         for kpi in TREND_KPIS:
             rows = history.filter(pl.col("kpi") == kpi)
@@ -232,7 +232,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
                          "targets": breakdowns.target_summary(tiles(segment)),
                          "manager": described[segment].manager.name if segment in described and described[segment].manager else None,
                          "cells": [by_kpi[k] for k in summary_kpis if k in by_kpi]})
-    latest = cards.filter(pl.col("as_of_date") == as_of)
+    latest = cards.filter(pl.col("period_end") == as_of)
     totals = {
         "customers": latest.filter(pl.col("kpi") == "customers")["value"].sum(),
         "revenue": latest.filter(pl.col("kpi") == "revenue")["value"].sum(),

@@ -43,11 +43,11 @@ def build_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: li
     params = {"dates": dates, "days_per_unit": clv_models.DAYS_PER_UNIT[config.time_unit], "time_unit": config.time_unit,
               "purchase_day": config.clv.purchase_day}
     replace_rows(con, "clv.customer_rfm", "clv/insert_customer_rfm", params,
-                 history.replaced(con, "clv.customer_rfm", "as_of_date", dates, scoring))
+                 history.replaced(con, "clv.customer_rfm", "period_end", dates, scoring))
 
 
 def load_rfm(con: duckdb.DuckDBPyConnection, dates: dt.date | list[dt.date]) -> pl.DataFrame:
-    """clv.customer_rfm at one or several as-of dates (column as_of_date tells which)."""
+    """clv.customer_rfm at one or several as-of dates (column period_end tells which)."""
     return frame(con, "clv/select_customer_rfm", {"dates": dates if isinstance(dates, list) else [dates]})
 
 
@@ -67,7 +67,7 @@ def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: st
         "n_customers": fit.n_customers,
         "n_triples": fit.n_triples,
         "fit_seconds": fit.seconds,
-        "as_of_date": w.as_of,
+        "period_end": w.as_of,
         "calibration_start": w.first_date,
         "calibration_end": calibration_end,
         "holdout_end": holdout_end,
@@ -101,7 +101,7 @@ def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> St
 
 def refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, cal: Calendar, day: dt.date) -> ModelRun:
     """Choose and fit the models on the transactions up to `day` only (its own calibration and holdout inside that
-    window), recorded in clv.model_runs with as_of_date `day`. A window too short for a holdout of
+    window), recorded in clv.model_runs with period_end `day`. A window too short for a holdout of
     no forecast origin (calibration periods shorter than clv.min_calibration_days) gets the warm-up fit
     (models.clv.warm_up)."""
     w = cal.windows_at(config, day)
@@ -152,7 +152,7 @@ def _record(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Wind
             validation: dict[str, pl.DataFrame | None]) -> ModelRun:
     """A selection's fits into clv.model_runs and its validation tables, as this run's rows for the window's as-of date."""
     rows = [_row(r.fit, r.stage, w, config, run_id, r.chosen, **r.metrics) for r in selection.records]
-    validation = {k: v.select(run_id=pl.lit(run_id), as_of_date=pl.lit(w.as_of), *v.columns)
+    validation = {k: v.select(run_id=pl.lit(run_id), period_end=pl.lit(w.as_of), *v.columns)
                   for k, v in validation.items() if v is not None and v.height}
     _insert(con, run_id, w.as_of, {"model_runs": pl.DataFrame(rows, infer_schema_length=None), **validation})
     return ModelRun(rows, selection.purchase, selection.spend, selection.fallback_order_value, selection.histograms,
@@ -191,7 +191,7 @@ def _insert(con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date, tables:
     create_tables(con, *(f"clv/{name}" for name in ("model_runs", *VALIDATION_TABLES)))
     for name, rows in tables.items():
         con.register(f"_{name}", rows.to_arrow())
-    where = scope("run_id", run_id).also("as_of_date", as_of)
+    where = scope("run_id", run_id).also("period_end", as_of)
     write_tables(con, *(Rows(f"clv.{name}", source=f"_{name}", scope=where, partial=True) for name in tables))
     for name in tables:
         con.unregister(f"_{name}")
@@ -200,7 +200,7 @@ def _insert(con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.date, tables:
 def refits_made(con: duckdb.DuckDBPyConnection) -> set[dt.date]:
     """The refit dates clv.model_runs holds a chosen model for."""
     create_tables(con, "clv/model_runs")
-    return {row["as_of_date"] for row in query(con, "clv/refit_dates")}
+    return {row["period_end"] for row in query(con, "clv/refit_dates")}
 
 
 def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date, run_id: str | None = None,
@@ -309,7 +309,7 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
             "horizon_months": settings.horizon_months, "run_id": run_id, "fitted_through": refit, "value_basis": settings.value})
         con.unregister("_customer_clv")
     replace_rows(con, "clv.customer_clv", source="_staged_customer_clv",
-                 scope=history.replaced(con, "clv.customer_clv", "as_of_date", dates, cal.scoring_dates))
+                 scope=history.replaced(con, "clv.customer_clv", "period_end", dates, cal.scoring_dates))
     # Under interval_dates latest, the as-of date of an earlier run that is now a closed period end loses its intervals:
     # its stored figures stay, and the warehouse holds what a fresh run would (docs/clv.md, Uncertainty).
     run(con, "clv/clear_intervals", {"dates": sorted(wanted)})

@@ -95,6 +95,17 @@ def create_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
         con.execute(_sql_text(name))
 
 
+def rename_old_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Rename the columns a warehouse made by an earlier segprof still has under an old name, in place (the
+    README's migration notes); returns them as `schema.table.old -> new`. The snapshot is a copy of the
+    working warehouse, so it gets the new names when the run publishes."""
+    renamed = []
+    for r in query(con, "warehouse/renamed_columns"):
+        run(con, "warehouse/rename_column", schema=r["schema_name"], table=r["table_name"], old=r["old_name"], new=r["new_name"])
+        renamed.append(f"{r['schema_name']}.{r['table_name']}.{r['old_name']} -> {r['new_name']}")
+    return renamed
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which rows of a table a write replaces: all of them, or those whose `column` is in `values` (a date, a
@@ -123,7 +134,7 @@ ALL = Scope()
 
 
 def scope(column: str, *values) -> Scope:
-    """The rows whose `column` is one of `values`: `scope("as_of_date", *dates)`, `scope("source", name)`."""
+    """The rows whose `column` is one of `values`: `scope("period_end", *dates)`, `scope("source", name)`."""
     return Scope(column, tuple(values))
 
 

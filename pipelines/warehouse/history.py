@@ -96,4 +96,4 @@ def _stored_dates(con: duckdb.DuckDBPyConnection) -> set[dt.date]:
     scores = columns("customer_clv")
     if not columns("customer_rfm") or (scores and ("fitted_through" not in scores or query(con, "clv/look_ahead_scores")[0]["rows"])):
         return set()
-    return {row["day"] for row in query(con, "warehouse/stored_dates", {"table": "clv.customer_rfm"}, column="as_of_date")}
+    return {row["day"] for row in query(con, "warehouse/stored_dates", {"table": "clv.customer_rfm"}, column="period_end")}

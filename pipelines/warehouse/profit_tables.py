@@ -91,14 +91,15 @@ def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, date
     create_tables(con, "profit/customer_segments")
     run(con, "profit/staged_customer_segments")
     segments = [s.model_dump() for s in config.segments]
+    run(con, "profit/stage_main_regions", {"dates": dates})
     assigned = pl.DataFrame()
     for as_of in dates:
         assigned = segment_models.assign(customer_dimensions(con, [as_of]), segments, config.lapsed_segment)
-        con.register("_customer_segments", assigned.select("customer_id", "as_of_date", "segment", "value_tier").to_arrow())
+        con.register("_customer_segments", assigned.select("customer_id", "period_end", "segment", "value_tier", "region").to_arrow())
         run(con, "profit/stage_customer_segments")
         con.unregister("_customer_segments")
     replace_rows(con, "profit.customer_segments", source="_staged_customer_segments",
-                 scope=history.replaced(con, "profit.customer_segments", "as_of_date", dates, scoring))
+                 scope=history.replaced(con, "profit.customer_segments", "period_end", dates, scoring))
     return assigned
 
 
@@ -107,14 +108,14 @@ def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config) -> 
     summed CLV over the parameter draws that gave its customers' intervals, those of the refit that scored the date
     (clv.customer_clv's fitted_through and run_id) with the same settings and seed. From stored rows only, so a
     rebuild gives a kept period the intervals it had; none without a recorded fit (CLV written by other means)."""
-    out = [pl.DataFrame(schema={"segment": pl.String, "as_of_date": pl.Date, "equity_low": pl.Float64, "equity_high": pl.Float64})]
+    out = [pl.DataFrame(schema={"segment": pl.String, "period_end": pl.Date, "equity_low": pl.Float64, "equity_high": pl.Float64})]
     for row in query(con, "profit/interval_scoring_fits"):
         try:
             purchase, spend, fallback, _ = clv_tables.chosen_fits(con, row["fitted_through"], row["run_id"])
         except SegprofError:
             continue
-        groups = frame(con, "profit/segment_rfm", {"as_of": row["as_of_date"], "margin_rate": config.clv.margin_rate})
-        out.append(intervals.group_equity_intervals(purchase, spend, groups, ["segment", "as_of_date"],
+        groups = frame(con, "profit/segment_rfm", {"as_of": row["period_end"], "margin_rate": config.clv.margin_rate})
+        out.append(intervals.group_equity_intervals(purchase, spend, groups, ["segment", "period_end"],
                                                     clv_tables.interval_settings(config, fallback)))
     return pl.concat(out)
 

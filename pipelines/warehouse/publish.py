@@ -175,13 +175,13 @@ def _link(path: Path, target: str) -> None:
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path, config_file: Path) -> list[str]:
-    """Write the marts as Parquet under folder/<schema>.<table>/, partitioned by as_of_date where they have one."""
+    """Write the marts as Parquet under folder/<schema>.<table>/, partitioned by period_end where they have one."""
     written = []
     with outputs.replaced_folder(folder, config_file) as staging:
         for table in MART_TABLES:
             schema, name = table.split(".")
             columns = {c["column_name"] for c in query(con, "warehouse/table_columns", {"schema": schema, "table": name})}
-            if "as_of_date" in columns:
+            if "period_end" in columns:
                 run(con, "bi/export_parquet", {"table": table, "path": str(staging / table)})
             else:
                 (staging / table).mkdir()

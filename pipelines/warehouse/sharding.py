@@ -121,4 +121,4 @@ def gather_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: l
     """clv.customer_rfm at `dates` from the shards' RFM (each shard computes every scoring date)."""
     create_tables(con, "clv/customer_rfm")
     replace_rows(con, "clv.customer_rfm", "clv/gather_customer_rfm", {"files": shard_files(config, "customer_rfm"), "dates": dates},
-                 history.replaced(con, "clv.customer_rfm", "as_of_date", dates, scoring))
+                 history.replaced(con, "clv.customer_rfm", "period_end", dates, scoring))

@@ -1,1 +1,1 @@
-copy (select * from query_table($table)) to $path (format parquet, partition_by (as_of_date), overwrite_or_ignore)
+copy (select * from query_table($table)) to $path (format parquet, partition_by (period_end), overwrite_or_ignore)

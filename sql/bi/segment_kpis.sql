@@ -5,7 +5,7 @@ create schema if not exists bi;
 create or replace view bi.segment_kpis as
 select
     segment,
-    as_of_date,
+    period_end,
     any_value(manager) as manager,
     (max(value) filter (where kpi = 'customers'))::bigint as customers,
     (max(value) filter (where kpi = 'active_customers'))::bigint as active_customers,
@@ -21,13 +21,13 @@ select
     (max(value) filter (where kpi = 'net_migration'))::bigint as net_migration,
     count(*) filter (where status = 'red') as kpis_off_target
 from scorecards.segment_scorecard
-group by segment, as_of_date;
+group by segment, period_end;
 
 comment on view bi.segment_kpis is 'One row per segment and period end with every scorecard KPI as a column, and how many KPIs are off target.';
 
 -- Column comments: the KPI definitions of pipelines/site/kpis.py, word for word (a test compares them).
 comment on column bi.segment_kpis.segment is 'Segment name, as in profit.customer_segments.';
-comment on column bi.segment_kpis.as_of_date is 'Period end (the scorecard''s as-of date); joins profit.segment_profitability.period_end.';
+comment on column bi.segment_kpis.period_end is 'Period end (the scorecard''s as-of date); joins profit.segment_profitability.period_end.';
 comment on column bi.segment_kpis.manager is 'Segment manager from the config.';
 comment on column bi.segment_kpis.customers is 'Customers in the segment at the period end.';
 comment on column bi.segment_kpis.active_customers is 'Customers in the segment who ordered in the period.';

@@ -1,10 +1,10 @@
 -- Invariants of clv.customer_clv at an as-of date: one row per scored customer, valid ranges.
 with scored as (
-    select * from clv.customer_clv where as_of_date = $as_of::date
+    select * from clv.customer_clv where period_end = $as_of::date
 ),
 
 rfm as (
-    select customer_id from clv.customer_rfm where as_of_date = $as_of::date
+    select customer_id from clv.customer_rfm where period_end = $as_of::date
 )
 
 select

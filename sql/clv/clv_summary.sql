@@ -4,7 +4,7 @@ select
     any_value(purchase_model) as purchase_model,
     any_value(spend_model) as spend_model,
     sum(clv) as customer_equity,
-    any_value(as_of_date) as as_of_date,
+    any_value(period_end) as period_end,
     any_value(horizon_months) as horizon_months
 from clv.customer_clv
-where as_of_date = (select max(as_of_date) from clv.customer_clv)
+where period_end = (select max(period_end) from clv.customer_clv)

@@ -6,6 +6,6 @@ select
     monetary_value,
     count(*)::bigint as n
 from clv.customer_rfm
-where as_of_date = $as_of::date
+where period_end = $as_of::date
 group by all
 order by all

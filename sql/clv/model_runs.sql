@@ -14,7 +14,7 @@ create table if not exists clv.model_runs (
     n_customers            bigint    not null,
     n_triples              bigint    not null,
     fit_seconds            double    not null,
-    as_of_date             date      not null,
+    period_end             date      not null,
     calibration_start      date,
     calibration_end        date,
     holdout_end            date,
@@ -55,7 +55,7 @@ alter table clv.model_runs add column if not exists parameter_covariance json;
 comment on table clv.model_runs is 'Every CLV model fit: calibration fits (and the zero_forecast and calibration_rate baselines) scored on the holdout of each forecast origin, and the final fits on all data up to the as-of date that score customers (chosen = true).';
 comment on column clv.model_runs.run_id is 'Pipeline run that made the fit.';
 comment on column clv.model_runs.fitted_at is 'When the fit finished.';
-comment on column clv.model_runs.stage is 'calibration: fitted up to calibration_end and tested on the holdout; final: fitted up to as_of_date.';
+comment on column clv.model_runs.stage is 'calibration: fitted up to calibration_end and tested on the holdout; final: fitted up to period_end.';
 comment on column clv.model_runs.model is 'bgnbd (BG/NBD), paretonbd (Pareto/NBD), mbgnbd (MBG/NBD), gamma_gamma (spend), empirical_mean (spend fallback), or a baseline: zero_forecast (nobody buys again), calibration_rate (everyone buys at the pooled calibration rate).';
 comment on column clv.model_runs.parameters is 'Fitted parameters as JSON, in lifetimes'' parameterisation and the run''s time unit.';
 comment on column clv.model_runs.parameter_standard_errors is 'Final fits: each parameter''s standard error as JSON, from the Hessian of the total log-likelihood of the compressed statistics at the fit (delta method from the log parameters); null when the Hessian is not positive definite.';
@@ -65,9 +65,9 @@ comment on column clv.model_runs.converged is 'Whether the optimiser converged t
 comment on column clv.model_runs.n_customers is 'Customers in the fit.';
 comment on column clv.model_runs.n_triples is 'Distinct (frequency, recency, t) triples (Gamma-Gamma: distinct (frequency, monetary_value) pairs) the fit ran on.';
 comment on column clv.model_runs.fit_seconds is 'Wall time of the fit.';
-comment on column clv.model_runs.as_of_date is 'As-of date of the run.';
+comment on column clv.model_runs.period_end is 'As-of date of the run.';
 comment on column clv.model_runs.calibration_start is 'First transaction day in the data.';
-comment on column clv.model_runs.calibration_end is 'Last day of the calibration period (final fits: as_of_date).';
+comment on column clv.model_runs.calibration_end is 'Last day of the calibration period (final fits: period_end).';
 comment on column clv.model_runs.holdout_end is 'Last day of the holdout period (calibration fits only).';
 comment on column clv.model_runs.forecast_origin is 'Calibration fits: 0 for the configured calibration_end and holdout_end, 1, 2, ... for the earlier rolling origins the selection also compares on.';
 comment on column clv.model_runs.time_unit is 'Time unit of recency, t and the parameters.';

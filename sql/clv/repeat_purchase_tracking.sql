@@ -3,7 +3,7 @@ create schema if not exists clv;
 
 create table if not exists clv.repeat_purchase_tracking (
     run_id      varchar not null,
-    as_of_date  date    not null,
+    period_end  date    not null,
     model       varchar not null,
     week        integer not null,
     week_end    date    not null,
@@ -14,7 +14,7 @@ create table if not exists clv.repeat_purchase_tracking (
 
 comment on table clv.repeat_purchase_tracking is 'Cumulative repeat purchases week by week over the calibration and holdout periods, actual vs expected under each calibration fit, of the customers acquired by the calibration end (the BG/NBD paper''s tracking plot; forecast origin 0 of clv.model_runs).';
 comment on column clv.repeat_purchase_tracking.run_id is 'Pipeline run (clv.model_runs.run_id).';
-comment on column clv.repeat_purchase_tracking.as_of_date is 'As-of date of the run.';
+comment on column clv.repeat_purchase_tracking.period_end is 'As-of date of the run.';
 comment on column clv.repeat_purchase_tracking.model is 'Purchase model fitted on the calibration period (clv.model_runs.model).';
 comment on column clv.repeat_purchase_tracking.week is 'Week from the first transaction day (week 1 = its first seven days).';
 comment on column clv.repeat_purchase_tracking.week_end is 'Last day of the week.';

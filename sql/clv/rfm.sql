@@ -46,11 +46,11 @@ select * from final;
 
 create or replace temp macro rfm(dates, days_per_unit, purchase_day := 'net_positive') as table
 with scoring_dates as (
-    select unnest(dates::date[]) as as_of_date
+    select unnest(dates::date[]) as period_end
 ),
 
 days as (
-    select * from customer_days((select max(as_of_date) from scoring_dates), purchase_day)
+    select * from customer_days((select max(period_end) from scoring_dates), purchase_day)
 ),
 
 -- A customer's first day with a line is their first purchase (acquisition), whatever it nets to, as lifetimes
@@ -67,7 +67,7 @@ firsts as (
 
 per_date as (
     select
-        scoring_dates.as_of_date,
+        scoring_dates.period_end,
         days.customer_id,
         count(*) filter (where days.is_purchase) as purchase_days,
         max(days.order_date) filter (where days.is_purchase) as last_purchase_day,
@@ -75,8 +75,8 @@ per_date as (
         sum(days.sales_amount) as sales_value,
         sum(days.returned_amount) as returned_value
     from days
-    inner join scoring_dates on days.order_date <= scoring_dates.as_of_date
-    group by scoring_dates.as_of_date, days.customer_id
+    inner join scoring_dates on days.order_date <= scoring_dates.period_end
+    group by scoring_dates.period_end, days.customer_id
 ),
 
 repeats as (
@@ -93,10 +93,10 @@ repeats as (
 final as (
     select
         customer_id,
-        as_of_date,
+        period_end,
         frequency,
         (last_purchase - first_purchase) / days_per_unit as recency,
-        (as_of_date - first_purchase) / days_per_unit as t,
+        (period_end - first_purchase) / days_per_unit as t,
         case when frequency > 0 then (repeat_amount / frequency)::double else 0 end as monetary_value,
         first_purchase,
         last_purchase,

@@ -1,4 +1,4 @@
-select customer_id, as_of_date, frequency, recency, t, monetary_value, sales_value, returned_value, purchase_day
+select customer_id, period_end, frequency, recency, t, monetary_value, sales_value, returned_value, purchase_day
 from clv.customer_rfm
-where as_of_date in (select unnest($dates::date[]))
-order by as_of_date, customer_id
+where period_end in (select unnest($dates::date[]))
+order by period_end, customer_id

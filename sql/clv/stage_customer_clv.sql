@@ -2,7 +2,7 @@
 insert into _staged_customer_clv by name
 select
     customer_id,
-    as_of_date,
+    period_end,
     p_alive,
     expected_purchases,
     expected_order_value::decimal(18, 2) as expected_order_value,

@@ -3,7 +3,7 @@ create schema if not exists profit;
 
 create table if not exists profit.at_risk_customers (
     customer_id        varchar        not null,
-    as_of_date         date           not null,
+    period_end         date           not null,
     rank               bigint         not null,
     segment            varchar        not null,
     current_segment    varchar,
@@ -20,7 +20,7 @@ create table if not exists profit.at_risk_customers (
     prior_clv          decimal(18, 2),
     expected_loss      decimal(18, 2),
     suggested_action   varchar,
-    primary key (customer_id, as_of_date)
+    primary key (customer_id, period_end)
 );
 
 -- Warehouses made before the action lists get the new columns on the next run.
@@ -30,17 +30,17 @@ alter table profit.at_risk_customers add column if not exists suggested_action v
 
 comment on table profit.at_risk_customers is 'Action lists: per segment and scoring date (every period end, kept for each), the customers in the segment''s watched value tiers (config at_risk.watch, else at_risk.tiers; now or at the prior scoring date) whose p_alive fell by more than at_risk.p_alive_drop, or who are overdue (silent longer than at_risk.overdue_factor times their own usual gap), never one who bought within at_risk.recent_days. Ranked within the segment by expected loss, with the suggested action of the first matching rule of at_risk.actions.';
 comment on column profit.at_risk_customers.customer_id is 'Customer identifier.';
-comment on column profit.at_risk_customers.as_of_date is 'Scoring date (a period end or the as-of date) the list is drawn up at.';
-comment on column profit.at_risk_customers.rank is 'Rank within the segment''s list at as_of_date: 1 = the largest expected loss.';
-comment on column profit.at_risk_customers.segment is 'Segment whose list it is: the segment at as_of_date, or the segment the customer left for the lapsed segment since the prior scoring date.';
-comment on column profit.at_risk_customers.current_segment is 'Segment at as_of_date (the lapsed segment for a customer who lapsed in the period).';
-comment on column profit.at_risk_customers.value_tier is 'Value tier at as_of_date.';
+comment on column profit.at_risk_customers.period_end is 'Scoring date (a period end or the as-of date) the list is drawn up at.';
+comment on column profit.at_risk_customers.rank is 'Rank within the segment''s list at period_end: 1 = the largest expected loss.';
+comment on column profit.at_risk_customers.segment is 'Segment whose list it is: the segment at period_end, or the segment the customer left for the lapsed segment since the prior scoring date.';
+comment on column profit.at_risk_customers.current_segment is 'Segment at period_end (the lapsed segment for a customer who lapsed in the period).';
+comment on column profit.at_risk_customers.value_tier is 'Value tier at period_end.';
 comment on column profit.at_risk_customers.prior_value_tier is 'Value tier at the prior scoring date.';
-comment on column profit.at_risk_customers.p_alive is 'Probability alive at as_of_date.';
+comment on column profit.at_risk_customers.p_alive is 'Probability alive at period_end.';
 comment on column profit.at_risk_customers.prior_p_alive is 'Probability alive at the prior scoring date.';
 comment on column profit.at_risk_customers.p_alive_drop is 'prior_p_alive - p_alive.';
 comment on column profit.at_risk_customers.last_purchase is 'Day of the last purchase.';
-comment on column profit.at_risk_customers.days_since_last_purchase is 'Days from last_purchase to as_of_date; always more than at_risk.recent_days.';
+comment on column profit.at_risk_customers.days_since_last_purchase is 'Days from last_purchase to period_end; always more than at_risk.recent_days.';
 comment on column profit.at_risk_customers.typical_days_between_purchases is 'The customer''s usual gap: days from first to last purchase day / repeat purchase days; null below two repeat purchase days.';
 comment on column profit.at_risk_customers.reason is 'p_alive drop, overdue, or p_alive drop and overdue.';
 comment on column profit.at_risk_customers.clv_at_stake is 'CLV at the prior scoring date or now, whichever is higher: the value to win back.';

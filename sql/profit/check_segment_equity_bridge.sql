@@ -2,9 +2,9 @@
 -- against profit.segment_profitability, and the start equity against the segment's CLV summed afresh at the
 -- start date (the previous scoring date, which need not have a P&L period of its own).
 with equity as (
-    select segments.segment, segments.as_of_date, sum(coalesce(clv.clv, 0)) as equity
+    select segments.segment, segments.period_end, sum(coalesce(clv.clv, 0)) as equity
     from profit.customer_segments as segments
-    left join clv.customer_clv as clv using (customer_id, as_of_date)
+    left join clv.customer_clv as clv using (customer_id, period_end)
     group by all
 ),
 
@@ -20,7 +20,7 @@ compared as (
         coalesce(at_start.equity, 0) as equity_at_start
     from profit.segment_equity_bridge as bridge
     left join profit.segment_profitability as segment_pnl using (segment, period_start)
-    left join equity as at_start on at_start.segment = bridge.segment and at_start.as_of_date = bridge.start_date
+    left join equity as at_start on at_start.segment = bridge.segment and at_start.period_end = bridge.start_date
 )
 
 select *

@@ -2,14 +2,14 @@
 -- Watched tiers come from _watched_tiers (segment, value_tier); suggested actions from _action_rules
 -- (rule_order, action, segments, tiers, reason, min_expected_loss), both registered from the config.
 with dates as (
-    select as_of_date, lag(as_of_date) over (order by as_of_date) as prior_date
-    from (select distinct as_of_date from profit.customer_segments)
+    select period_end, lag(period_end) over (order by period_end) as prior_date
+    from (select distinct period_end from profit.customer_segments)
 ),
 
 scored as (
     select
         segments.customer_id,
-        segments.as_of_date,
+        segments.period_end,
         segments.segment as current_segment,
         prior_segments.segment as prior_segment,
         clv.value_tier,
@@ -22,13 +22,13 @@ scored as (
         rfm.first_purchase,
         rfm.last_purchase
     from profit.customer_segments as segments
-    inner join dates using (as_of_date)
-    inner join clv.customer_clv as clv using (customer_id, as_of_date)
-    inner join clv.customer_rfm as rfm using (customer_id, as_of_date)
+    inner join dates using (period_end)
+    inner join clv.customer_clv as clv using (customer_id, period_end)
+    inner join clv.customer_rfm as rfm using (customer_id, period_end)
     left join profit.customer_segments as prior_segments
-        on prior_segments.customer_id = segments.customer_id and prior_segments.as_of_date = dates.prior_date
+        on prior_segments.customer_id = segments.customer_id and prior_segments.period_end = dates.prior_date
     left join clv.customer_clv as prior
-        on prior.customer_id = segments.customer_id and prior.as_of_date = dates.prior_date
+        on prior.customer_id = segments.customer_id and prior.period_end = dates.prior_date
 ),
 
 listed as (
@@ -49,7 +49,7 @@ watched as (
 measured as (
     select
         *,
-        as_of_date - last_purchase as days_since_last_purchase,
+        period_end - last_purchase as days_since_last_purchase,
         case when frequency >= 2 then (last_purchase - first_purchase) / frequency end as typical_days_between_purchases,
         greatest(clv, coalesce(prior_clv, clv)) as clv_at_stake
     from watched
@@ -68,8 +68,8 @@ flagged as (
 final as (
     select
         customer_id,
-        as_of_date,
-        row_number() over (partition by as_of_date, segment order by expected_loss desc, clv_at_stake desc, customer_id) as rank,
+        period_end,
+        row_number() over (partition by period_end, segment order by expected_loss desc, clv_at_stake desc, customer_id) as rank,
         segment,
         current_segment,
         value_tier,

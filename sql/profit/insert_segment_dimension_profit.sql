@@ -32,10 +32,10 @@ members as (
         periods.period_start,
         periods.period_end,
         coalesce(customers.acquisition_channel, '(none)') as channel,
-        coalesce(customers.main_region, '(none)') as region,
+        coalesce(segments.region, customers.main_region, '(none)') as region,
         coalesce(main_categories.main_category, '(none)') as category
     from profit.customer_segments as segments
-    inner join periods on segments.as_of_date = periods.period_end
+    inner join periods on segments.period_end = periods.period_end
     inner join staging.customers as customers on customers.customer_id = segments.customer_id
     left join main_categories
         on main_categories.customer_id = segments.customer_id and main_categories.period_start = periods.period_start

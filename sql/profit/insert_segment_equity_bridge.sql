@@ -5,32 +5,32 @@ with periods as (
 ),
 
 dates as (
-    select as_of_date, lag(as_of_date) over (order by as_of_date) as prior_date
-    from (select distinct as_of_date from profit.customer_segments)
+    select period_end, lag(period_end) over (order by period_end) as prior_date
+    from (select distinct period_end from profit.customer_segments)
 ),
 
 spans as (
     select periods.period_start, periods.period_end, dates.prior_date as start_date
     from periods
-    inner join dates on dates.as_of_date = periods.period_end
+    inner join dates on dates.period_end = periods.period_end
 ),
 
 members as (
-    select segments.customer_id, segments.as_of_date, segments.segment, coalesce(clv.clv, 0) as clv
+    select segments.customer_id, segments.period_end, segments.segment, coalesce(clv.clv, 0) as clv
     from profit.customer_segments as segments
-    left join clv.customer_clv as clv using (customer_id, as_of_date)
+    left join clv.customer_clv as clv using (customer_id, period_end)
 ),
 
 at_start as (
     select spans.period_start, members.customer_id, members.segment, members.clv
     from spans
-    inner join members on members.as_of_date = spans.start_date
+    inner join members on members.period_end = spans.start_date
 ),
 
 at_end as (
     select spans.period_start, members.customer_id, members.segment, members.clv
     from spans
-    inner join members on members.as_of_date = spans.period_end
+    inner join members on members.period_end = spans.period_end
 ),
 
 paired as (

@@ -1,39 +1,39 @@
 -- The rows of profit.segment_migration, written by name by the table writer (pipelines/warehouse/database.py: write).
 with dates as (
-    select as_of_date, lag(as_of_date) over (order by as_of_date) as prior_date
-    from (select distinct as_of_date from profit.customer_segments)
+    select period_end, lag(period_end) over (order by period_end) as prior_date
+    from (select distinct period_end from profit.customer_segments)
 ),
 
 moves as (
     select
         coalesce(prior.segment, 'new') as from_segment,
         current.segment as to_segment,
-        dates.prior_date as from_date,
-        current.as_of_date as to_date,
+        dates.prior_date as start_date,
+        current.period_end,
         clv.clv,
         profit.contribution
     from profit.customer_segments as current
-    inner join dates on dates.as_of_date = current.as_of_date
+    inner join dates on dates.period_end = current.period_end
     left join profit.customer_segments as prior
-        on prior.customer_id = current.customer_id and prior.as_of_date = dates.prior_date
+        on prior.customer_id = current.customer_id and prior.period_end = dates.prior_date
     left join clv.customer_clv as clv
-        on clv.customer_id = current.customer_id and clv.as_of_date = current.as_of_date
+        on clv.customer_id = current.customer_id and clv.period_end = current.period_end
     left join profit.customer_profit as profit
-        on profit.customer_id = current.customer_id and profit.period_end = current.as_of_date
+        on profit.customer_id = current.customer_id and profit.period_end = current.period_end
 ),
 
 final as (
     select
         from_segment,
         to_segment,
-        any_value(from_date) as from_date,
-        to_date,
+        any_value(start_date) as start_date,
+        period_end,
         count(*) as customers,
         coalesce(sum(clv), 0) as clv_moved,
         coalesce(sum(contribution), 0) as contribution_moved,
         $costs_assumed as costs_assumed
     from moves
-    group by from_segment, to_segment, to_date
+    group by from_segment, to_segment, period_end
 )
 
 select * from final

@@ -4,8 +4,8 @@ with periods as (
 ),
 
 dates as (
-    select as_of_date, lag(as_of_date) over (order by as_of_date) as prior_date
-    from (select distinct as_of_date from profit.customer_segments)
+    select period_end, lag(period_end) over (order by period_end) as prior_date
+    from (select distinct period_end from profit.customer_segments)
 ),
 
 members as (
@@ -19,12 +19,12 @@ members as (
         clv.clv,
         customers.first_purchase
     from profit.customer_segments as segments
-    inner join periods on segments.as_of_date = periods.period_end
-    inner join dates on dates.as_of_date = segments.as_of_date
+    inner join periods on segments.period_end = periods.period_end
+    inner join dates on dates.period_end = segments.period_end
     left join profit.customer_segments as prior
-        on prior.customer_id = segments.customer_id and prior.as_of_date = dates.prior_date
+        on prior.customer_id = segments.customer_id and prior.period_end = dates.prior_date
     left join clv.customer_clv as clv
-        on clv.customer_id = segments.customer_id and clv.as_of_date = segments.as_of_date
+        on clv.customer_id = segments.customer_id and clv.period_end = segments.period_end
     inner join staging.customers as customers on customers.customer_id = segments.customer_id
 ),
 
@@ -105,7 +105,7 @@ final as (
     from per_segment as s
     full outer join prior_counts as p using (segment, period_start)
     left join _segment_equity_intervals as equity
-        on equity.segment = s.segment and equity.as_of_date = s.period_end
+        on equity.segment = s.segment and equity.period_end = s.period_end
 )
 
 select * from final

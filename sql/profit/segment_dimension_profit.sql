@@ -27,7 +27,7 @@ comment on table profit.segment_dimension_profit is 'Per segment and period, its
 comment on column profit.segment_dimension_profit.segment is 'Segment name.';
 comment on column profit.segment_dimension_profit.period_start is 'First day of the period.';
 comment on column profit.segment_dimension_profit.period_end is 'Last day of the period (the as-of date for the current period); segment membership is taken at this date.';
-comment on column profit.segment_dimension_profit.dimension is 'channel (staging.customers.acquisition_channel), region (staging.customers.main_region) or category (the category of most of the customer''s transaction lines up to period_end).';
+comment on column profit.segment_dimension_profit.dimension is 'channel (staging.customers.acquisition_channel), region (profit.customer_segments.region: the one the segment rules read) or category (the category of most of the customer''s transaction lines up to period_end).';
 comment on column profit.segment_dimension_profit.value is 'The dimension''s value; (none) where the data has none.';
 comment on column profit.segment_dimension_profit.customers is 'Customers of the segment at period_end with this value.';
 comment on column profit.segment_dimension_profit.active_customers is 'Of those, customers with at least one order in the period.';

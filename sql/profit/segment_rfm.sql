@@ -4,7 +4,7 @@
 -- month: what a segment's equity per parameter draw needs (models.clv.intervals).
 select
     segments.segment,
-    segments.as_of_date,
+    segments.period_end,
     rfm.frequency,
     rfm.recency,
     rfm.t,
@@ -14,10 +14,10 @@ select
     sum(coalesce(scores.cost_to_serve_per_order, 0)) as cost_to_serve_per_order,
     sum(coalesce(scores.marketing_cost_per_month, 0)) as marketing_cost_per_month
 from profit.customer_segments as segments
-inner join clv.customer_rfm as rfm using (customer_id, as_of_date)
-inner join clv.customer_clv as scores using (customer_id, as_of_date)
+inner join clv.customer_rfm as rfm using (customer_id, period_end)
+inner join clv.customer_clv as scores using (customer_id, period_end)
 -- rows scored before CLV in profit terms have no unit economics: margin rate x (1 - expected return rate), as they were
 cross join lateral (select coalesce(1 - scores.cogs_rate - scores.returns_cost_rate,
                                     $margin_rate * (1 - coalesce(scores.expected_return_rate, 0))) as share) as kept
-where segments.as_of_date = $as_of::date
+where segments.period_end = $as_of::date
 group by all

@@ -1,3 +1,3 @@
 -- One scoring date's segments into the work table (sql/profit/staged_customer_segments.sql).
 insert into _staged_customer_segments by name
-select customer_id, as_of_date, segment, value_tier from _customer_segments
+select customer_id, period_end, segment, value_tier, region from _customer_segments

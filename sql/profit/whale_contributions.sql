@@ -24,7 +24,7 @@ scoped as (
     select per_window.*, segments.segment
     from per_window
     inner join profit.customer_segments as segments
-        on segments.customer_id = per_window.customer_id and segments.as_of_date = per_window.period_end
+        on segments.customer_id = per_window.customer_id and segments.period_end = per_window.period_end
 ),
 
 both_scopes as (

@@ -15,5 +15,5 @@ select
     prior_value_tier,
     current_segment
 from profit.at_risk_customers
-where segment = $segment and as_of_date = $as_of::date
+where segment = $segment and period_end = $as_of::date
 order by rank

@@ -2,12 +2,12 @@
 -- and definitions from _kpi_settings (segment, kpi, label, unit, better, definition, target, amber_within)
 -- and managers from _segment_info (segment, manager, manager_email).
 with migration as (
-    select segment, to_date, sum(joined) - sum(left_segment) as net_migration
+    select segment, period_end, sum(joined) - sum(left_segment) as net_migration
     from (
-        select to_segment as segment, to_date, customers as joined, 0 as left_segment
+        select to_segment as segment, period_end, customers as joined, 0 as left_segment
         from profit.segment_migration where from_segment <> to_segment
         union all
-        select from_segment, to_date, 0, customers
+        select from_segment, period_end, 0, customers
         from profit.segment_migration where from_segment <> to_segment and from_segment <> 'new'
     )
     group by all
@@ -22,10 +22,10 @@ saves as (
     -- customers on a segment's action list at the previous period end who ordered in this period
     select
         flagged.segment,
-        periods.period_end as to_date,
+        periods.period_end,
         count(*) filter (where bought.orders > 0) / count(*) as save_rate
     from profit.at_risk_customers as flagged
-    inner join periods on periods.prior_end = flagged.as_of_date
+    inner join periods on periods.prior_end = flagged.period_end
     left join profit.customer_profit as bought
         on bought.customer_id = flagged.customer_id and bought.period_end = periods.period_end
     group by all
@@ -34,7 +34,7 @@ saves as (
 wide as (
     select
         p.segment,
-        p.period_end as as_of_date,
+        p.period_end,
         p.period_start,
         p.costs_assumed,
         p.customers::double as customers,
@@ -50,8 +50,8 @@ wide as (
         saves.save_rate,
         coalesce(m.net_migration, 0)::double as net_migration
     from profit.segment_profitability as p
-    left join migration as m on m.segment = p.segment and m.to_date = p.period_end
-    left join saves on saves.segment = p.segment and saves.to_date = p.period_end
+    left join migration as m on m.segment = p.segment and m.period_end = p.period_end
+    left join saves on saves.segment = p.segment and saves.period_end = p.period_end
 ),
 
 long as (
@@ -68,7 +68,7 @@ with_settings as (
         long.*,
         s.label, s.unit, s.better, s.definition, s.target, s.amber_within,
         info.manager, info.manager_email,
-        lag(long.value) over (partition by long.segment, long.kpi order by long.as_of_date) as prior_value
+        lag(long.value) over (partition by long.segment, long.kpi order by long.period_end) as prior_value
     from long
     inner join _kpi_settings as s on s.segment = long.segment and s.kpi = long.kpi
     left join _segment_info as info on info.segment = long.segment
@@ -76,7 +76,7 @@ with_settings as (
 
 final as (
     select
-        segment, as_of_date, period_start, kpi, label, unit, manager, manager_email, value, target, better,
+        segment, period_end, period_start, kpi, label, unit, manager, manager_email, value, target, better,
         case
             when target is null or value is null then null
             when target = 0 then

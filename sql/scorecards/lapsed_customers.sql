@@ -1,15 +1,15 @@
 -- The customers in the lapsed segment at $as_of: the managed segment they were last in, when they lapsed, their CLV
 -- then, what they bought and contributed up to $as_of, and their probability alive now.
 with history as (
-    select customer_id, as_of_date, segment from profit.customer_segments where as_of_date <= $as_of::date
+    select customer_id, period_end, segment from profit.customer_segments where period_end <= $as_of::date
 ),
 
 now_lapsed as (
-    select customer_id from history where as_of_date = $as_of::date and segment = $lapsed
+    select customer_id from history where period_end = $as_of::date and segment = $lapsed
 ),
 
 last_managed as (
-    select history.customer_id, max(history.as_of_date) as last_managed_date
+    select history.customer_id, max(history.period_end) as last_managed_date
     from history
     inner join now_lapsed using (customer_id)
     where history.segment <> $lapsed
@@ -17,11 +17,11 @@ last_managed as (
 ),
 
 lapsed_on as (
-    select history.customer_id, min(history.as_of_date) as lapsed_on
+    select history.customer_id, min(history.period_end) as lapsed_on
     from history
     inner join now_lapsed using (customer_id)
     left join last_managed using (customer_id)
-    where history.as_of_date > coalesce(last_managed.last_managed_date, date '0001-01-01')
+    where history.period_end > coalesce(last_managed.last_managed_date, date '0001-01-01')
     group by all
 ),
 
@@ -50,11 +50,11 @@ final as (
     left join last_managed using (customer_id)
     left join lapsed_on using (customer_id)
     left join history as before
-        on before.customer_id = now_lapsed.customer_id and before.as_of_date = last_managed.last_managed_date
+        on before.customer_id = now_lapsed.customer_id and before.period_end = last_managed.last_managed_date
     left join clv.customer_clv as then_clv
-        on then_clv.customer_id = now_lapsed.customer_id and then_clv.as_of_date = last_managed.last_managed_date
+        on then_clv.customer_id = now_lapsed.customer_id and then_clv.period_end = last_managed.last_managed_date
     left join clv.customer_clv as now_clv
-        on now_clv.customer_id = now_lapsed.customer_id and now_clv.as_of_date = $as_of::date
+        on now_clv.customer_id = now_lapsed.customer_id and now_clv.period_end = $as_of::date
     left join lifetime using (customer_id)
     inner join staging.customers as customers using (customer_id)
 )

@@ -1,12 +1,12 @@
 -- The latest refit's clv.holdout_by_decile, every model and baseline.
 with latest as (
     -- the refit that scored the latest as-of date (clv.customer_clv.fitted_through; docs/history.md)
-    select any_value(run_id) as run_id, any_value(fitted_through) as as_of_date
+    select any_value(run_id) as run_id, any_value(fitted_through) as period_end
     from clv.customer_clv
-    where as_of_date = (select max(as_of_date) from clv.customer_clv)
+    where period_end = (select max(period_end) from clv.customer_clv)
 )
 
 select holdout_by_decile.*
 from clv.holdout_by_decile
-inner join latest using (run_id, as_of_date)
+inner join latest using (run_id, period_end)
 order by model, decile

@@ -2,22 +2,22 @@
 -- origins (null where a forecast gave an observed count probability 0), and origin 0's other evidence.
 with latest as (
     -- the refit that scored the latest as-of date (clv.customer_clv.fitted_through; docs/history.md)
-    select any_value(run_id) as run_id, any_value(fitted_through) as as_of_date
+    select any_value(run_id) as run_id, any_value(fitted_through) as period_end
     from clv.customer_clv
-    where as_of_date = (select max(as_of_date) from clv.customer_clv)
+    where period_end = (select max(period_end) from clv.customer_clv)
 ),
 
 backtests as (
     select model_runs.*
     from clv.model_runs
-    inner join latest using (run_id, as_of_date)
+    inner join latest using (run_id, period_end)
     where stage = 'calibration' and selection_rank is not null
 ),
 
 chosen as (
     select model_runs.model
     from clv.model_runs
-    inner join latest using (run_id, as_of_date)
+    inner join latest using (run_id, period_end)
     where stage = 'final' and chosen
 ),
 

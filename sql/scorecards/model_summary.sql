@@ -1,16 +1,16 @@
 -- The models that scored customers in the latest refit, with the purchase model's holdout error.
 with latest as (
     -- the refit that scored the latest as-of date (clv.customer_clv.fitted_through; docs/history.md)
-    select any_value(run_id) as run_id, any_value(fitted_through) as as_of_date
+    select any_value(run_id) as run_id, any_value(fitted_through) as period_end
     from clv.customer_clv
-    where as_of_date = (select max(as_of_date) from clv.customer_clv)
+    where period_end = (select max(period_end) from clv.customer_clv)
 )
 
 select
     final.model,
     final.parameters::varchar as parameters,
     final.parameter_standard_errors::varchar as parameter_standard_errors,
-    final.as_of_date,
+    final.period_end,
     calibration.calibration_end,
     calibration.holdout_end,
     calibration.holdout_mae,
@@ -19,9 +19,9 @@ select
     calibration.holdout_actual,
     calibration.holdout_predicted
 from clv.model_runs as final
-inner join latest using (run_id, as_of_date)
+inner join latest using (run_id, period_end)
 left join clv.model_runs as calibration
-    on calibration.run_id = final.run_id and calibration.as_of_date = final.as_of_date and calibration.model = final.model and calibration.stage = 'calibration'
+    on calibration.run_id = final.run_id and calibration.period_end = final.period_end and calibration.model = final.model and calibration.stage = 'calibration'
     and calibration.forecast_origin = 0
 where final.stage = 'final' and final.chosen
 order by final.model = 'gamma_gamma', final.model

@@ -1,5 +1,5 @@
 -- The scoring dates up to $as_of, in order.
-select distinct as_of_date
+select distinct period_end
 from profit.customer_segments
-where as_of_date <= $as_of::date
-order by as_of_date
+where period_end <= $as_of::date
+order by period_end

@@ -3,7 +3,7 @@ create schema if not exists scorecards;
 
 create table if not exists scorecards.segment_scorecard (
     segment       varchar not null,
-    as_of_date    date    not null,
+    period_end    date    not null,
     period_start  date    not null,
     kpi           varchar not null,
     label         varchar not null,
@@ -18,12 +18,12 @@ create table if not exists scorecards.segment_scorecard (
     change        double,
     definition    varchar not null,
     costs_assumed boolean not null,
-    primary key (segment, as_of_date, kpi)
+    primary key (segment, period_end, kpi)
 );
 
-comment on table scorecards.segment_scorecard is 'One row per segment, period end (as_of_date) and KPI: the figures of the HTML scorecards, with targets from the config and red/amber/green status.';
+comment on table scorecards.segment_scorecard is 'One row per segment, period end (period_end) and KPI: the figures of the HTML scorecards, with targets from the config and red/amber/green status.';
 comment on column scorecards.segment_scorecard.segment is 'Segment name.';
-comment on column scorecards.segment_scorecard.as_of_date is 'Period end (or the as-of date for the current period) the KPI is measured at.';
+comment on column scorecards.segment_scorecard.period_end is 'Period end (or the as-of date for the current period) the KPI is measured at.';
 comment on column scorecards.segment_scorecard.period_start is 'First day of the period the KPI covers.';
 comment on column scorecards.segment_scorecard.kpi is 'KPI key (customers, active_customers, revenue, contribution, contribution_per_customer, share_of_contribution, customer_equity, average_clv, retention_rate, repeat_purchase_rate, save_rate, net_migration).';
 comment on column scorecards.segment_scorecard.label is 'KPI name as shown on the scorecard.';

@@ -1,4 +1,4 @@
-select segment, as_of_date, period_start, kpi, label, unit, manager, manager_email, value, target, better, status,
+select segment, period_end, period_start, kpi, label, unit, manager, manager_email, value, target, better, status,
     prior_value, change, definition, costs_assumed
 from scorecards.segment_scorecard
-order by segment, as_of_date, kpi
+order by segment, period_end, kpi

@@ -111,7 +111,7 @@ def test_connect_recipes(small):
         assert connection.execute(sqlalchemy.text("select count(*) from scorecards.segment_scorecard")).scalar() > 0
     engine.dispose()
     # Parquet export, partitioned by as-of date
-    parts = list((small.parent / "bi" / "parquet" / "clv.customer_clv").glob("as_of_date=*/*.parquet"))
+    parts = list((small.parent / "bi" / "parquet" / "clv.customer_clv").glob("period_end=*/*.parquet"))
     assert len(parts) > 12
 
 
@@ -231,14 +231,14 @@ def test_primary_keys_where_the_grain_is_unique():
     assert keys == {
         "staging.customers": ["customer_id"],
         "profit.segment_profitability": ["segment", "period_start"],
-        "profit.segment_migration": ["from_segment", "to_segment", "to_date"],
+        "profit.segment_migration": ["from_segment", "to_segment", "period_end"],
         "profit.segment_equity_bridge": ["segment", "period_start"],
         "profit.segment_contribution_bridge": ["segment", "period_start", "basis"],
         "profit.segment_dimension_profit": ["segment", "period_start", "dimension", "value"],
         "profit.whale_curve": ["scope", "window_name", "period_start", "customer_share"],
         "profit.whale_curve_summary": ["scope", "window_name", "period_start"],
-        "profit.at_risk_customers": ["customer_id", "as_of_date"],
-        "scorecards.segment_scorecard": ["segment", "as_of_date", "kpi"],
+        "profit.at_risk_customers": ["customer_id", "period_end"],
+        "scorecards.segment_scorecard": ["segment", "period_end", "kpi"],
         "meta.period_fingerprints": ["period_start"],
     }
 
@@ -261,6 +261,19 @@ def test_the_join_map_holds_on_the_demo_data(cdnow_demo):
             for table, columns in [(target, target_columns)] + ([(source, source_columns)] if cardinality == "one-to-one" else []):
                 rows, distinct = snap.execute(f"select count(*), count(distinct ({columns})) from {table} as t").fetchone()
                 assert rows == distinct, (table, columns)
+
+
+def test_the_period_end_has_one_name_in_every_published_table_and_view(cdnow_demo):
+    """A period end joins under one name; only meta.runs keeps the run's as-of date under the config's name."""
+    con, _ = cdnow_demo
+    with duckdb.connect(str(_published(con)), read_only=True) as snap:
+        others = snap.execute("select schema_name || '.' || table_name || '.' || column_name from duckdb_columns() "
+                              "where column_name in ('as_of_date', 'as_of', 'to_date', 'from_date', 'scoring_date') "
+                              "and not internal order by 1").fetchall()
+        keyed = snap.execute("select count(distinct schema_name || '.' || table_name) from duckdb_columns() "
+                             "where column_name = 'period_end' and not internal").fetchone()[0]
+    assert others == [("meta.runs.as_of_date",)]
+    assert keyed >= 15
 
 
 def test_every_table_reflects_fully_through_sqlalchemy(cdnow_demo):
@@ -335,7 +348,7 @@ def test_the_semantic_layer_model_gives_the_scorecards_figures(cdnow_demo):
     rows = con.execute(f"select segment, period_end, {', '.join(f'{as_sql[n]} as {n}' for n in shown)} "
                        "from profit.segment_profitability group by all").fetchall()
     scorecard = {(r[0], r[1], r[2]): r[3] for r in con.execute(
-        "select segment, as_of_date, kpi, value from scorecards.segment_scorecard").fetchall()}
+        "select segment, period_end, kpi, value from scorecards.segment_scorecard").fetchall()}
     assert len(rows) > 50
     for segment, period_end, *values in rows:
         for name, value in zip(shown, values):

@@ -59,35 +59,35 @@ CASES = [
      "check clv_model_parameters_valid on clv_model: bgnbd (final): {{'r': -0.5, 'alpha': 1.0, 's': 1.0, 'beta': 1.0}}"),
     ("customer_clv_valid", clv_tables, "score_customers",
      "update clv.customer_clv set p_alive = 1.5 where customer_id = (select min(customer_id) from clv.customer_clv) "
-     "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
+     "and period_end = (select max(period_end) from clv.customer_clv)", None,
      "check customer_clv_valid on customer_clv: 1 rows with p_alive outside [0, 1]"),
     ("customer_clv_valid (negative CLV)", clv_tables, "score_customers",  # allowed in profit terms, not by margin rate
      "update clv.customer_clv set clv = -1, value_basis = 'margin_rate' where customer_id = (select min(customer_id) from clv.customer_clv) "
-     "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
+     "and period_end = (select max(period_end) from clv.customer_clv)", None,
      "check customer_clv_valid on customer_clv: 1 rows with negative CLV"),
     ("customer_clv_valid (formula)", clv_tables, "score_customers",
      "update clv.customer_clv set clv = clv + 0.02 where customer_id = (select min(customer_id) from clv.customer_clv) "
-     "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
+     "and period_end = (select max(period_end) from clv.customer_clv)", None,
      "check customer_clv_valid on customer_clv: 1 rows with CLV not discounted_purchases x (gross margin - cost to serve - "
      "returns cost) per order - expected marketing cost"),
     ("customer_clv_valid (duplicate)", clv_tables, "score_customers",
-     "insert into clv.customer_clv select * from clv.customer_clv where as_of_date = (select max(as_of_date) from clv.customer_clv) "
+     "insert into clv.customer_clv select * from clv.customer_clv where period_end = (select max(period_end) from clv.customer_clv) "
      "limit 1", None,
      "check customer_clv_valid on customer_clv: 1 duplicate customer rows"),
     ("customer_clv_valid (missing)", clv_tables, "score_customers",
      "delete from clv.customer_clv where customer_id = (select min(customer_id) from clv.customer_clv) "
-     "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
+     "and period_end = (select max(period_end) from clv.customer_clv)", None,
      "check customer_clv_valid on customer_clv: 1 customers in clv.customer_rfm have no CLV"),
     ("customer_clv_expectations", clv_tables, "score_customers",
      "update clv.customer_clv set purchase_model = 'guess' where customer_id = (select min(customer_id) from clv.customer_clv) "
-     "and as_of_date = (select max(as_of_date) from clv.customer_clv)", None,
+     "and period_end = (select max(period_end) from clv.customer_clv)", None,
      "check customer_clv_expectations on customer_clv: purchase_model: expect_column_values_to_be_in_set failed for 1 rows"),
     ("customer_profit_reconciles_to_ledger", profit_tables, "build_customer_profit",
      "update profit.customer_profit set revenue = revenue + 0.01 where rowid = (select min(rowid) from profit.customer_profit)", None,
      "check customer_profit_reconciles_to_ledger on customer_profit: 1 period(s) where customer totals differ from ledger, first {period}"),
     ("customer_segments_one_per_customer", profit_tables, "build_customer_segments",
      "insert into profit.customer_segments select * from profit.customer_segments "
-     "where as_of_date = (select min(as_of_date) from profit.customer_segments) limit 1", None,
+     "where period_end = (select min(period_end) from profit.customer_segments) limit 1", None,
      "check customer_segments_one_per_customer on customer_segments: 1 date(s) with customers missing or duplicated, first {date}"),
     ("segment_profitability_reconciles_to_ledger", profit_tables, "build_table",
      "update profit.segment_profitability set contribution = contribution - 1 "
@@ -150,11 +150,11 @@ def test_a_failing_blocking_check_stops_the_run_with_its_message(config_path, ca
             source = "profit.customer_profit" if table is None else f"profit.{table}"
             facts["period"] = con.execute(f"select period_start from {source} where rowid = (select min(rowid) from {source})").fetchone()[0]
         if "{date" in message and table is None:
-            facts["date"] = con.execute("select min(as_of_date) from profit.customer_segments").fetchone()[0]
+            facts["date"] = con.execute("select min(period_end) from profit.customer_segments").fetchone()[0]
         if "{moved" in message:
-            row = con.execute("select from_segment, from_date, customers from profit.segment_migration "
+            row = con.execute("select from_segment, start_date, customers from profit.segment_migration "
                               "where rowid = (select min(rowid) from profit.segment_migration where from_segment <> 'new')").fetchone()
-            moved = con.execute("select sum(customers) from profit.segment_migration where from_segment = ? and from_date = ?",
+            moved = con.execute("select sum(customers) from profit.segment_migration where from_segment = ? and start_date = ?",
                                 [row[0], row[1]]).fetchone()[0]
             facts.update(segment=row[0], date=row[1], moved=moved, customers=moved - 1)
 

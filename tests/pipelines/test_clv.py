@@ -25,11 +25,11 @@ def test_the_demo_prints_the_same_summary_twice(cdnow_demo):
 def test_every_customer_is_scored_once(cdnow_demo):
     cdnow_demo, _ = cdnow_demo
     rows, customers, as_of = cdnow_demo.execute(
-        "select count(*), count(distinct customer_id), any_value(as_of_date)::varchar from clv.customer_clv "
-        "where as_of_date = '1998-06-30'").fetchall()[0]
+        "select count(*), count(distinct customer_id), any_value(period_end)::varchar from clv.customer_clv "
+        "where period_end = '1998-06-30'").fetchall()[0]
     assert rows == customers == 23_570 and as_of == "1998-06-30"
     # History: one scoring per month end, each customer from the month of their first purchase on.
-    per_date = dict(cdnow_demo.execute("select as_of_date::varchar, count(*) from clv.customer_clv group by 1").fetchall())
+    per_date = dict(cdnow_demo.execute("select period_end::varchar, count(*) from clv.customer_clv group by 1").fetchall())
     assert len(per_date) == 18 and per_date["1997-01-31"] == 7_846 and per_date["1997-03-31"] == 23_570
     assert cdnow_demo.execute("select count(*) from clv.customer_rfm").fetchall()[0][0] == sum(per_date.values())
 
@@ -39,10 +39,10 @@ def test_model_runs_hold_every_model_and_baseline_at_every_origin_and_one_choice
     latest = "(select max_by(run_id, fitted_at) from clv.model_runs)"
     rows = cdnow_demo.execute(
         f"select stage, model, chosen, converged, parameters::varchar, forecast_origin, selection_rank, holdout_log_likelihood, bic "
-        f"from clv.model_runs where run_id = {latest} and as_of_date = '1998-06-30'").fetchall()
+        f"from clv.model_runs where run_id = {latest} and period_end = '1998-06-30'").fetchall()
     # one run fitted: the second computed no period, so it needed no refit
     assert cdnow_demo.execute("select count(distinct run_id) from clv.model_runs").fetchall()[0][0] == 1
-    refits = cdnow_demo.execute("select distinct as_of_date::varchar from clv.model_runs order by 1").fetchall()
+    refits = cdnow_demo.execute("select distinct period_end::varchar from clv.model_runs order by 1").fetchall()
     assert [d for (d,) in refits] == ["1997-01-31", "1997-02-28", "1997-03-31", "1997-06-30", "1997-09-30", "1997-12-31",
                                       "1998-03-31", "1998-06-30"]  # the first months, then every quarter end
     calibration = {(m, o) for s, m, c, conv, p, o, *_ in rows if s == "calibration" and m != "gamma_gamma"}
@@ -68,13 +68,13 @@ def test_scores_are_in_range_and_tiers_follow_the_pyramid(cdnow_demo):
     # in profit terms a customer costs at most the marketing they get: $0.30 a month, discounted, for 12 months
     assert 0 <= low <= high <= 1 and -3.6 < -marketing <= min_clv < 0
     tiers = dict(cdnow_demo.execute(
-        "select value_tier, count(*) from clv.customer_clv where as_of_date = '1998-06-30' group by 1").fetchall())
+        "select value_tier, count(*) from clv.customer_clv where period_end = '1998-06-30' group by 1").fetchall())
     active = sum(v for k, v in tiers.items() if k != "inactive")
     assert tiers["platinum"] == pytest.approx(0.01 * active, abs=1)
     assert tiers["gold"] == pytest.approx(0.04 * active, abs=1)
     assert tiers["silver"] == pytest.approx(0.15 * active, abs=1)
     best = cdnow_demo.execute(
-        "select value_tier from clv.customer_clv where as_of_date = '1998-06-30' order by clv desc limit 1").fetchall()[0][0]
+        "select value_tier from clv.customer_clv where period_end = '1998-06-30' order by clv desc limit 1").fetchall()[0][0]
     assert best == "platinum"
 
 
@@ -82,11 +82,11 @@ def test_calibration_window_is_recorded(cdnow_demo):
     cdnow_demo, _ = cdnow_demo
     windows = cdnow_demo.execute(
         "select distinct calibration_start::varchar, calibration_end::varchar, holdout_end::varchar "
-        "from clv.model_runs where stage = 'calibration' and forecast_origin = 0 and as_of_date = '1998-06-30'").fetchall()
+        "from clv.model_runs where stage = 'calibration' and forecast_origin = 0 and period_end = '1998-06-30'").fetchall()
     assert windows == [("1997-01-01", "1997-09-30", "1998-06-30")]
     earlier = cdnow_demo.execute(
         "select distinct forecast_origin, calibration_end::varchar, holdout_end::varchar "
-        "from clv.model_runs where stage = 'calibration' and forecast_origin > 0 and as_of_date = '1998-06-30' order by 1").fetchall()
+        "from clv.model_runs where stage = 'calibration' and forecast_origin > 0 and period_end = '1998-06-30' order by 1").fetchall()
     assert earlier == [(1, "1997-07-24", "1998-04-23"), (2, "1997-05-17", "1998-02-14")]  # 39-week holdouts
 
 

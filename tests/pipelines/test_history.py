@@ -18,12 +18,12 @@ from tests.conftest import REPO
 CDNOW = Path(__import__("lifetimes").__file__).parent / "datasets" / "CDNOW_master.txt"
 # Per-date tables, run ids aside (a kept date keeps the id of the run that computed it).
 TABLES = {
-    "clv.customer_rfm": "as_of_date",
-    "clv.customer_clv": "as_of_date",
-    "profit.customer_segments": "as_of_date",
+    "clv.customer_rfm": "period_end",
+    "clv.customer_clv": "period_end",
+    "profit.customer_segments": "period_end",
     "profit.customer_profit": "period_end",
     "profit.segment_profitability": "period_end",
-    "profit.segment_migration": "to_date",
+    "profit.segment_migration": "period_end",
     "profit.segment_equity_bridge": "period_end",
     "profit.segment_contribution_bridge": "period_end",
     "profit.segment_dimension_profit": "period_end",
@@ -65,7 +65,7 @@ def test_a_period_is_the_same_whatever_data_came_later_and_new_data_is_computed_
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as short:
         before = {table: _rows(short, table, cut, intervals=False) for table in TABLES}
         # the as-of date, and only it, has intervals, from the refit that scored it
-        assert short.execute("select distinct as_of_date, fitted_through from clv.customer_clv where clv_low is not null").fetchall() == [(cut, cut)]
+        assert short.execute("select distinct period_end, fitted_through from clv.customer_clv where clv_low is not null").fetchall() == [(cut, cut)]
         assert short.execute("select distinct period_end from profit.segment_profitability "
                              "where customer_equity_low is not null").fetchall() == [(cut,)]
     # No look-ahead: every figure up to 1997-12-31 is what the run on all 18 months has for those dates.

@@ -285,7 +285,7 @@ COMPARED = ("staging.transactions", "staging.rejected_transactions", "staging.cu
             "profit.customer_profit", "profit.segment_profitability", "scorecards.segment_scorecard")
 
 
-PERIOD_COLUMN = {"clv.customer_clv": "as_of_date", "profit.customer_profit": "period_start",
+PERIOD_COLUMN = {"clv.customer_clv": "period_end", "profit.customer_profit": "period_start",
                  "profit.segment_profitability": "period_start"}
 
 

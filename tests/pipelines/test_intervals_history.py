@@ -38,7 +38,7 @@ def test_every_date_draws_from_its_own_refit_and_a_kept_period_keeps_its_interva
     _run(path)
     config = load(path)
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
-        scored = con.execute("select as_of_date, any_value(fitted_through), any_value(run_id), count(clv_low), count(*) "
+        scored = con.execute("select period_end, any_value(fitted_through), any_value(run_id), count(clv_low), count(*) "
                              "from clv.customer_clv group by 1 order by 1").fetchall()
         # in the last year every customer has intervals (earlier, a fit on little data may have no standard errors, or
         # a draw far from it cannot value some one-time buyers: they have none there)
@@ -52,7 +52,7 @@ def test_every_date_draws_from_its_own_refit_and_a_kept_period_keeps_its_interva
                            clv_tables.valuation(config))
         expected = clv.intervals.with_customer_intervals(points, purchase, spend, clv_tables.interval_settings(config, fallback))
         stored = pl.from_arrow(con.sql(f"select customer_id, clv_low::double as stored_low, p_alive_high as stored_high "
-                                       f"from clv.customer_clv where as_of_date = '{day}'").to_arrow_table())
+                                       f"from clv.customer_clv where period_end = '{day}'").to_arrow_table())
         both = expected.join(stored, on="customer_id")
         assert both.height == stored.height
         assert (both["clv_low"] - both["stored_low"]).abs().max() <= 0.005 + 1e-9

@@ -29,7 +29,7 @@ def test_segment_pnl_adds_up_to_the_ledger(cdnow_demo):
 def test_every_customer_in_one_segment_at_the_as_of_date(cdnow_demo):
     con, _ = cdnow_demo
     rows = dict(con.execute(
-        "select segment, count(*) from profit.customer_segments where as_of_date = '1998-06-30' group by 1").fetchall())
+        "select segment, count(*) from profit.customer_segments where period_end = '1998-06-30' group by 1").fetchall())
     assert sum(rows.values()) == 23_570
     assert set(rows) == {"vip", "core", "occasional", "lapsed"}
 
@@ -44,11 +44,11 @@ def test_segment_check_finds_missing_and_duplicated_customers():
     with duckdb.connect() as con:
         con.execute("create schema clv; create schema profit;"
                     "create table clv.customer_clv as select * from (values ('a', date '2024-03-31'), ('b', date '2024-03-31'), "
-                    "('a', date '2024-06-30')) t(customer_id, as_of_date);"
+                    "('a', date '2024-06-30')) t(customer_id, period_end);"
                     "create table profit.customer_segments as select * from (values ('a', date '2024-03-31', 'vip'), "
-                    "('a', date '2024-06-30', 'vip'), ('a', date '2024-06-30', 'core')) t(customer_id, as_of_date, segment)")
+                    "('a', date '2024-06-30', 'vip'), ('a', date '2024-06-30', 'core')) t(customer_id, period_end, segment)")
         bad = query(con, "profit/check_customer_segments")
-    assert [(r["as_of_date"].isoformat(), r["missing"], r["duplicated"]) for r in bad] == [
+    assert [(r["period_end"].isoformat(), r["missing"], r["duplicated"]) for r in bad] == [
         ("2024-03-31", 1, 0), ("2024-06-30", 0, 1)]
 
 
@@ -81,15 +81,15 @@ def test_cdnow_action_lists(cdnow_demo):
     the lists of every period end are kept."""
     con, _ = cdnow_demo
     lists = con.execute("select segment, count(*), min(rank), max(rank), min(days_since_last_purchase) "
-                        "from profit.at_risk_customers where as_of_date = '1998-06-30' group by 1 order by 1").fetchall()
+                        "from profit.at_risk_customers where period_end = '1998-06-30' group by 1 order by 1").fetchall()
     assert [(s, lo, hi == n) for s, n, lo, hi, _ in lists] == [("core", 1, True), ("occasional", 1, True), ("vip", 1, True)]
     assert min(r[4] for r in lists) > 30
-    assert con.execute("select count(distinct as_of_date) from profit.at_risk_customers").fetchone()[0] == 17
+    assert con.execute("select count(distinct period_end) from profit.at_risk_customers").fetchone()[0] == 17
     top = con.execute("select customer_id, expected_loss, suggested_action from profit.at_risk_customers "
-                      "where segment = 'vip' and as_of_date = '1998-06-30' and rank = 1").fetchone()
+                      "where segment = 'vip' and period_end = '1998-06-30' and rank = 1").fetchone()
     assert top == ("20917", Decimal("292.53"), "service call")
     save = con.execute("select value from scorecards.segment_scorecard where segment = 'vip' and kpi = 'save_rate' "
-                       "and as_of_date = '1998-06-30'").fetchone()[0]
+                       "and period_end = '1998-06-30'").fetchone()[0]
     assert save == 49 / 159  # of May's 159 flagged vip customers, 49 bought in June
 
 

@@ -54,14 +54,14 @@ def test_scorecard_rows_and_statuses(hand_warehouse):
     pages.build_scorecard_table(con, cfg)
     rows = {r[0]: r[1:] for r in con.execute(
         "select kpi, value, target, status, prior_value, change, manager from scorecards.segment_scorecard "
-        "where segment = 'vip' and as_of_date = '2024-02-29'").fetchall()}
+        "where segment = 'vip' and period_end = '2024-02-29'").fetchall()}
     assert rows["contribution_per_customer"] == (1.25, 1.5, "red", 57.25, 1.25 - 57.25, None)  # 17 % short > 10 %
     assert rows["customers"] == (1.0, 2.0, "amber", 1.0, 0.0, None)  # 50 % short, within 60 %
     assert rows["revenue"] == (50.0, 40.0, "red", 100.0, -50.0, None)  # lower is better: 25 % over
     assert rows["retention_rate"][:3] == (1.0, None, None)  # no target: no colour
     assert rows["net_migration"][0] == 0.0  # vip -> vip only
     others = dict(con.execute("select kpi, value from scorecards.segment_scorecard "
-                              "where segment = 'others' and as_of_date = '2024-02-29'").fetchall())
+                              "where segment = 'others' and period_end = '2024-02-29'").fetchall())
     assert others["net_migration"] == 0.0  # +1 new (C), -1 to lapsed (B)
     assert others["retention_rate"] == 0.0
 
@@ -83,10 +83,10 @@ KPIS_FROM_THE_WAREHOUSE = """
         (select avg(case when bought.orders > 0 then 1.0 else 0.0 end)
          from profit.at_risk_customers as flagged
          left join profit.customer_profit as bought on bought.customer_id = flagged.customer_id and bought.period_start = '2024-02-01'
-         where flagged.segment = $segment and flagged.as_of_date = '2024-01-31') as save_rate,
+         where flagged.segment = $segment and flagged.period_end = '2024-01-31') as save_rate,
         (select coalesce(sum(customers) filter (where to_segment = $segment), 0)
               - coalesce(sum(customers) filter (where from_segment = $segment), 0)
-         from profit.segment_migration where to_date = '2024-02-29' and from_segment <> to_segment) as net_migration
+         from profit.segment_migration where period_end = '2024-02-29' and from_segment <> to_segment) as net_migration
     from profit.segment_profitability where segment = $segment and period_start = '2024-02-01'
 """
 
@@ -246,7 +246,7 @@ def test_cdnow_demo_writes_the_site(cdnow_demo):
     index_line = outputs[0][-1]
     assert index_line.startswith("scorecards") and index_line.endswith("index.html")
     statuses = dict(con.execute("select coalesce(status, 'none'), count(*) from scorecards.segment_scorecard "
-                                "where as_of_date = '1998-06-30' group by 1").fetchall())
+                                "where period_end = '1998-06-30' group by 1").fetchall())
     assert statuses["none"] > 0 and sum(statuses.get(s, 0) for s in ("green", "amber", "red")) > 0
 
 

@@ -35,9 +35,9 @@ clv: {min_repeat_customers: 1, min_calibration_days: 1}
     assert cli.main(["run", "--config", str(config)]) == 0
     with duckdb.connect(str(tmp_path / "w" / "w.duckdb"), read_only=True) as con:
         runs = con.execute("select model, stage, converged, chosen, note from clv.model_runs "
-                           "where as_of_date = (select max(as_of_date) from clv.model_runs)").fetchall()  # the last refit
+                           "where period_end = (select max(period_end) from clv.model_runs)").fetchall()  # the last refit
         scored = con.execute("select count(*), count(*) filter (where isfinite(clv)) from clv.customer_clv "
-                             "where as_of_date = '2024-06-20'").fetchone()
+                             "where period_end = '2024-06-20'").fetchone()
     failed = [(model, stage, chosen, note) for model, stage, converged, chosen, note in runs if not converged]
     assert ("mbgnbd", "calibration", False) in [f[:3] for f in failed]  # MBG/NBD does not converge on six customers
     assert all(not chosen and note for _, _, chosen, note in failed)  # recorded with why, never chosen

@@ -176,12 +176,12 @@ def test_windows_default_to_halves_of_the_history(cdnow_con):
 
 def test_several_dates_in_one_pass_equal_one_date_at_a_time(cdnow_con):
     dates = [dt.date(1997, 3, 31), dt.date(1997, 12, 31), dt.date(1998, 6, 30)]
-    together = pl.from_arrow(cdnow_con.sql("select * from rfm($d::date[], 7.0) order by as_of_date, customer_id",
+    together = pl.from_arrow(cdnow_con.sql("select * from rfm($d::date[], 7.0) order by period_end, customer_id",
                                            params={"d": dates}).to_arrow_table())
     for day in dates:
         alone = pl.from_arrow(cdnow_con.sql("select * from rfm([$d::date], 7.0) order by customer_id",
                                             params={"d": day}).to_arrow_table())
-        assert together.filter(pl.col("as_of_date") == day).equals(alone)
+        assert together.filter(pl.col("period_end") == day).equals(alone)
 
 
 def test_calibration_holdout_counts_purchase_days_under_net_positive(generated):

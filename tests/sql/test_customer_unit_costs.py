@@ -47,7 +47,7 @@ def test_a_date_s_unit_costs_do_not_look_ahead(hand_warehouse):
 
 def test_profit_clv_reads_the_unit_costs_and_margin_rate_clv_does_not(hand_warehouse):
     con, cfg = hand_warehouse
-    con.execute("insert into clv.customer_rfm (customer_id, as_of_date, frequency, recency, t, monetary_value, first_purchase, "
+    con.execute("insert into clv.customer_rfm (customer_id, period_end, frequency, recency, t, monetary_value, first_purchase, "
                 "last_purchase, time_unit) values ('B', '2024-02-29', 0, 0, 5.57, 0, '2024-01-20', '2024-01-20', 'weeks')")
     rows = clv_tables.customers_at(con, cfg, dt.date(2024, 2, 29))
     assert rows.sort("customer_id").select("customer_id", "cogs_value", "marketed_months").rows() == [("A", 65.0, 1), ("B", 20.0, 0)]

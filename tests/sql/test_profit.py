@@ -32,7 +32,7 @@ def test_customer_profit(hand_warehouse):
 
 def test_segments(hand_warehouse):
     con, _ = hand_warehouse
-    rows = con.execute("select customer_id, as_of_date::varchar, segment from profit.customer_segments order by 2, 1").fetchall()
+    rows = con.execute("select customer_id, period_end::varchar, segment from profit.customer_segments order by 2, 1").fetchall()
     assert rows == [("A", "2024-01-31", "vip"), ("B", "2024-01-31", "others"),
                     ("A", "2024-02-29", "vip"), ("B", "2024-02-29", "lapsed"), ("C", "2024-02-29", "others")]
 
@@ -54,7 +54,7 @@ def test_segment_profitability(hand_warehouse):
 
 def test_segment_migration(hand_warehouse):
     con, _ = hand_warehouse
-    rows = con.execute("select from_segment, to_segment, to_date::varchar, customers, clv_moved, contribution_moved "
+    rows = con.execute("select from_segment, to_segment, period_end::varchar, customers, clv_moved, contribution_moved "
                        "from profit.segment_migration order by 3, 1, 2").fetchall()
     assert rows == [
         ("new", "others", "2024-01-31", 1, D("10.00"), D("16.25")),

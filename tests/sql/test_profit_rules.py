@@ -150,7 +150,7 @@ def _at_risk(hand_warehouse, overdue_factor: float, p_alive_drop: float = 0.9, *
     con, cfg = hand_warehouse
     profit_tables.build_action_lists(con, _with_at_risk(cfg, overdue_factor=overdue_factor, p_alive_drop=p_alive_drop, **settings))
     return con.execute("select customer_id, reason, days_since_last_purchase, typical_days_between_purchases "
-                       "from profit.at_risk_customers order by as_of_date, segment, rank").fetchall()
+                       "from profit.at_risk_customers order by period_end, segment, rank").fetchall()
 
 
 def test_overdue_customers_are_at_risk_without_a_p_alive_drop(hand_warehouse):
@@ -165,7 +165,7 @@ def test_overdue_customers_are_at_risk_without_a_p_alive_drop(hand_warehouse):
 
 def test_a_p_alive_drop_of_exactly_the_threshold_is_not_flagged(hand_warehouse):
     con, _ = hand_warehouse
-    con.execute("update clv.customer_clv set p_alive = case as_of_date when '2024-01-31' then 0.75 else 0.5 end where customer_id = 'A'")
+    con.execute("update clv.customer_clv set p_alive = case period_end when '2024-01-31' then 0.75 else 0.5 end where customer_id = 'A'")
     assert _at_risk(hand_warehouse, 9.0, p_alive_drop=0.25) == []  # 0.75 - 0.5 is exactly 0.25: not more than it
     assert _at_risk(hand_warehouse, 9.0, p_alive_drop=0.24) == [("A", "p_alive drop", 19, None)]
 
@@ -194,7 +194,7 @@ def _lists(con) -> list[tuple]:
 def test_every_segment_has_its_own_list_ranked_by_expected_loss(hand_warehouse):
     """B lapsed from others in February: they stay on the others list, ranked there from 1, not after vip's A."""
     con, cfg = hand_warehouse
-    con.execute("insert into clv.customer_rfm (customer_id, as_of_date, frequency, recency, t, monetary_value, first_purchase, "
+    con.execute("insert into clv.customer_rfm (customer_id, period_end, frequency, recency, t, monetary_value, first_purchase, "
                 "last_purchase, time_unit) values ('B', '2024-02-29', 0, 0, 5.57, 0, '2024-01-20', '2024-01-20', 'weeks')")
     profit_tables.build_action_lists(con, _with_at_risk(cfg, watch={"others": ["bronze"]}))
     # A: CLV at stake max(100, 90) x (1 - 0.6) = 40.00; B: max(10, 2) x (1 - 0.05) = 9.50
@@ -222,19 +222,19 @@ def test_lists_are_kept_per_period_and_the_save_rate_counts_who_bought_again(han
     from pipelines.site import pages
 
     con, cfg = hand_warehouse
-    con.execute("insert into clv.customer_rfm (customer_id, as_of_date, frequency, recency, t, monetary_value, first_purchase, "
+    con.execute("insert into clv.customer_rfm (customer_id, period_end, frequency, recency, t, monetary_value, first_purchase, "
                 "last_purchase, time_unit) values ('A', '2024-01-31', 2, 5.0, 8.7, 50, '2023-12-01', '2024-01-05', 'weeks')")
     profit_tables.build_action_lists(con, _with_at_risk(cfg, overdue_factor=1.2))
-    rows = con.execute("select as_of_date::varchar, customer_id, reason from profit.at_risk_customers order by 1").fetchall()
+    rows = con.execute("select period_end::varchar, customer_id, reason from profit.at_risk_customers order by 1").fetchall()
     assert rows == [("2024-01-31", "A", "overdue"), ("2024-02-29", "A", "p_alive drop")]
     pages.build_scorecard_table(con, cfg)
-    save = con.execute("select as_of_date::varchar, value from scorecards.segment_scorecard "
+    save = con.execute("select period_end::varchar, value from scorecards.segment_scorecard "
                        "where segment = 'vip' and kpi = 'save_rate' order by 1").fetchall()
     assert save == [("2024-01-31", None), ("2024-02-29", 1.0)]
 
 
 def test_cohort_rules_use_the_acquisition_quarter():
-    customers = pl.DataFrame({"customer_id": ["a", "b", "c", "d"], "as_of_date": ["x"] * 4,
+    customers = pl.DataFrame({"customer_id": ["a", "b", "c", "d"], "period_end": ["x"] * 4,
                               "value_tier": ["bronze", "bronze", "gold", "inactive"],
                               "region": ["n"] * 4, "channel": ["web"] * 4,
                               "cohort": ["1997Q1", "1997Q2", "1997Q1", "1997Q1"]})
@@ -289,7 +289,7 @@ def test_retention_counts_moves_to_other_segments_and_repeat_purchase_is_beside_
     """A moves from vip to others in February without lapsing and buys again: vip retains no one (the old,
     lapse-only definition said 100 %), while vip's repeat-purchase rate is 100 %."""
     con, cfg = hand_warehouse
-    con.execute("update clv.customer_clv set value_tier = 'bronze' where customer_id = 'A' and as_of_date = '2024-02-29'")
+    con.execute("update clv.customer_clv set value_tier = 'bronze' where customer_id = 'A' and period_end = '2024-02-29'")
     profit_tables.build_customer_segments(con, cfg, *[[dt.date(2024, 1, 31), dt.date(2024, 2, 29)]] * 2)
     profit_tables.build_segment_profitability(con, cfg)
     rows = con.execute("select segment, prior_customers, lost_customers, retained_customers, retention_rate, "
@@ -298,3 +298,22 @@ def test_retention_counts_moves_to_other_segments_and_repeat_purchase_is_beside_
     assert rows == [("lapsed", 0, 0, 0, None, 0, None),
                     ("others", 1, 1, 0, 0.0, 0, 0.0),  # B lapsed and did not buy
                     ("vip", 1, 0, 0, 0.0, 1, 1.0)]
+
+
+def test_segment_rules_read_the_region_known_at_each_date(hand_warehouse):
+    """A bought once in the north in January, then twice in the south in February. At the end of January A is a
+    northern customer, whatever February's data says (it made south A's region over all the data); at the end of
+    February a southern one. The P&L by region reads the same region. Totals over all the data are no rule input."""
+    con, cfg = hand_warehouse
+    con.execute("update staging.transactions set region = case when order_date < '2024-02-01' then 'north' else 'south' end")
+    loading.build_customers(con, cfg)  # staging.customers.main_region: south, over all the data
+    vip = cfg.segments[0].model_copy(update={"rule": cfg.segments[0].rule.model_copy(update={"region": ["north"]})})
+    cfg = cfg.model_copy(update={"segments": [vip, *cfg.segments[1:]]})
+    jan, feb = dt.date(2024, 1, 31), dt.date(2024, 2, 29)
+    last = profit_tables.build_customer_segments(con, cfg, [jan, feb], [jan, feb])
+    assert con.execute("select period_end, region, segment from profit.customer_segments where customer_id = 'A' "
+                       "order by 1").fetchall() == [(jan, "north", "vip"), (feb, "south", "others")]
+    assert not {"orders", "revenue", "last_purchase", "main_region"} & set(last.columns)
+    profit_tables.build_table(con, "segment_dimension_profit", {"costs_assumed": True})
+    assert con.execute("select period_end, value from profit.segment_dimension_profit where dimension = 'region' "
+                       "and customers > 0 and segment = 'vip' order by 1").fetchall() == [(jan, "north")]
