@@ -6,6 +6,7 @@ with lines as (
         customer_id,
         order_id,
         order_date,
+        order_ts,
         amount,
         channel,
         date_trunc($period, order_date)::date as period_start,
@@ -34,7 +35,8 @@ per_customer as (
         sum(line_cost) as line_costs,
         count(distinct order_date) filter (where amount > 0) as sale_days,
         count(*) filter (where amount < 0) as return_lines,
-        max(period_start) filter (where amount > 0) as last_purchase_period
+        max(period_start) filter (where amount > 0) as last_purchase_period,
+        arg_min(channel, order_ts) as acquisition_channel  -- as staging.customers has it, from the lines up to the date
     from lines
     group by customer_id
 ),
@@ -46,7 +48,7 @@ final as (
         (p.line_costs + coalesce(o.order_costs, 0))::double as cost_to_serve_value,
         p.sale_days,
         p.return_lines,
-        rate_for(c.acquisition_channel, $marketing_keys, $marketing_values, $marketing_default) / $period_months
+        rate_for(p.acquisition_channel, $marketing_keys, $marketing_values, $marketing_default) / $period_months
             as marketing_cost_per_month,
         -- Whole months after the scoring date's month in which the P&L markets the customer without another
         -- purchase: every period from a purchase period until active_months later (customer_profit_base.sql).
@@ -55,7 +57,6 @@ final as (
         ))), 0)::integer as marketed_months
     from per_customer as p
     left join order_costs as o using (customer_id)
-    left join staging.customers as c using (customer_id)
 )
 
 select * from final
