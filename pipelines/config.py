@@ -196,7 +196,17 @@ class Clv(_Strict):
     """How far CLV and expected purchases look ahead."""
     annual_discount_rate: float = Field(default=0.10, ge=0, lt=1)
     """Discount rate of future margin, applied monthly at (1 + rate)^(1/12) - 1."""
-    margin_rate: float = Field(default=0.30, gt=0, le=1, description="Share of revenue kept as margin.")
+    value: Literal["profit", "margin_rate"] = "profit"
+    """What CLV values a customer's expected purchases at (docs/clv.md, CLV in profit terms). profit: from the P&L's cost
+    model (profit.cogs, profit.cost_to_serve, profit.returns, profit.marketing) and the customer's own history up to the
+    scoring date: expected purchases x (order value x (1 - their cost-of-goods rate) - cost to serve per order - expected
+    returns cost) - expected marketing cost, discounted; segment equity is then on the footing of segment contribution.
+    margin_rate: margin_rate x order value x (1 - expected return rate), the fallback for data without a cost model."""
+    margin_rate: float = Field(default=0.30, gt=0, le=1,
+                               description="Share of revenue kept as margin: CLV's value under clv.value margin_rate only.")
+    cogs_rate_prior_purchases: float = Field(default=5.0, ge=0)
+    """Under clv.value profit, the weight of the population's cost-of-goods rate in a customer's, in purchases of average
+    value: a customer who bought that much is halfway between their own category mix's rate and the population's."""
     interval_level: float = Field(default=0.80, gt=0, lt=1)
     """Coverage of the intervals of CLV, p_alive and segment equity, from the parameters' sampling distribution (docs/clv.md)."""
     interval_draws: int = Field(default=100, ge=20, le=10_000)

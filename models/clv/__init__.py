@@ -14,6 +14,7 @@ from models.clv.selection import (
 from models.clv.simulation import HISTOGRAM_MAX, repeat_purchase_histogram
 from models.clv.spend import expected_order_value, fit_spend_model
 from models.clv.tiers import value_tiers
+from models.clv.unit_economics import VALUE_BASES, Valuation, unit_economics
 
 __all__ = [
     "BASELINES", "DAYS_PER_UNIT", "FITTERS", "FIT_OPTIONS", "HIGH_FREQUENCY_MONETARY_CORRELATION", "HISTOGRAM_MAX",
@@ -21,5 +22,6 @@ __all__ = [
     "rank_purchase_models", "compress", "correlation_warning", "customers", "evaluation_point", "expected_order_value",
     "expected_purchases", "expected_return_rate", "failed", "fit_purchase_model", "fit_spend_model", "fitter_from_params",
     "frequency_monetary_correlation", "holdout_metrics", "intervals", "population_return_rate", "predictive", "repeat_purchase_histogram", "score", "select_models",
-    "spend_holdout_metrics", "validation", "value_tiers", "warm_up", "weighted_correlation", "weights",
+    "spend_holdout_metrics", "unit_economics", "VALUE_BASES", "Valuation", "validation", "value_tiers", "warm_up",
+    "weighted_correlation", "weights",
 ]

@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from models.clv.rfm import weights
+from models.clv.unit_economics import shrunk_rate
 
 RETURN_RATE_METHODS = ("customer", "population")
 
@@ -61,9 +62,6 @@ def expected_return_rate(rfm: pl.DataFrame, method: str = "customer", prior_purc
     days = rfm["frequency"].to_numpy().astype(float) + 1
     mean_day_value = (n * sales)[rows].sum() / (n * days)[rows].sum()
     prior = prior_purchases * mean_day_value
-    with np.errstate(invalid="ignore", divide="ignore"):
-        own = (returned + prior * population) / (sales + prior)
-    # No sales and no prior weight: nothing to go on but the population.
-    own = np.where(sales + prior > 0, own, population)
+    own = shrunk_rate(returned, sales, population, prior)  # no sales and no prior weight: the population's
     rate[rows] = np.clip(own[rows], 0.0, 1.0)
     return rate

@@ -37,7 +37,8 @@ def clv_model_parameters_valid(segprof: SegprofConfig, duckdb: WarehouseResource
 @dg.asset_check(
     asset="customer_clv",
     blocking=True,
-    description="Exactly one CLV row per customer; p_alive in [0, 1]; CLV finite and non-negative.",
+    description="Exactly one CLV row per customer; p_alive in [0, 1]; CLV finite, non-negative under clv.value margin_rate, "
+                "and equal to its formula from the stored components (docs/clv.md).",
 )
 def customer_clv_valid(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
@@ -48,7 +49,9 @@ def customer_clv_valid(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.
     if stats["missing"]:
         problems.append(f"{stats['missing']:,} customers in clv.customer_rfm have no CLV")
     for key, label in (("p_alive_out_of_range", "p_alive outside [0, 1]"), ("negative_clv", "negative CLV"),
-                       ("bad_expected_purchases", "expected purchases not finite or negative")):
+                       ("bad_expected_purchases", "expected purchases not finite or negative"),
+                       ("clv_not_its_formula", "CLV not discounted_purchases x (gross margin - cost to serve - returns cost)"
+                                               " per order - expected marketing cost")):
         if stats[key]:
             problems.append(f"{stats[key]:,} rows with {label}")
     return dg.AssetCheckResult(passed=not problems, description="; ".join(problems) or None, metadata=stats)

@@ -51,7 +51,7 @@ KPIS = [
         "The segment's contribution as a share of all segments' contribution in the period.",
         elsewhere="contribution / the contribution of all segments in the period"),
     Kpi("customer_equity", "Customer equity", "money", "higher",
-        "Sum of the customers' lifetime value (discounted expected margin over the CLV horizon) at the period end.",
+        "Sum of the customers' lifetime value (discounted expected contribution over the CLV horizon) at the period end.",
         "customer_equity"),
     Kpi("average_clv", "Average CLV", "money", "higher", "Customer equity divided by customers.", "customer_equity", "customers"),
     Kpi("retention_rate", "Retention", "percent", "higher",

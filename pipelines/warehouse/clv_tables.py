@@ -15,7 +15,7 @@ import polars as pl
 from models import clv as clv_models
 from pipelines.config import Config
 from pipelines.errors import SegprofError
-from pipelines.warehouse import history
+from pipelines.warehouse import cost_model, history
 from pipelines.warehouse.calendar import Calendar, Windows
 from pipelines.warehouse.database import create_tables, frame, query, replace_rows, Rows, run, scope, write_tables
 
@@ -225,8 +225,26 @@ def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date, run_id: str | No
 def interval_settings(config: Config, fallback_order_value: float) -> clv_models.intervals.IntervalSettings:
     """How customers are scored, and how the intervals of their scores are drawn (config clv)."""
     s = config.clv
-    return clv_models.intervals.IntervalSettings(config.time_unit, s.horizon_months, s.annual_discount_rate, s.margin_rate,
+    return clv_models.intervals.IntervalSettings(config.time_unit, s.horizon_months, s.annual_discount_rate,
                                                  fallback_order_value, s.interval_level, s.interval_draws, s.interval_seed)
+
+
+def valuation(config: Config) -> clv_models.Valuation:
+    """How CLV values expected spend (config clv.value): in profit terms from the P&L's cost model, or by margin rate."""
+    s = config.clv
+    return clv_models.Valuation(s.value, s.margin_rate, s.cogs_rate_prior_purchases, config.profit.returns.handling_per_return)
+
+
+def customers_at(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date) -> pl.DataFrame:
+    """clv.customer_rfm at a scoring date and, for CLV in profit terms, each customer's cost history up to that date
+    only (sql/clv/customer_unit_costs.sql): what models.clv.score values them from."""
+    rfm = load_rfm(con, as_of)
+    if config.clv.value != "profit":
+        return rfm
+    run(con, "profit/cost_rates")
+    costs = frame(con, "clv/customer_unit_costs", {**cost_model.price_parameters(config), "as_of": as_of,
+                                                   "horizon_months": config.clv.horizon_months})
+    return rfm.join(costs, on="customer_id", how="left", maintain_order="left")
 
 
 def interval_dates(config: Config, scoring: list[dt.date]) -> list[dt.date]:
@@ -268,9 +286,9 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
                 continue
             purchase, spend, fallback, run_id = fits[refit]
             try:
-                scored = clv_models.score(purchase, spend, load_rfm(con, as_of), config.time_unit, settings.horizon_months,
-                                          settings.annual_discount_rate, settings.margin_rate, fallback,
-                                          settings.return_rate, settings.return_rate_prior_purchases)
+                scored = clv_models.score(purchase, spend, customers_at(con, config, as_of), config.time_unit,
+                                          settings.horizon_months, settings.annual_discount_rate, settings.margin_rate, fallback,
+                                          settings.return_rate, settings.return_rate_prior_purchases, valuation(config))
             except clv_models.ModelError as exc:
                 notes.append(f"{as_of}: the refit of {refit} cannot score it ({exc})")
                 continue
@@ -288,7 +306,7 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
         con.register("_customer_clv", scored.to_arrow())
         run(con, "clv/stage_customer_clv", {
             "purchase_model": purchase.model, "spend_model": "gamma_gamma" if spend else "empirical_mean",
-            "horizon_months": settings.horizon_months, "run_id": run_id, "fitted_through": refit})
+            "horizon_months": settings.horizon_months, "run_id": run_id, "fitted_through": refit, "value_basis": settings.value})
         con.unregister("_customer_clv")
     replace_rows(con, "clv.customer_clv", source="_staged_customer_clv",
                  scope=history.replaced(con, "clv.customer_clv", "period_end", dates, cal.scoring_dates))

@@ -9,34 +9,22 @@ import polars as pl
 
 from models import segments as segment_models
 from models.clv import intervals
-from pipelines.config import Config, RateTable
+from pipelines.config import Config
 from pipelines.errors import SegprofError, SourceError
-from pipelines.warehouse import calendar, clv_tables, history
+from pipelines.warehouse import calendar, clv_tables, cost_model, history
 from pipelines.warehouse.database import create_tables, frame, query, registered, replace_rows, Rows, run, write_tables
-
-
-def _rates(prefix: str, table: RateTable) -> dict:
-    return {f"{prefix}_keys": list(table.by), f"{prefix}_values": list(table.by.values()), f"{prefix}_default": table.default}
 
 
 def cost_parameters(config: Config, as_of: dt.date, periods: list[dt.date]) -> dict:
     """The cost model as bound parameters of sql/profit/insert_customer_profit.sql, for `periods` (first days)."""
     profit = config.profit
     return {
+        **cost_model.price_parameters(config),
         "as_of": as_of,
         "periods": periods,
         # a purchase keeps a customer marketed for active_months: older lines cannot matter to these periods
         "lines_from": calendar.months_before(min(periods), profit.marketing.active_months) if periods else as_of + dt.timedelta(days=1),
-        "period": profit.period,  # the grain SQL buckets transaction days by (date_trunc)
         "as_of_period_start": calendar.period_start(as_of, profit.period),
-        "period_months": calendar.PERIOD_MONTHS[profit.period],
-        "cogs_method": profit.cogs.method,
-        **_rates("cogs", profit.cogs.rate),
-        **_rates("line", profit.cost_to_serve.per_line),
-        **_rates("order", profit.cost_to_serve.per_order),
-        **_rates("marketing", profit.marketing.per_customer_per_period),
-        "handling_per_return": profit.returns.handling_per_return,
-        "active_months": profit.marketing.active_months,
         "overhead_per_period": profit.overhead.amount_per_period,
         "overhead_key": profit.overhead.key,
         "costs_assumed": profit.costs_assumed,
@@ -55,6 +43,7 @@ def build_customer_profit_base(con: duckdb.DuckDBPyConnection, config: Config, a
             raise SourceError(f"{path}: profit.marketing.file: {exc} (expected columns customer_id, period_start, amount)") from exc
     else:
         run(con, "profit/marketing_costs_empty")
+    run(con, "profit/cost_rates")
     run(con, "profit/customer_profit_base", cost_parameters(config, as_of, periods))
 
 
@@ -125,7 +114,7 @@ def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config) -> 
             purchase, spend, fallback, _ = clv_tables.chosen_fits(con, row["fitted_through"], row["run_id"])
         except SegprofError:
             continue
-        groups = frame(con, "profit/segment_rfm", {"as_of": row["period_end"]})
+        groups = frame(con, "profit/segment_rfm", {"as_of": row["period_end"], "margin_rate": config.clv.margin_rate})
         out.append(intervals.group_equity_intervals(purchase, spend, groups, ["segment", "period_end"],
                                                     clv_tables.interval_settings(config, fallback)))
     return pl.concat(out)

@@ -35,7 +35,7 @@ comment on column bi.segment_kpis.revenue is 'Gross sales of the segment''s cust
 comment on column bi.segment_kpis.contribution is 'Revenue minus cost of goods, cost to serve, returns and marketing, in the period.';
 comment on column bi.segment_kpis.contribution_per_customer is 'Contribution divided by customers.';
 comment on column bi.segment_kpis.share_of_contribution is 'The segment''s contribution as a share of all segments'' contribution in the period.';
-comment on column bi.segment_kpis.customer_equity is 'Sum of the customers'' lifetime value (discounted expected margin over the CLV horizon) at the period end.';
+comment on column bi.segment_kpis.customer_equity is 'Sum of the customers'' lifetime value (discounted expected contribution over the CLV horizon) at the period end.';
 comment on column bi.segment_kpis.average_clv is 'Customer equity divided by customers.';
 comment on column bi.segment_kpis.retention_rate is 'Share of the segment''s customers at the start of the period (the previous period end) still in the segment at its end: those who lapsed or moved to another segment are not retained.';
 comment on column bi.segment_kpis.repeat_purchase_rate is 'Share of the segment''s customers at the start of the period who ordered in the period.';

@@ -13,5 +13,8 @@ select
     (select count(distinct customer_id) from scored) as distinct_customers,
     (select count(*) from rfm anti join scored using (customer_id)) as missing,
     (select count(*) from scored where p_alive < 0 or p_alive > 1 or isnan(p_alive)) as p_alive_out_of_range,
-    (select count(*) from scored where clv < 0) as negative_clv,
+    (select count(*) from scored where clv < 0 and value_basis is distinct from 'profit') as negative_clv,
+    -- clv is its documented formula (docs/clv.md), to the cent it is rounded to
+    (select count(*) from scored where abs(clv - (discounted_purchases * (gross_margin_per_order - cost_to_serve_per_order
+        - returns_cost_per_order) - expected_marketing_cost)) > 0.005 + 1e-9 * abs(clv)) as clv_not_its_formula,
     (select count(*) from scored where not isfinite(expected_purchases) or expected_purchases < 0) as bad_expected_purchases

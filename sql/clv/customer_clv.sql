@@ -26,6 +26,17 @@ alter table clv.customer_clv add column if not exists clv_low decimal(18, 2);
 alter table clv.customer_clv add column if not exists clv_high decimal(18, 2);
 alter table clv.customer_clv add column if not exists p_alive_low double;
 alter table clv.customer_clv add column if not exists p_alive_high double;
+-- CLV in profit terms (README, migration note): the components that explain each row's clv; rows scored before hold null.
+alter table clv.customer_clv add column if not exists value_basis varchar;
+alter table clv.customer_clv add column if not exists discounted_purchases double;
+alter table clv.customer_clv add column if not exists cogs_rate double;
+alter table clv.customer_clv add column if not exists returns_cost_rate double;
+alter table clv.customer_clv add column if not exists gross_margin_per_order double;
+alter table clv.customer_clv add column if not exists cost_to_serve_per_order double;
+alter table clv.customer_clv add column if not exists returns_cost_per_order double;
+alter table clv.customer_clv add column if not exists marketing_cost_per_month double;
+alter table clv.customer_clv add column if not exists marketed_months integer;
+alter table clv.customer_clv add column if not exists expected_marketing_cost double;
 
 comment on table clv.customer_clv is 'Per customer and as-of date: probability alive, expected purchases and order value, discounted CLV and value tier.';
 comment on column clv.customer_clv.customer_id is 'Customer identifier.';
@@ -33,7 +44,17 @@ comment on column clv.customer_clv.period_end is 'Date the customer is scored at
 comment on column clv.customer_clv.p_alive is 'Probability the customer is still active (has not dropped out) at period_end, given their frequency, recency and age.';
 comment on column clv.customer_clv.expected_purchases is 'Expected repeat purchases over the next horizon_months.';
 comment on column clv.customer_clv.expected_order_value is 'Gamma-Gamma expected spend per future purchase, gross of returns under purchase_day net_positive (see expected_return_rate); one-time buyers get the population mean; a mean repeat spend at or below zero is taken as zero.';
-comment on column clv.customer_clv.clv is 'Discounted expected margin over horizon_months, net of expected returns: margin rate x expected order value x (1 - expected_return_rate) x expected purchases per month, discounted monthly at (1 + annual rate)^(1/12) - 1.';
+comment on column clv.customer_clv.clv is 'Discounted expected contribution over horizon_months (docs/clv.md, CLV in profit terms): discounted_purchases x (gross_margin_per_order - cost_to_serve_per_order - returns_cost_per_order) - expected_marketing_cost, rounded to the cent. Under value_basis profit the components come from the P&L''s cost model and may make it negative (marketing a customer who is not expected to buy); under margin_rate it is margin rate x expected order value x (1 - expected_return_rate) x discounted_purchases.';
+comment on column clv.customer_clv.value_basis is 'How clv values expected purchases (config clv.value): profit (the P&L''s cost model) or margin_rate (the fallback).';
+comment on column clv.customer_clv.discounted_purchases is 'Expected repeat purchases (purchase days) per month over horizon_months, each discounted by (1 + monthly rate)^month, monthly rate (1 + annual rate)^(1/12) - 1: what the per-order economics are multiplied by.';
+comment on column clv.customer_clv.cogs_rate is 'Expected cost of goods per unit of gross spend: under profit the customer''s own cost of goods over sales up to period_end (their category mix or unit costs, priced as profit.customer_profit.cogs), shrunk toward the population''s (config clv.cogs_rate_prior_purchases); under margin_rate 1 - margin rate.';
+comment on column clv.customer_clv.returns_cost_rate is 'Expected returns cost per unit of gross spend: under profit expected_return_rate x (1 + handling per returned unit of money: profit.returns.handling_per_return x all customers'' return lines / returned value up to period_end), the refund in full as in the P&L; under margin_rate margin rate x expected_return_rate.';
+comment on column clv.customer_clv.gross_margin_per_order is 'Expected gross margin per future purchase: expected_order_value (unrounded) x (1 - cogs_rate).';
+comment on column clv.customer_clv.cost_to_serve_per_order is 'Expected cost to serve per future purchase (a purchase day): the customer''s per-order and per-line costs (config profit.cost_to_serve, their channels and usual lines) over their days with a sale line up to period_end; the population''s for a customer without one; 0 under margin_rate.';
+comment on column clv.customer_clv.returns_cost_per_order is 'Expected returns cost per future purchase: expected_order_value (unrounded) x returns_cost_rate.';
+comment on column clv.customer_clv.marketing_cost_per_month is 'Marketing cost per month the customer is marketed: the per-period rate of their acquisition channel (config profit.marketing.per_customer_per_period) / months per period; 0 under margin_rate.';
+comment on column clv.customer_clv.marketed_months is 'Months of the horizon, after the month of period_end, that the customer''s purchases up to then already keep them marketed (config profit.marketing.active_months); 0 under margin_rate.';
+comment on column clv.customer_clv.expected_marketing_cost is 'Discounted expected marketing cost over horizon_months: marketing_cost_per_month x the sum over months of P(marketed) / (1 + monthly rate)^month, P(marketed) 1 within marketed_months and the probability of a repeat purchase by that month after them; 0 under margin_rate.';
 comment on column clv.customer_clv.expected_return_rate is 'Expected share of the customer''s gross spend returned (config clv.return_rate): their own returned / sales value shrunk toward the population''s (customer), or the population''s (population); 0 under purchase_day any_line, where returns are inside the spend already.';
 comment on column clv.customer_clv.clv_low is 'Lower end of the CLV interval (config clv.interval_level, default 80 %): the quantile of the customer''s CLV, net of expected returns, over draws of the parameters of the refit that scored the row (fitted_through) from their sampling distribution (docs/clv.md); parameter uncertainty only, not the customer''s own randomness; null when that fit has no standard errors or one of its draws cannot value the customer (parameters far from an early fit on little data), and, under config clv.interval_dates latest (the default), at every date but the latest scoring date.';
 comment on column clv.customer_clv.clv_high is 'Upper end of the CLV interval, as clv_low.';

@@ -1,5 +1,6 @@
 -- Customer x period revenue, costs and contribution from staging.transactions and the cost model (all
--- rates bound as parameters), before overhead: per customer, so shards compute it on their own customers.
+-- rates bound as parameters, priced by the macros of sql/profit/cost_rates.sql), before overhead: per customer, so
+-- shards compute it on their own customers.
 create or replace temp table _customer_profit_base as
 with lines as (
     select
@@ -21,15 +22,8 @@ line_costs as (
         *,
         greatest(amount, 0) as sale,
         greatest(-amount, 0) as refund,
-        case when amount > 0 then round(
-            case
-                when $cogs_method = 'unit_cost' and unit_cost is not null then unit_cost * quantity
-                else amount * coalesce(map($cogs_keys::varchar[], $cogs_values::double[])[category], $cogs_default)
-            end, 2)
-        else 0 end as cogs,
-        case when amount > 0 then
-            coalesce(map($line_keys::varchar[], $line_values::double[])[channel], $line_default)
-        else 0 end as line_cost,
+        line_cogs(amount, quantity, unit_cost, category, $cogs_method, $cogs_keys, $cogs_values, $cogs_default) as cogs,
+        case when amount > 0 then rate_for(channel, $line_keys, $line_values, $line_default) else 0 end as line_cost,
         case when amount < 0 then $handling_per_return else 0 end as handling
     from lines
 ),
@@ -61,7 +55,7 @@ order_costs as (
         customer_id,
         period_start,
         count(*) as orders,
-        sum(coalesce(map($order_keys::varchar[], $order_values::double[])[channel], $order_default)) as order_costs
+        sum(rate_for(channel, $order_keys, $order_values, $order_default)) as order_costs
     from sale_orders
     group by customer_id, period_start
 ),
@@ -91,7 +85,7 @@ marketing as (
         coalesce(m.customer_id, e.customer_id) as customer_id,
         coalesce(m.period_start, e.period_start) as period_start,
         coalesce(case when m.customer_id is not null then
-            coalesce(map($marketing_keys::varchar[], $marketing_values::double[])[c.acquisition_channel], $marketing_default)
+            rate_for(c.acquisition_channel, $marketing_keys, $marketing_values, $marketing_default)
         end, 0) + coalesce(e.amount, 0) as marketing_cost
     from marketed as m
     full outer join extra_marketing as e using (customer_id, period_start)

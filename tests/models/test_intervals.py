@@ -10,9 +10,9 @@ import pytest
 
 from models import clv, synthetic
 from models.clv import intervals
-from models.clv.scoring import triple_values
+from models.clv.scoring import marketing_weights, triple_values
 
-SETTINGS = intervals.IntervalSettings("weeks", margin_rate=0.3, draws=100)
+SETTINGS = intervals.IntervalSettings("weeks", draws=100)
 KEYS = ["frequency", "recency", "t", "monetary_value"]
 
 
@@ -25,9 +25,11 @@ def fits(cdnow_summary):
 
 def _groups(rfm: pl.DataFrame, group: pl.Expr) -> pl.DataFrame:
     """As sql/profit/segment_rfm.sql: customers and mean repeat spend per group and triple, weighted by the share kept."""
-    kept = 1 - pl.col("expected_return_rate") if "expected_return_rate" in rfm.columns else pl.lit(1.0)
-    return (rfm.with_columns(group=group, kept=kept).group_by("group", "frequency", "recency", "t")
-            .agg(kept=pl.col("kept").sum(), kept_spend=(pl.col("kept") * pl.col("monetary_value").clip(0)).sum()))
+    economics = {"kept": 1 - pl.col("cogs_rate") - pl.col("returns_cost_rate")} if "cogs_rate" in rfm.columns else {"kept": pl.lit(1.0)}
+    extra = [c for c in ("cost_to_serve_per_order", "marketing_cost_per_month") if c in rfm.columns]
+    keys = ["group", "frequency", "recency", "t", *(["marketed_months"] if "marketed_months" in rfm.columns else [])]
+    return (rfm.with_columns(group=group, **economics).group_by(keys)
+            .agg(pl.col(extra).sum(), kept=pl.col("kept").sum(), kept_spend=(pl.col("kept") * pl.col("monetary_value").clip(0)).sum()))
 
 
 @pytest.mark.parametrize("model", ["bgnbd", "mbgnbd", "gamma_gamma"])
@@ -57,7 +59,7 @@ def test_customer_intervals_are_seeded_and_hold_the_point_scores(cdnow_summary, 
     first = intervals.customer_intervals(purchase, spend, cdnow_summary, SETTINGS)
     assert first.equals(intervals.customer_intervals(purchase, spend, cdnow_summary, SETTINGS))
     assert not first.equals(intervals.customer_intervals(purchase, spend, cdnow_summary, replace(SETTINGS, seed=1)))
-    scored = clv.score(purchase, spend, cdnow_summary, "weeks", 12, 0.10, 0.3).join(first, on=KEYS)
+    scored = clv.score(purchase, spend, cdnow_summary, "weeks", 12, 0.10).join(first, on=KEYS)
     assert scored.height == cdnow_summary.height
     assert (scored["clv_low"] <= scored["clv"] * (1 + 1e-6)).all() and (scored["clv"] <= scored["clv_high"] * (1 + 1e-6)).all()
     assert (scored["p_alive_low"] <= scored["p_alive"] + 1e-6).all() and (scored["p_alive"] <= scored["p_alive_high"] + 1e-6).all()
@@ -132,7 +134,7 @@ def test_group_equity_interval_covers_the_generating_value():
         purchase = intervals.with_covariance(clv.fit_purchase_model("bgnbd", rfm), rfm)
         spend = intervals.with_covariance(clv.fit_spend_model(rfm), rfm)
         interval = intervals.group_equity_intervals(purchase, spend, _groups(rfm, group), ["group"], replace(SETTINGS, seed=seed))
-        expected = (clv.score(true_purchase, true_spend, rfm, "weeks", 12, 0.10, 0.3)
+        expected = (clv.score(true_purchase, true_spend, rfm, "weeks", 12, 0.10)
                     .group_by(group.alias("group")).agg(pl.col("clv").sum()))
         both = interval.join(expected, on="group")
         covered += ((both["equity_low"] <= both["clv"]) & (both["clv"] <= both["equity_high"])).to_list()
@@ -145,11 +147,15 @@ def test_bgnbd_draws_at_once_equal_scoring_each_draw(cdnow_summary, fits):
     draws = intervals.parameter_draws(purchase, 5, np.random.default_rng(3))
     triples = cdnow_summary.select("frequency", "recency", "t").unique()
     f, r, t = (triples[c].to_numpy().astype(float) for c in ("frequency", "recency", "t"))
-    p_alive, discounted = intervals._bgnbd_values(draws, f, r, t, "weeks", 12, 0.10)
+    marketed_months = np.arange(len(f)) % 14  # 0 to 13: none, some and all of the 12 months already marketed
+    p_alive, discounted, marketed = intervals._bgnbd_values(draws, f, r, t, "weeks", 12, 0.10, marketed_months)
     for d, params in enumerate(draws):
-        one = triple_values(clv.Fit("bgnbd", params, 0.0, True, 0, 0, 0.0), f, r, t, "weeks", 12, 0.10)
+        fit = clv.Fit("bgnbd", params, 0.0, True, 0, 0, 0.0)
+        one = triple_values(fit, f, r, t, "weeks", 12, 0.10)
         np.testing.assert_allclose(p_alive[d], one[0], rtol=1e-12)
         np.testing.assert_allclose(discounted[d], one[2], rtol=1e-10)
+        np.testing.assert_allclose(marketed[d], marketing_weights(fit, f, r, t, marketed_months, "weeks", 12, 0.10),
+                                       rtol=1e-10, atol=1e-12)  # a weight near 0 differs in its last bits
 
 
 @pytest.mark.parametrize("model", ["paretonbd", "mbgnbd"])
@@ -157,7 +163,7 @@ def test_other_purchase_models_draw_one_at_a_time(cdnow_summary, fits, model):
     purchase = intervals.with_covariance(clv.fit_purchase_model(model, cdnow_summary), cdnow_summary)
     settings = replace(SETTINGS, draws=20)
     bounds = intervals.customer_intervals(purchase, fits[1], cdnow_summary, settings)
-    scored = clv.score(purchase, fits[1], cdnow_summary, "weeks", 12, 0.10, 0.3).join(bounds, on=KEYS)
+    scored = clv.score(purchase, fits[1], cdnow_summary, "weeks", 12, 0.10).join(bounds, on=KEYS)
     assert scored["clv_low"].null_count() == 0
     assert (scored["clv_low"] < scored["clv_high"]).all()
     assert scored.select((pl.col("clv") - pl.col("clv_low")).min())[0, 0] > -1e-6 * scored["clv"].max()

@@ -61,10 +61,15 @@ CASES = [
      "update clv.customer_clv set p_alive = 1.5 where customer_id = (select min(customer_id) from clv.customer_clv) "
      "and period_end = (select max(period_end) from clv.customer_clv)", None,
      "check customer_clv_valid on customer_clv: 1 rows with p_alive outside [0, 1]"),
-    ("customer_clv_valid (negative CLV)", clv_tables, "score_customers",
-     "update clv.customer_clv set clv = -1 where customer_id = (select min(customer_id) from clv.customer_clv) "
+    ("customer_clv_valid (negative CLV)", clv_tables, "score_customers",  # allowed in profit terms, not by margin rate
+     "update clv.customer_clv set clv = -1, value_basis = 'margin_rate' where customer_id = (select min(customer_id) from clv.customer_clv) "
      "and period_end = (select max(period_end) from clv.customer_clv)", None,
      "check customer_clv_valid on customer_clv: 1 rows with negative CLV"),
+    ("customer_clv_valid (formula)", clv_tables, "score_customers",
+     "update clv.customer_clv set clv = clv + 0.02 where customer_id = (select min(customer_id) from clv.customer_clv) "
+     "and period_end = (select max(period_end) from clv.customer_clv)", None,
+     "check customer_clv_valid on customer_clv: 1 rows with CLV not discounted_purchases x (gross margin - cost to serve - "
+     "returns cost) per order - expected marketing cost"),
     ("customer_clv_valid (duplicate)", clv_tables, "score_customers",
      "insert into clv.customer_clv select * from clv.customer_clv where period_end = (select max(period_end) from clv.customer_clv) "
      "limit 1", None,

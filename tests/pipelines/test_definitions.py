@@ -117,7 +117,7 @@ def test_definitions_module_reads_segprof_config_env(monkeypatch, write_config, 
     assert os.environ.get("SEGPROF_CONFIG") is None
 
 
-def test_clv_expectations_fail_on_a_negative_clv(cdnow_demo, tmp_path):
+def test_clv_expectations_fail_on_a_negative_cost(cdnow_demo, tmp_path):
     import shutil
 
     con, _ = cdnow_demo
@@ -127,6 +127,6 @@ def test_clv_expectations_fail_on_a_negative_clv(cdnow_demo, tmp_path):
     shutil.copy(path, copy)
     with duckdb.connect(str(copy)) as broken:
         # GX sees a sample of this table: 100 customers at every date make sure it includes some
-        broken.execute("update clv.customer_clv set clv = -1 where customer_id <= '00100'")
+        broken.execute("update clv.customer_clv set expected_marketing_cost = -1 where customer_id <= '00100'")
     result = suite_checks.expectations_check("customer_clv", "clv.customer_clv")(duckdb=WarehouseResource(database=str(copy)))
-    assert not result.passed and "clv: expect_column_values_to_be_between failed" in result.description
+    assert not result.passed and "expected_marketing_cost: expect_column_values_to_be_between failed" in result.description

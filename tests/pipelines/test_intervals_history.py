@@ -47,8 +47,9 @@ def test_every_date_draws_from_its_own_refit_and_a_kept_period_keeps_its_interva
         day, refit, run_id, *_ = next(row for row in reversed(scored) if row[0] != row[1])
         purchase, spend, fallback, _ = clv_tables.chosen_fits(con, refit, run_id)
         s = config.clv
-        points = clv.score(purchase, spend, clv_tables.load_rfm(con, day), config.time_unit, s.horizon_months,
-                           s.annual_discount_rate, s.margin_rate, fallback, s.return_rate, s.return_rate_prior_purchases)
+        points = clv.score(purchase, spend, clv_tables.customers_at(con, config, day), config.time_unit, s.horizon_months,
+                           s.annual_discount_rate, s.margin_rate, fallback, s.return_rate, s.return_rate_prior_purchases,
+                           clv_tables.valuation(config))
         expected = clv.intervals.with_customer_intervals(points, purchase, spend, clv_tables.interval_settings(config, fallback))
         stored = pl.from_arrow(con.sql(f"select customer_id, clv_low::double as stored_low, p_alive_high as stored_high "
                                        f"from clv.customer_clv where period_end = '{day}'").to_arrow_table())
