@@ -1,6 +1,7 @@
 -- Each customer's cost history up to one scoring date, priced by the P&L's cost model (the macros of
 -- sql/profit/cost_rates.sql, as sql/profit/customer_profit_base.sql prices the same lines): what CLV in profit terms
--- takes each customer's unit economics from (models/clv/unit_economics.py). Only lines up to the date count.
+-- takes each customer's unit economics from (models/clv/unit_economics.py). Only lines up to the date count. Money is
+-- summed as DECIMAL, so the result does not depend on the order of the rows (a sharded run equals an unsharded one).
 with lines as (
     select
         customer_id,
@@ -10,15 +11,15 @@ with lines as (
         amount,
         channel,
         date_trunc($period, order_date)::date as period_start,
-        line_cogs(amount, quantity, unit_cost, category, $cogs_method, $cogs_keys, $cogs_values, $cogs_default) as cogs,
-        case when amount > 0 then rate_for(channel, $line_keys, $line_values, $line_default) else 0 end as line_cost
+        line_cogs(amount, quantity, unit_cost, category, $cogs_method, $cogs_keys, $cogs_values, $cogs_default)::decimal(18, 2) as cogs,
+        case when amount > 0 then rate_for(channel, $line_keys, $line_values, $line_default) else 0 end::decimal(18, 4) as line_cost
     from staging.transactions
     where order_date <= $as_of::date
 ),
 
 -- As the P&L: an order with a sale line costs its channel's per-order amount, once per period.
 order_costs as (
-    select customer_id, sum(rate_for(channel, $order_keys, $order_values, $order_default)) as order_costs
+    select customer_id, sum(rate_for(channel, $order_keys, $order_values, $order_default)::decimal(18, 4)) as order_costs
     from (
         select customer_id, period_start, order_id, arg_min(channel, channel) as channel
         from lines
