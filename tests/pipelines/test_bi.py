@@ -87,6 +87,7 @@ def test_published_snapshot_holds_the_contract_and_who_built_it(cdnow_demo, tmp_
     assert wide == (23_570, 23_570)
 
 
+@pytest.mark.slow  # a whole run each: with the slow suite, which CI runs too, so that make test stays under 10 minutes
 def test_connect_recipes(small):
     assert cli.main(["run", "--config", str(small)]) == 0
     published = small.parent / "bi" / "published.duckdb"
@@ -146,6 +147,7 @@ def test_a_reader_never_blocks_a_run_nor_sees_half_of_it(small):
         reader.wait()
 
 
+@pytest.mark.slow  # a whole run each: with the slow suite, which CI runs too, so that make test stays under 10 minutes
 def test_a_failing_blocking_check_leaves_the_published_file_as_it_was(small, tmp_path, capsys):
     assert cli.main(["run", "--config", str(small)]) == 0
     published = small.parent / "bi" / "published.duckdb"

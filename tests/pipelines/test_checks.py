@@ -178,6 +178,7 @@ def test_a_failing_blocking_check_stops_the_run_with_its_message(config_path, ca
         assert not con.execute("select * from duckdb_tables() where schema_name || '.' || table_name = ?", [after_table]).fetchall()
 
 
+@pytest.mark.slow  # a whole run each: with the slow suite, which CI runs too, so that make test stays under 10 minutes
 def test_the_equity_bridge_reconciles_on_synthetic_data(config_path):
     """The synthetic data acquires customers every month: every flow of the bridge is exercised, and it adds up."""
     assert cli.main(["run", "--config", str(config_path)]) == 0
@@ -191,6 +192,7 @@ def test_the_equity_bridge_reconciles_on_synthetic_data(config_path):
         assert drift == 0
 
 
+@pytest.mark.slow  # a whole run each: with the slow suite, which CI runs too, so that make test stays under 10 minutes
 def test_the_contribution_bridge_and_the_split_by_dimension_add_up_on_synthetic_data(config_path, tmp_path):
     """With the synthetic data's channel, region and category mapped: every effect of the bridge is exercised, a year
     of history gives year-on-year bridges, and each dimension's rows add up to the segment P&L."""

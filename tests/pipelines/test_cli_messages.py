@@ -6,6 +6,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 
 from pipelines import cli
 from pipelines.errors import ConfigError
@@ -78,6 +79,7 @@ def test_validating_the_synthetic_config_before_its_data_exists_says_how_to_crea
     assert "`make synthetic`" in hint and "segprof generate --customers 100000 --out " in hint
 
 
+@pytest.mark.slow  # a whole run each: with the slow suite, which CI runs too, so that make test stays under 10 minutes
 def test_a_run_is_quiet_and_a_partial_run_reports_only_what_ran(small, capsys):
     done = subprocess.run([str(BIN / "segprof"), "run", "--config", str(small)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
