@@ -183,6 +183,14 @@ class Clv(_Strict):
     identified, so a holdout comparison says little, and Pareto/NBD fits there take minutes."""
     min_backtest_repeat_customers: int = Field(default=100, ge=1)
     """Fewer repeat customers in a forecast origin's calibration period than this is a warning: little evidence."""
+    fit_by: Literal["acquisition_channel", "acquisition_region"] | None = None
+    """Optionally fit the purchase and spend models per group of customers: the channel or region of their first
+    transaction line (fixed from their first purchase on, so no date's group depends on later data). At each refit
+    one pooled fit and one fit per group are compared on the holdout by the selection rule (docs/clv.md, Fits by
+    group); by group scores the customers only when it wins, and clv.model_runs records the comparison either way."""
+    min_group_repeat_customers: int = Field(default=100, ge=1)
+    """With fit_by, fits by group are compared only when every group has this many repeat customers at every forecast
+    origin; otherwise the pooled fit is kept and the run says why."""
     refit: Literal["period", "quarter", "year"] = Field(
         default="quarter",
         description="How often the model is chosen and refitted: at the end of every calendar period (profit.period), "

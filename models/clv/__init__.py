@@ -1,7 +1,7 @@
 """Customer lifetime value, one module per concern: RFM statistics, purchase and spend models, scoring,
 selection and backtests, value tiers, simulation. The names below are the package's API."""
 
-from models.clv import intervals, predictive, validation
+from models.clv import groups, intervals, predictive, validation
 from models.clv.fits import FITTERS, MODEL_NAMES, Fit, ModelError, failed, fitter_from_params
 from models.clv.purchase import FIT_OPTIONS, evaluation_point, expected_purchases, fit_purchase_model
 from models.clv.returns import RETURN_RATE_METHODS, expected_return_rate, population_return_rate
@@ -21,7 +21,7 @@ __all__ = [
     "LIFETIMES_UNITS_PER_MONTH", "MODEL_NAMES", "RETURN_RATE_METHODS", "Backtest", "Fit", "ModelError", "Record", "Selection", "backtest",
     "rank_purchase_models", "compress", "correlation_warning", "customers", "evaluation_point", "expected_order_value",
     "expected_purchases", "expected_return_rate", "failed", "fit_purchase_model", "fit_spend_model", "fitter_from_params",
-    "frequency_monetary_correlation", "holdout_metrics", "intervals", "population_return_rate", "predictive", "repeat_purchase_histogram", "score", "select_models",
+    "frequency_monetary_correlation", "groups", "holdout_metrics", "intervals", "population_return_rate", "predictive", "repeat_purchase_histogram", "score", "select_models",
     "spend_holdout_metrics", "unit_economics", "VALUE_BASES", "Valuation", "validation", "value_tiers", "warm_up",
     "weighted_correlation", "weights",
 ]

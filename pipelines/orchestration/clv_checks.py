@@ -22,11 +22,11 @@ def clv_model_parameters_valid(segprof: SegprofConfig, duckdb: WarehouseResource
         rows = query(con, "clv/chosen_parameters", {"as_of": cal.refit_dates(config, [cal.as_of])[cal.as_of]})
     bad = []
     for r in rows:
-        if not r["chosen"]:
+        if not r["chosen"] or r["stage"] != "final":  # a chosen group_comparison row names a way of fitting, not a fit
             continue
         params = json.loads(r["parameters"] or "{}")
         if not params or not all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in params.values()):
-            bad.append(f"{r['model']} ({r['stage']}): {params}")
+            bad.append(f"{r['model']} ({r['stage']}{', ' + r['fit_group'] if r['fit_group'] else ''}): {params}")
     return dg.AssetCheckResult(
         passed=bool(rows) and not bad,
         description="; ".join(bad) or (None if rows else "no fits recorded for this as-of date"),

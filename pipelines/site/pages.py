@@ -305,10 +305,23 @@ def model_page(con: duckdb.DuckDBPyConnection) -> dict | None:
         page["decile_svg"] = charts.actual_vs_predicted(
             "model-decile", [str(d) for d in deciles["decile"]], deciles["actual"].to_list(),
             {MODEL_NAMES[chosen]: deciles["predicted"].to_list()}, f"decile of predicted purchases under {MODEL_NAMES[chosen]} (1 = highest)")
+    page["groups"] = _group_comparison(con)
     if tracking.height:
         named = tracking.with_columns(model=pl.col("model").replace_strict(MODEL_NAMES, default=pl.col("model")))
         page["tracking_svg"] = charts.tracking_svg("model-tracking", named)
     return page
+
+
+def _group_comparison(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """Pooled against by group at the latest refit (config clv.fit_by), and the groups' own fits; None without."""
+    rows = query(con, "scorecards/model_groups")
+    ways = [{**r, "name": {"pooled": "one fit for all customers", "by_group": "one fit per group"}[r["model"]]}
+            for r in rows if r["stage"] == "group_comparison"]
+    if not ways:
+        return None
+    fits = [{**r, "estimates": ", ".join(f"{k} {v:.4g}" for k, v in json.loads(r["parameters"]).items())}
+            for r in rows if r["stage"] == "final"]
+    return {"ways": ways, "fits": fits, "reason": next((r["note"] for r in ways if r["note"]), None)}
 
 
 def _restated(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import version
 
@@ -53,7 +54,8 @@ def load_rfm(con: duckdb.DuckDBPyConnection, dates: dt.date | list[dt.date]) -> 
 
 def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: str, chosen: bool, origin: int = 0,
          **extra) -> dict:
-    calibration_end, holdout_end = w.origins[origin] if stage == "calibration" else (w.as_of, None)
+    backtested = stage in ("calibration", "group_comparison")
+    calibration_end, holdout_end = w.origins[origin] if backtested else (w.as_of, None)
     return {
         "run_id": run_id,
         "fitted_at": dt.datetime.now(),
@@ -71,7 +73,7 @@ def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: st
         "calibration_start": w.first_date,
         "calibration_end": calibration_end,
         "holdout_end": holdout_end,
-        "forecast_origin": origin if stage == "calibration" else None,
+        "forecast_origin": origin if backtested else None,
         "time_unit": config.time_unit,
         "chosen": chosen,
         "lifetimes_version": LIFETIMES_VERSION,
@@ -82,16 +84,36 @@ def _row(fit: clv_models.Fit, stage: str, w: Windows, config: Config, run_id: st
 
 @dataclass(frozen=True)
 class Statistics:
-    """What the fits need, compressed (rows with a customer count n): see sql/clv/*_statistics.sql."""
+    """What the fits need, compressed (rows with a customer count n): see sql/clv/*_statistics.sql. With clv.fit_by
+    the rows are also by fit_group; pooled() sums them over the groups."""
 
     calibration: pl.DataFrame
     final: pl.DataFrame
 
+    def pooled(self) -> Statistics:
+        return Statistics(_pooled(self.calibration), _pooled(self.final))
+
+
+def _pooled(stats: pl.DataFrame) -> pl.DataFrame:
+    """Compressed statistics without fit_group: rows that differ only by group summed (none to sum without groups)."""
+    columns = [c for c in stats.columns if c != "fit_group"]
+    if "fit_group" not in stats.columns or stats["fit_group"].null_count() == stats.height:
+        return stats.select(columns)
+    keys = [c for c in columns if c != "n"]
+    return stats.group_by(keys).agg(pl.col("n").sum()).sort(keys).select(columns)
+
+
+def fit_groups(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """The temp table _fit_groups: each customer's group under clv.fit_by (sql/clv/fit_groups.sql), empty without."""
+    run(con, "clv/fit_groups", {"fit_by": config.clv.fit_by})
+
 
 def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> Statistics:
-    """Compressed calibration/holdout and as-of statistics from staging.transactions and clv.customer_rfm."""
+    """Compressed calibration/holdout and as-of statistics from staging.transactions and clv.customer_rfm, by fit
+    group with clv.fit_by."""
     run(con, "clv/rfm")
     run(con, "clv/calibration_holdout")
+    fit_groups(con, config)
     days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
     origins = [frame(con, "clv/calibration_statistics", {"calibration_end": end, "holdout_end": holdout_end, "days_per_unit": days_per_unit,
                                                          "purchase_day": config.clv.purchase_day}).with_columns(origin=pl.lit(i))
@@ -112,11 +134,12 @@ def refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, cal: Cale
             raise SegprofError(f"refit on {day}: {exc}") from exc
     settings = config.clv
     fallback = _mean_purchase_day_value(con, day, settings.purchase_day)
+    fit_groups(con, config)
     reason = (f"refit on {day}: a calibration period from {w.first_date} to {w.calibration_end} is shorter than "
               f"clv.min_calibration_days ({settings.min_calibration_days})")
     try:
         selection = clv_models.warm_up(
-            frame(con, "clv/final_statistics", {"as_of": day}), model=settings.model, candidates=settings.candidates,
+            _pooled(frame(con, "clv/final_statistics", {"as_of": day})), model=settings.model, candidates=settings.candidates,
             fallback_order_value=fallback, reason=reason, penalizer=settings.penalizer,
             min_repeat_customers=settings.min_repeat_customers)
     except clv_models.ModelError as exc:
@@ -132,26 +155,50 @@ def _mean_purchase_day_value(con: duckdb.DuckDBPyConnection, as_of: dt.date, pur
 def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics,
                window_warnings: list[str] | None = None) -> ModelRun:
     """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the window's as-of
-    date (models.clv.selection decides); every fit is recorded in clv.model_runs."""
+    date (models.clv.selection decides); with clv.fit_by, compare the choice pooled and by group (models.clv.groups)
+    and fit it per group when by group wins. Every fit is recorded in clv.model_runs."""
     settings = config.clv
     fallback = _mean_purchase_day_value(con, w.as_of, settings.purchase_day)
+    pooled = stats.pooled()
     selection = clv_models.select_models(
-        stats.calibration, stats.final, model=settings.model, candidates=settings.candidates,
+        pooled.calibration, pooled.final, model=settings.model, candidates=settings.candidates,
         holdout_duration=w.holdout_days / clv_models.DAYS_PER_UNIT[config.time_unit], fallback_order_value=fallback,
         penalizer=settings.penalizer, min_repeat_customers=settings.min_repeat_customers, as_of=w.as_of,
         min_backtest_repeat_customers=settings.min_backtest_repeat_customers,
     )
     selection.warnings[:0] = window_warnings or []
+    if settings.fit_by:
+        _fit_by_group(config, w, stats, selection)
     validation = {"holdout_by_frequency": selection.validation.get("by_frequency"),
                   "holdout_by_decile": selection.validation.get("by_decile"),
                   "repeat_purchase_tracking": _tracking(con, config, w, selection)}
     return _record(con, config, run_id, w, selection, validation)
 
 
+def _fit_by_group(config: Config, w: Windows, stats: Statistics, selection: clv_models.Selection) -> None:
+    """Pooled against by group for the chosen purchase model (models.clv.groups), and the groups' final fits when by
+    group wins: added to the selection's records (clv.model_runs) and warnings."""
+    s = config.clv
+    result = clv_models.groups.compare(
+        selection.purchase.model, stats.calibration.rename({"fit_group": s.fit_by}), s.fit_by,
+        w.holdout_days / clv_models.DAYS_PER_UNIT[config.time_unit], penalizer=s.penalizer,
+        min_repeat_customers=s.min_repeat_customers, min_group_repeat_customers=s.min_group_repeat_customers)
+    selection.records += clv_models.groups.comparison_records(result)
+    if result.winner != clv_models.groups.BY_GROUP:
+        selection.warnings.append(f"fits by {s.fit_by}: pooled kept" + (f" ({result.reason})" if result.reason else
+                                                                         ", by group did not forecast the holdout better"))
+        return
+    fitted = clv_models.groups.final_fits(selection.purchase.model, stats.final.rename({"fit_group": s.fit_by}), s.fit_by, penalizer=s.penalizer,
+                                          min_repeat_customers=s.min_repeat_customers)
+    selection.records += fitted.records
+    selection.warnings += [f"fits by {s.fit_by}: by group won on the holdout; {len(fitted.fits)} of "
+                           f"{len(result.groups)} groups scored with their own fits", *fitted.warnings]
+
+
 def _record(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, selection: clv_models.Selection,
             validation: dict[str, pl.DataFrame | None]) -> ModelRun:
     """A selection's fits into clv.model_runs and its validation tables, as this run's rows for the window's as-of date."""
-    rows = [_row(r.fit, r.stage, w, config, run_id, r.chosen, **r.metrics) for r in selection.records]
+    rows = [_row(r.fit, r.stage, w, config, run_id, r.chosen, **{"fit_group": None, **r.metrics}) for r in selection.records]
     validation = {k: v.select(run_id=pl.lit(run_id), period_end=pl.lit(w.as_of), *v.columns)
                   for k, v in validation.items() if v is not None and v.height}
     _insert(con, run_id, w.as_of, {"model_runs": pl.DataFrame(rows, infer_schema_length=None), **validation})
@@ -203,23 +250,32 @@ def refits_made(con: duckdb.DuckDBPyConnection) -> set[dt.date]:
     return {row["period_end"] for row in query(con, "clv/refit_dates")}
 
 
+def _fit(r: dict) -> clv_models.Fit:
+    covariance = json.loads(r["parameter_covariance"]) if r["parameter_covariance"] else None
+    return clv_models.Fit(r["model"], json.loads(r["parameters"]), float("nan"), True, 0, 0, 0.0, covariance=covariance)
+
+
 def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date, run_id: str | None = None,
                 ) -> tuple[clv_models.Fit, clv_models.Fit | None, float, str]:
-    """The final fits for an as-of (refit) date, rebuilt from clv.model_runs: the run `run_id`'s, or the latest run's."""
-    rows = query(con, "clv/chosen_models", {"as_of": as_of, "run_id": run_id})
+    """The pooled final fits for an as-of (refit) date, rebuilt from clv.model_runs: the run `run_id`'s, or the latest run's."""
+    rows = [r for r in query(con, "clv/chosen_models", {"as_of": as_of, "run_id": run_id}) if r["fit_group"] is None]
     purchase = [r for r in rows if r["model"] in clv_models.FITTERS]
     if not purchase:
         raise SegprofError(f"clv.model_runs has no chosen model for {as_of}{f' in run {run_id}' if run_id else ''}: "
                            "materialise clv_model first")
     spend = [r for r in rows if r["model"] in ("gamma_gamma", "empirical_mean")]
-
-    def fit(r: dict) -> clv_models.Fit:
-        covariance = json.loads(r["parameter_covariance"]) if r["parameter_covariance"] else None
-        return clv_models.Fit(r["model"], json.loads(r["parameters"]), float("nan"), True, 0, 0, 0.0, covariance=covariance)
-
-    gg = next((fit(r) for r in spend if r["model"] == "gamma_gamma"), None)
+    gg = next((_fit(r) for r in spend if r["model"] == "gamma_gamma"), None)
     fallback = next((json.loads(r["parameters"])["mean"] for r in spend if r["model"] == "empirical_mean"), 0.0)
-    return fit(purchase[0]), gg, fallback, purchase[0]["run_id"]
+    return _fit(purchase[0]), gg, fallback, purchase[0]["run_id"]
+
+
+def group_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date, run_id: str,
+               ) -> dict[str, tuple[clv_models.Fit, clv_models.Fit | None]]:
+    """The final fits by group of a refit (clv.fit_by, when by group won): per group its purchase fit and its
+    Gamma-Gamma, None where the group keeps the pooled spend model. Empty for a pooled refit."""
+    rows = [r for r in query(con, "clv/chosen_models", {"as_of": as_of, "run_id": run_id}) if r["fit_group"] is not None]
+    return {r["fit_group"]: (_fit(r), next((_fit(g) for g in rows if g["fit_group"] == r["fit_group"] and g["model"] == "gamma_gamma"), None))
+            for r in rows if r["model"] in clv_models.FITTERS}
 
 
 def interval_settings(config: Config, fallback_order_value: float) -> clv_models.intervals.IntervalSettings:
@@ -252,6 +308,14 @@ def interval_dates(config: Config, scoring: list[dt.date]) -> list[dt.date]:
     return scoring if config.clv.interval_dates == "all" else scoring[-1:]
 
 
+def _score(config: Config, purchase: clv_models.Fit, spend: clv_models.Fit | None, fallback: float,
+           customers: pl.DataFrame) -> pl.DataFrame:
+    """models.clv.score with the configured horizon, discounting and valuation."""
+    s = config.clv
+    return clv_models.score(purchase, spend, customers, config.time_unit, s.horizon_months, s.annual_discount_rate,
+                            s.margin_rate, fallback, s.return_rate, s.return_rate_prior_purchases, valuation(config))
+
+
 def with_intervals(scored: pl.DataFrame, purchase: clv_models.Fit, spend: clv_models.Fit | None, fallback: float,
                    config: Config, wanted: bool) -> pl.DataFrame:
     """Scores with clv_low/high and p_alive_low/high from the parameter draws of the fits that scored them
@@ -261,10 +325,40 @@ def with_intervals(scored: pl.DataFrame, purchase: clv_models.Fit, spend: clv_mo
     return clv_models.intervals.with_customer_intervals(scored, purchase, spend, interval_settings(config, fallback))
 
 
+@dataclass(frozen=True)
+class DateFits:
+    """The fits of the refit that scores a date: pooled (purchase, Gamma-Gamma or None, the fallback order value,
+    the run that made them) and by group (clv.fit_by; empty when pooled won)."""
+
+    purchase: clv_models.Fit
+    spend: clv_models.Fit | None
+    fallback: float
+    run_id: str
+    groups: dict[str, tuple[clv_models.Fit, clv_models.Fit | None]]
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection, refit: dt.date, run_id: str | None = None) -> DateFits:
+        purchase, spend, fallback, run_id = chosen_fits(con, refit, run_id)
+        return cls(purchase, spend, fallback, run_id, group_fits(con, refit, run_id))
+
+    def parts(self, customers: pl.DataFrame) -> Iterator[tuple[str | None, clv_models.Fit, clv_models.Fit | None, pl.DataFrame]]:
+        """(fit group or None, purchase fit, spend fit, the customers it scores) for each fit that scores some of
+        `customers` (with their fit_group where the refit has group fits)."""
+        if not self.groups:
+            yield None, self.purchase, self.spend, customers
+            return
+        own = pl.col("fit_group").is_in(list(self.groups)).fill_null(False)
+        parts = [(None, self.purchase, self.spend, customers.filter(~own)),
+                 *((group, purchase, spend or self.spend, customers.filter(pl.col("fit_group") == group))
+                   for group, (purchase, spend) in self.groups.items())]
+        yield from ((group, purchase, spend, rows.drop("fit_group")) for group, purchase, spend, rows in parts if rows.height)
+
+
 def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calendar, dates: list[dt.date]) -> tuple[pl.DataFrame, list[str]]:
     """Score every customer at each of `dates` with the models refitted on or before it (Calendar.refit_dates, read
     from clv.model_runs); write clv.customer_clv for those dates. A date's scores therefore use no data after it.
-    The intervals (at the dates interval_dates names) draw from the parameters of the refit that scored the date.
+    Where that refit has fits by group (clv.fit_by), a group's customers are scored with their group's fits. The
+    intervals (at the dates interval_dates names) draw from the parameters of the fits that scored each customer.
 
     When that refit has no usable model (too little data) or its scores are not finite, the latest earlier refit
     scores the date; with none, the date is not scored (its P&L is still in profit.customer_profit). One date at a
@@ -273,22 +367,27 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
     settings = config.clv
     refits = cal.refit_dates(config, dates)
     made = sorted(refits_made(con), reverse=True)
-    fits: dict[dt.date, tuple | None] = {}
+    fits: dict[dt.date, DateFits | None] = {}
     create_tables(con, "clv/customer_clv")
     run(con, "clv/staged_customer_clv")
+    groups = None
+    if settings.fit_by:
+        fit_groups(con, config)
+        groups = frame(con, "clv/select_fit_groups")
     scored, notes = pl.DataFrame(), []
     wanted = set(interval_dates(config, cal.scoring_dates))
     for as_of in dates:
+        customers = customers_at(con, config, as_of)
+        if groups is not None:
+            customers = customers.join(groups, on="customer_id", how="left", maintain_order="left")
         for refit in [refits[as_of], *(d for d in made if d < refits[as_of])]:
             if refit not in fits:
-                fits[refit] = chosen_fits(con, refit) if refit in made else None
+                fits[refit] = DateFits.read(con, refit) if refit in made else None
             if fits[refit] is None:
                 continue
-            purchase, spend, fallback, run_id = fits[refit]
             try:
-                scored = clv_models.score(purchase, spend, customers_at(con, config, as_of), config.time_unit,
-                                          settings.horizon_months, settings.annual_discount_rate, settings.margin_rate, fallback,
-                                          settings.return_rate, settings.return_rate_prior_purchases, valuation(config))
+                parts = [(group, purchase, spend, _score(config, purchase, spend, fits[refit].fallback, rows))
+                         for group, purchase, spend, rows in fits[refit].parts(customers)]
             except clv_models.ModelError as exc:
                 notes.append(f"{as_of}: the refit of {refit} cannot score it ({exc})")
                 continue
@@ -298,15 +397,18 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
             continue
         if refit != refits[as_of]:
             notes.append(f"{as_of}: scored with the refit of {refit}, the latest usable one")
-        scored = with_intervals(scored, purchase, spend, fallback, config, as_of in wanted)
+        scored = pl.concat([
+            with_intervals(rows, purchase, spend, fits[refit].fallback, config, as_of in wanted).with_columns(
+                fit_group=pl.lit(group, pl.String), spend_model=pl.lit("gamma_gamma" if spend else "empirical_mean"))
+            for group, purchase, spend, rows in parts], how="diagonal_relaxed")
         tiers = clv_models.value_tiers(scored["clv"].to_numpy(), scored["p_alive"].to_numpy(),
                                        [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
                                        settings.inactive_below_p_alive)
         scored = scored.with_columns(value_tier=pl.Series(tiers.tolist(), dtype=pl.String))
         con.register("_customer_clv", scored.to_arrow())
         run(con, "clv/stage_customer_clv", {
-            "purchase_model": purchase.model, "spend_model": "gamma_gamma" if spend else "empirical_mean",
-            "horizon_months": settings.horizon_months, "run_id": run_id, "fitted_through": refit, "value_basis": settings.value})
+            "purchase_model": fits[refit].purchase.model, "horizon_months": settings.horizon_months,
+            "run_id": fits[refit].run_id, "fitted_through": refit, "value_basis": settings.value})
         con.unregister("_customer_clv")
     replace_rows(con, "clv.customer_clv", source="_staged_customer_clv",
                  scope=history.replaced(con, "clv.customer_clv", "period_end", dates, cal.scoring_dates))

@@ -37,6 +37,8 @@ alter table clv.customer_clv add column if not exists returns_cost_per_order dou
 alter table clv.customer_clv add column if not exists marketing_cost_per_month double;
 alter table clv.customer_clv add column if not exists marketed_months integer;
 alter table clv.customer_clv add column if not exists expected_marketing_cost double;
+-- Fits by group (config clv.fit_by): which group's fit scored the row; null: the pooled fit.
+alter table clv.customer_clv add column if not exists fit_group varchar;
 
 comment on table clv.customer_clv is 'Per customer and as-of date: probability alive, expected purchases and order value, discounted CLV and value tier.';
 comment on column clv.customer_clv.customer_id is 'Customer identifier.';
@@ -66,3 +68,4 @@ comment on column clv.customer_clv.spend_model is 'Spend model: gamma_gamma, or 
 comment on column clv.customer_clv.horizon_months is 'Months the CLV and expected purchases look ahead.';
 comment on column clv.customer_clv.run_id is 'Pipeline run that scored the customer (see clv.model_runs).';
 comment on column clv.customer_clv.fitted_through is 'The model''s refit date: the purchase and spend models that scored the customer were chosen and fitted on the transactions up to that day only (on or before period_end; clv.model_runs rows with that period_end).';
+comment on column clv.customer_clv.fit_group is 'With config clv.fit_by, when fits by group won at the refit: the customer''s group (channel or region of their first transaction line), whose own fits scored them (clv.model_runs rows with that fit_group); null: the pooled fits.';

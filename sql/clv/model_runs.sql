@@ -35,6 +35,7 @@ create table if not exists clv.model_runs (
     selection_rank         integer,
     frequency_monetary_correlation double,
     chosen                 boolean   not null,
+    fit_group              varchar,
     lifetimes_version      varchar   not null,
     note                   varchar
 );
@@ -51,12 +52,14 @@ alter table clv.model_runs add column if not exists selection_rank integer;
 -- ... and those of the parameter uncertainty.
 alter table clv.model_runs add column if not exists parameter_standard_errors json;
 alter table clv.model_runs add column if not exists parameter_covariance json;
+-- ... and those of fits by group.
+alter table clv.model_runs add column if not exists fit_group varchar;
 
 comment on table clv.model_runs is 'Every CLV model fit: calibration fits (and the zero_forecast and calibration_rate baselines) scored on the holdout of each forecast origin, and the final fits on all data up to the as-of date that score customers (chosen = true).';
 comment on column clv.model_runs.run_id is 'Pipeline run that made the fit.';
 comment on column clv.model_runs.fitted_at is 'When the fit finished.';
-comment on column clv.model_runs.stage is 'calibration: fitted up to calibration_end and tested on the holdout; final: fitted up to period_end.';
-comment on column clv.model_runs.model is 'bgnbd (BG/NBD), paretonbd (Pareto/NBD), mbgnbd (MBG/NBD), gamma_gamma (spend), empirical_mean (spend fallback), or a baseline: zero_forecast (nobody buys again), calibration_rate (everyone buys at the pooled calibration rate).';
+comment on column clv.model_runs.stage is 'calibration: fitted up to calibration_end and tested on the holdout; final: fitted up to period_end; group_comparison (config clv.fit_by): the chosen purchase model fitted pooled (model pooled) and per group (model by_group, its figures summed over the groups) at a forecast origin, ranked by the selection rule.';
+comment on column clv.model_runs.model is 'bgnbd (BG/NBD), paretonbd (Pareto/NBD), mbgnbd (MBG/NBD), gamma_gamma (spend), empirical_mean (spend fallback), or a baseline: zero_forecast (nobody buys again), calibration_rate (everyone buys at the pooled calibration rate); in stage group_comparison, pooled or by_group.';
 comment on column clv.model_runs.parameters is 'Fitted parameters as JSON, in lifetimes'' parameterisation and the run''s time unit.';
 comment on column clv.model_runs.parameter_standard_errors is 'Final fits: each parameter''s standard error as JSON, from the Hessian of the total log-likelihood of the compressed statistics at the fit (delta method from the log parameters); null when the Hessian is not positive definite.';
 comment on column clv.model_runs.parameter_covariance is 'Final fits: covariance matrix of the log parameters (rows and columns in the order of parameters) as JSON, the inverse Hessian; the CLV, p_alive and segment equity intervals draw from it (docs/clv.md).';
@@ -85,6 +88,7 @@ comment on column clv.model_runs.n_parameters is 'Parameters the fit estimated (
 comment on column clv.model_runs.bic is 'Bayesian information criterion of the calibration fit: -2 log_likelihood + n_parameters x ln(n_customers) (lower is better; null: zero likelihood).';
 comment on column clv.model_runs.selection_rank is 'Place of the model or baseline under the selection rule over all forecast origins (1 = best; docs/clv.md); with model auto the best-ranked purchase model is chosen.';
 comment on column clv.model_runs.frequency_monetary_correlation is 'Gamma-Gamma only: correlation of frequency and mean repeat spend among repeat customers; the model assumes it is near 0.';
-comment on column clv.model_runs.chosen is 'This fit scores customers in clv.customer_clv.';
+comment on column clv.model_runs.chosen is 'Final fits: this fit scores customers in clv.customer_clv (a group''s fit those of its fit_group, the pooled fit the others); group_comparison: this way of fitting won.';
+comment on column clv.model_runs.fit_group is 'Final fits by group (config clv.fit_by): the group of customers (acquisition channel or region) the fit is on; null: all customers (pooled).';
 comment on column clv.model_runs.lifetimes_version is 'Version of the lifetimes package that fitted the model.';
 comment on column clv.model_runs.note is 'Why a fit did not converge or a fallback was used.';

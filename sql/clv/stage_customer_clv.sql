@@ -24,8 +24,9 @@ select
     expected_marketing_cost,
     value_tier,
     $purchase_model as purchase_model,
-    $spend_model as spend_model,
+    spend_model,
     $horizon_months as horizon_months,
     $run_id as run_id,
-    $fitted_through::date as fitted_through
+    $fitted_through::date as fitted_through,
+    fit_group
 from _customer_clv

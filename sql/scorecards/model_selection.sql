@@ -18,7 +18,7 @@ chosen as (
     select model_runs.model
     from clv.model_runs
     inner join latest using (run_id, period_end)
-    where stage = 'final' and chosen
+    where stage = 'final' and chosen and fit_group is null
 ),
 
 final as (

@@ -23,5 +23,5 @@ inner join latest using (run_id, period_end)
 left join clv.model_runs as calibration
     on calibration.run_id = final.run_id and calibration.period_end = final.period_end and calibration.model = final.model and calibration.stage = 'calibration'
     and calibration.forecast_origin = 0
-where final.stage = 'final' and final.chosen
+where final.stage = 'final' and final.chosen and final.fit_group is null
 order by final.model = 'gamma_gamma', final.model
