@@ -502,7 +502,8 @@ class Config(_Strict):
         """A digest of the settings every stored period's figures depend on (not targets, names or managers): when it
         changes, every period is recomputed and the run says so."""
         segments = [s.model_dump(include={"name", "rule", "catch_all"}) for s in self.segments]
-        settings = self.model_dump(mode="json", include={"time_unit", "clv", "profit", "lapsed_segment", "customer_attributes"})
+        settings = self.model_dump(mode="json", include={"time_unit", "clv", "profit", "at_risk", "lapsed_segment",
+                                                              "customer_attributes"})
         if self.clv.interval_dates == "latest":  # no closed period keeps intervals: their settings change none
             settings["clv"] = {k: v for k, v in settings["clv"].items() if not k.startswith("interval_")}
         return hashlib.sha256(json.dumps([settings, segments], sort_keys=True, default=str).encode()).hexdigest()[:16]

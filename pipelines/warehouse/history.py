@@ -80,6 +80,12 @@ def _has_plan(con: duckdb.DuckDBPyConnection) -> bool:
     return query(con, "ingest/history_plan_made")[0]["planned"]
 
 
+def with_next(dates: list[dt.date], scoring: list[dt.date]) -> list[dt.date]:
+    """`dates` and the scoring date just after each: what a table comparing each date with the prior one recomputes."""
+    computed = set(dates)
+    return [d for i, d in enumerate(scoring) if d in computed or (i and scoring[i - 1] in computed)]
+
+
 def replaced(con: duckdb.DuckDBPyConnection, table: str, column: str, compute: list, scoring: list) -> Scope:
     """The rows a write of `compute` replaces in `table`: those days, and stored days that are no longer scoring
     days (an open period's provisional as-of date once the period has moved on)."""

@@ -159,10 +159,14 @@ def action_rules(config: Config) -> pl.DataFrame:
 
 
 def build_action_lists(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """profit.at_risk_customers: every segment's action list at every scoring date."""
+    """profit.at_risk_customers: every segment's action list at the scoring dates the run computes and the dates just
+    after them (a list compares a date with the prior one); the other dates keep the lists they were published with."""
     settings = config.at_risk
+    scoring = calendar.read(con, config).scoring_dates
+    dates = history.with_next(history.dates_to_compute(con, config), scoring)
     create_tables(con, "profit/at_risk_customers")
     with registered(con, _watched_tiers=watched_tiers(config), _action_rules=action_rules(config)):
         replace_rows(con, "profit.at_risk_customers", "profit/insert_at_risk_customers", {
-            "lapsed": config.lapsed_segment, "p_alive_drop": settings.p_alive_drop,
-            "overdue_factor": settings.overdue_factor, "recent_days": settings.recent_days})
+            "lapsed": config.lapsed_segment, "p_alive_drop": settings.p_alive_drop, "dates": dates,
+            "overdue_factor": settings.overdue_factor, "recent_days": settings.recent_days},
+            history.replaced(con, "profit.at_risk_customers", "period_end", dates, scoring))

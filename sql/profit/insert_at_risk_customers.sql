@@ -1,4 +1,5 @@
--- The rows of profit.at_risk_customers at every scoring date, written by name by the table writer (pipelines/warehouse/database.py).
+-- The rows of profit.at_risk_customers at the scoring dates $dates, written by name by the table writer
+-- (pipelines/warehouse/database.py); the prior date of each is read from every stored date.
 -- Watched tiers come from _watched_tiers (segment, value_tier); suggested actions from _action_rules
 -- (rule_order, action, segments, tiers, reason, min_expected_loss), both registered from the config.
 with dates as (
@@ -29,6 +30,7 @@ scored as (
         on prior_segments.customer_id = segments.customer_id and prior_segments.period_end = dates.prior_date
     left join clv.customer_clv as prior
         on prior.customer_id = segments.customer_id and prior.period_end = dates.prior_date
+    where segments.period_end in (select unnest($dates::date[]))
 ),
 
 listed as (

@@ -27,6 +27,7 @@ TABLES = {
     "profit.segment_equity_bridge": "period_end",
     "profit.segment_contribution_bridge": "period_end",
     "profit.segment_dimension_profit": "period_end",
+    "profit.at_risk_customers": "period_end",
 }
 # Interval columns: under clv.interval_dates latest only the as-of date has them, so a period end that was the as-of
 # date of an earlier run loses them when the data moves on (docs/clv.md, Intervals and history).
