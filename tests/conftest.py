@@ -172,7 +172,7 @@ at_risk: {tiers: [gold], p_alive_drop: 0.2, recent_days: 14}
     profit_tables.build_table(con, "segment_migration", {"costs_assumed": True})
     profit_tables.build_table(con, "segment_equity_bridge", {"lapsed": "lapsed"})
     profit_tables.build_table(con, "segment_contribution_bridge", {"costs_assumed": True})
-    profit_tables.build_table(con, "segment_dimension_profit", {"costs_assumed": True})
+    profit_tables.build_for_dates(con, cfg, "segment_dimension_profit", {"costs_assumed": True})
     profit_tables.build_whale_curve(con, dates[-1], costs_assumed=True)
     profit_tables.build_action_lists(con, cfg)
     yield con, cfg

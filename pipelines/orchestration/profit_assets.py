@@ -86,9 +86,10 @@ def segment_contribution_bridge(segprof: SegprofConfig, duckdb: WarehouseResourc
 
 @dg.asset(deps=[customer_profit, customer_segments, customers], kinds={"duckdb"}, group_name="profitability")
 def segment_dimension_profit(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
-    """profit.segment_dimension_profit: segment x period x dimension (channel, region, category) x value P&L."""
+    """profit.segment_dimension_profit: segment x period x dimension (channel, region, category) x value P&L, for the
+    periods the run computes (the others keep their rows)."""
     with duckdb.get_connection() as con:
-        profit_tables.build_table(con, "segment_dimension_profit", {"costs_assumed": segprof.value.profit.costs_assumed})
+        profit_tables.build_for_dates(con, segprof.value, "segment_dimension_profit", {"costs_assumed": segprof.value.profit.costs_assumed})
         return dg.MaterializeResult(metadata={**table_metadata(con, "profit.segment_dimension_profit"), **_assumptions(segprof.value)})
 
 

@@ -109,6 +109,7 @@ def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config) -> 
     (clv.customer_clv's fitted_through and run_id) with the same settings and seed. From stored rows only, so a
     rebuild gives a kept period the intervals it had; none without a recorded fit (CLV written by other means)."""
     out = [pl.DataFrame(schema={"segment": pl.String, "period_end": pl.Date, "equity_low": pl.Float64, "equity_high": pl.Float64})]
+    create_tables(con, "clv/model_runs")  # a warehouse from before fits by group gets fit_group, which chosen_fits reads
     for row in query(con, "profit/interval_scoring_fits"):
         try:
             purchase, spend, fallback, _ = clv_tables.chosen_fits(con, row["fitted_through"], row["run_id"])
@@ -158,15 +159,22 @@ def action_rules(config: Config) -> pl.DataFrame:
     )
 
 
-def build_action_lists(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """profit.at_risk_customers: every segment's action list at the scoring dates the run computes and the dates just
-    after them (a list compares a date with the prior one); the other dates keep the lists they were published with."""
-    settings = config.at_risk
+def build_for_dates(con: duckdb.DuckDBPyConnection, config: Config, table: str, params: dict, with_next: bool = False) -> None:
+    """A profit table's rows at the scoring dates the run computes (and the date just after each when a date's rows
+    compare it with the prior one), bound as $dates; the other dates keep the rows they were published with."""
     scoring = calendar.read(con, config).scoring_dates
-    dates = history.with_next(history.dates_to_compute(con, config), scoring)
-    create_tables(con, "profit/at_risk_customers")
+    dates = history.dates_to_compute(con, config)
+    dates = history.with_next(dates, scoring) if with_next else dates
+    create_tables(con, f"profit/{table}")
+    replace_rows(con, f"profit.{table}", f"profit/insert_{table}", {**params, "dates": dates},
+                 history.replaced(con, f"profit.{table}", "period_end", dates, scoring))
+
+
+def build_action_lists(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """profit.at_risk_customers: every segment's action list, at the dates build_for_dates names (a list compares a
+    date with the prior one)."""
+    settings = config.at_risk
     with registered(con, _watched_tiers=watched_tiers(config), _action_rules=action_rules(config)):
-        replace_rows(con, "profit.at_risk_customers", "profit/insert_at_risk_customers", {
-            "lapsed": config.lapsed_segment, "p_alive_drop": settings.p_alive_drop, "dates": dates,
-            "overdue_factor": settings.overdue_factor, "recent_days": settings.recent_days},
-            history.replaced(con, "profit.at_risk_customers", "period_end", dates, scoring))
+        build_for_dates(con, config, "at_risk_customers", {
+            "lapsed": config.lapsed_segment, "p_alive_drop": settings.p_alive_drop,
+            "overdue_factor": settings.overdue_factor, "recent_days": settings.recent_days}, with_next=True)

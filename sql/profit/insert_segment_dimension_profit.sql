@@ -1,12 +1,15 @@
--- The rows of profit.segment_dimension_profit: the customer P&L of each segment's members at the period end,
--- summed by each of three customer dimensions (written by name by the table writer).
+-- The rows of profit.segment_dimension_profit at the period ends $dates: the customer P&L of each segment's members
+-- at the period end, summed by each of three customer dimensions (written by name by the table writer).
 with periods as (
-    select distinct period_start, period_end from profit.customer_profit
+    select distinct period_start, period_end
+    from profit.customer_profit
+    where period_end in (select unnest($dates::date[]))
 ),
 
 category_days as (
     select customer_id, order_date::date as day, category, count(*) as lines
     from staging.transactions
+    where order_date <= (select max(period_end) from periods)
     group by all
 ),
 

@@ -42,7 +42,7 @@ def config_path(data, tmp_path):
     return path
 
 
-# check, function the asset calls (corrupted after it), corruption, table (of build_table), message
+# check, function the asset calls (corrupted after it), corruption, table (of build_table or build_for_dates), message
 CASES = [
     ("transactions_expectations", loading, "load_transactions",
      "update staging.transactions set line_number = 0 where line_number = 2 and source_file like '%part-0%'", None,
@@ -117,7 +117,7 @@ CASES = [
      "(select (segment, period_start, basis) from profit.segment_contribution_bridge order by period_start desc, segment, basis limit 1)",
      "segment_contribution_bridge",
      "check segment_contribution_bridge_reconciles on segment_contribution_bridge: 1 bridge(s) do not reconcile"),
-    ("segment_dimension_profit_adds_up", profit_tables, "build_table",
+    ("segment_dimension_profit_adds_up", profit_tables, "build_for_dates",
      "update profit.segment_dimension_profit set revenue = revenue + 0.01 where rowid = (select min(rowid) from profit.segment_dimension_profit)",
      "segment_dimension_profit", "check segment_dimension_profit_adds_up on segment_dimension_profit: 1 segment dimension(s) do not add up"),
 ]
@@ -162,7 +162,7 @@ def test_a_failing_blocking_check_stops_the_run_with_its_message(config_path, ca
 
     def corrupt(con, *args, **kwargs):
         result = original(con, *args, **kwargs)
-        if table is None or args[0] == table:
+        if table is None or table in args[:2]:  # build_table(con, table, ...), build_for_dates(con, config, table, ...)
             con.execute(sql)
             remember(con)
         return result
