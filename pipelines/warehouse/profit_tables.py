@@ -105,8 +105,8 @@ def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, date
 
 def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
     """Per segment and scoring date whose customers have intervals: equity_low/high, the interval of the segment's
-    summed CLV over the parameter draws that gave its customers' intervals, those of the refit that scored the date
-    (clv.customer_clv's fitted_through and run_id) with the same settings and seed. From stored rows only, so a
+    summed CLV from the parameters that gave its customers' intervals, those of the refit that scored the date
+    (clv.customer_clv's fitted_through and run_id), by the same method with the same settings. From stored rows only, so a
     rebuild gives a kept period the intervals it had; none without a recorded fit (CLV written by other means)."""
     out = [pl.DataFrame(schema={"segment": pl.String, "period_end": pl.Date, "equity_low": pl.Float64, "equity_high": pl.Float64})]
     for row in query(con, "profit/interval_scoring_fits"):
