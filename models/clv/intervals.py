@@ -38,11 +38,9 @@ repeat spend, cost to serve per order and marketing cost per month over its cust
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -59,7 +57,6 @@ STEP = 1e-6  # the delta method's forward step in the sampled coordinates: relat
 OFFSETS = {"gamma_gamma": {"q": 1.0}}  # parameters sampled as log(value - offset)
 CHUNK = 20_000  # customer rows per quantile pass: draws x CHUNK floats at a time
 DRAW_BLOCK_CELLS = 2_000_000  # parameter sets x keys evaluated at once (BG/NBD), to bound memory
-WORKERS = os.cpu_count() or 1  # blocks of parameter sets evaluated at once
 TRIPLE = ["frequency", "recency", "t"]
 MARKETED = "marketed_months"
 # A customer's unit economics (models.clv.unit_economics) as the intervals use them, and their values without them.
@@ -212,14 +209,9 @@ def _purchase_values(purchase: Fit, sets: list[dict[str, float]], f: np.ndarray,
     BG/NBD in blocks of sets, the other models one set at a time through models.clv.scoring."""
     horizon = (settings.time_unit, settings.horizon_months, settings.annual_discount_rate)
     if purchase.model == "bgnbd":
-        size, pairs = max(1, DRAW_BLOCK_CELLS // max(1, len(f))), _pairs(f, t)
-        blocks = [sets[start:start + size] for start in range(0, len(sets), size)]
-        # NumPy and SciPy release the GIL: a block per core at a time, in order (memory holds WORKERS blocks)
-        with ThreadPoolExecutor(WORKERS) as pool:
-            for start in range(0, len(blocks), WORKERS):
-                for values in pool.map(lambda block: _bgnbd_values(block, f, r, t, *horizon, marketed_months, pairs),
-                                       blocks[start:start + WORKERS]):
-                    yield from zip(*values)
+        block, pairs = max(1, DRAW_BLOCK_CELLS // max(1, len(f))), _pairs(f, t)
+        for start in range(0, len(sets), block):
+            yield from zip(*_bgnbd_values(sets[start:start + block], f, r, t, *horizon, marketed_months, pairs))
         return
     for params in sets:
         fit = Fit(purchase.model, params, float("nan"), True, 0, 0, 0.0)
@@ -369,18 +361,38 @@ def _drawn_group_bounds(purchase: Fit, spend: Fit | None, groups: pl.DataFrame, 
 # --------------------------------------------------------------------------- delta method
 
 
+class Linear(NamedTuple):
+    """A quantity per row at the fit, and its derivatives in each sampled coordinate (one row per parameter)."""
+
+    at_fit: np.ndarray
+    slopes: np.ndarray
+
+
+def _linear(sets: Iterator[tuple[np.ndarray, ...]], steps: int) -> list[Linear]:
+    """Each quantity of the tuples `sets` yields (at the fit, then at each forward step) at the fit, with its forward
+    differences: filled in as the sets come, so that only the fit's values and the slopes are kept."""
+    at_fit = next(sets)
+    slopes = [np.empty((steps, len(v))) for v in at_fit]
+    for i, values in enumerate(sets):
+        for out, value, fitted in zip(slopes, values, at_fit):
+            np.subtract(value, fitted, out=out[i])
+    for out in slopes:
+        out /= STEP
+    return [Linear(*pair) for pair in zip(at_fit, slopes)]
+
+
 @dataclass(frozen=True)
 class Linearised:
-    """Per row of keys (columns), at the fit (row 0) and at its forward steps (parameter_steps): p_alive, the
-    discounted purchases and the discounted months marketed under each purchase set (marketed None without marketing
-    costs), the expected order value's base and slope (_spend_terms) under each spend set; with the covariances of
-    the two models' sampled coordinates (independent of each other)."""
+    """Per row of keys, linear in the parameters' sampled coordinates (parameter_steps): p_alive, the discounted
+    purchases and the discounted months marketed (None without marketing costs) in the purchase parameters, the
+    expected order value's base and slope (_spend_terms) in the spend parameters; with the covariances of the two
+    models' coordinates (independent of each other)."""
 
-    p_alive: np.ndarray
-    discounted: np.ndarray
-    marketed: np.ndarray | None
-    base: np.ndarray
-    slope: np.ndarray
+    p_alive: Linear
+    discounted: Linear
+    marketed: Linear | None
+    base: Linear
+    slope: Linear
     purchase_covariance: np.ndarray
     spend_covariance: np.ndarray
 
@@ -388,21 +400,16 @@ class Linearised:
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The CLV at the fit of rows with these (summed) unit economics and kept x mean repeat spend, and its
         gradients in the purchase and the spend parameters' sampled coordinates (one row per parameter)."""
-        margin = kept * self.base[0] + kept_spend * self.slope[0] - serve  # per order
-        value, purchase = margin * self.discounted[0], margin * _slopes(self.discounted)
+        margin = kept * self.base.at_fit + kept_spend * self.slope.at_fit - serve  # per order
+        value, purchase = margin * self.discounted.at_fit, margin * self.discounted.slopes
         if self.marketed is not None:
-            value, purchase = value - marketing * self.marketed[0], purchase - marketing * _slopes(self.marketed)
-        return value, purchase, self.discounted[0] * (kept * _slopes(self.base) + kept_spend * _slopes(self.slope))
+            value, purchase = value - marketing * self.marketed.at_fit, purchase - marketing * self.marketed.slopes
+        return value, purchase, self.discounted.at_fit * (kept * self.base.slopes + kept_spend * self.slope.slopes)
 
     def sd(self, purchase: np.ndarray, spend: np.ndarray | None = None) -> np.ndarray:
         """sqrt(g' Σ g) per column of the gradients."""
         variance = _quadratic(purchase, self.purchase_covariance)
         return np.sqrt(variance if spend is None else variance + _quadratic(spend, self.spend_covariance))
-
-
-def _slopes(values: np.ndarray) -> np.ndarray:
-    """Forward differences: the derivatives in each sampled coordinate from the values at the fit and its steps."""
-    return (values[1:] - values[0]) / STEP
 
 
 def _quadratic(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
@@ -411,15 +418,19 @@ def _quadratic(gradient: np.ndarray, covariance: np.ndarray) -> np.ndarray:
 
 def linearise(purchase: Fit, spend: Fit | None, rows: pl.DataFrame, settings: IntervalSettings) -> Linearised:
     """Value every row of `rows` (keys: frequency, recency, t[, marketed_months]) at the fits and their forward steps:
-    k + 1 sets of the purchase model's k parameters, j + 1 of Gamma-Gamma's j (one without it)."""
+    k + 1 sets of the purchase model's k parameters, j + 1 of Gamma-Gamma's j (one without it), the spend once per
+    distinct frequency."""
     f, r, t = (rows[c].to_numpy().astype(float) for c in TRIPLE)
     marketed_months = _marketed_months(rows, rows)
     values = _purchase_values(purchase, parameter_steps(purchase), f, r, t, marketed_months, settings)
-    p_alive, discounted, marketed = zip(*values)
-    spends = parameter_steps(spend) if spend is not None else [None]
-    base, slope = (np.stack(v) for v in zip(*(_spend_terms(s, f, settings.fallback_order_value) for s in spends)))
-    return Linearised(np.stack(p_alive), np.stack(discounted), np.stack(marketed) if marketed_months is not None else None, base, slope,
-                      _sampling(purchase)[3], _sampling(spend)[3] if spend is not None else np.zeros((0, 0)))
+    if marketed_months is None:
+        values = (v[:2] for v in values)
+    p_alive, discounted, *marketed = _linear(values, len(purchase.params))
+    spends, frequency = parameter_steps(spend) if spend is not None else [None], _Codes.of(f)
+    spend_terms = (_spend_terms(s, frequency.values, settings.fallback_order_value) for s in spends)
+    base, slope = (Linear(x.at_fit[frequency.index], x.slopes[:, frequency.index]) for x in _linear(spend_terms, len(spends) - 1))
+    return Linearised(p_alive, discounted, marketed[0] if marketed else None, base, slope, _sampling(purchase)[3],
+                      _sampling(spend)[3] if spend is not None else np.zeros((0, 0)))
 
 
 def _delta_customer_bounds(purchase: Fit, spend: Fit | None, rows: pl.DataFrame, settings: IntervalSettings) -> list[np.ndarray]:
@@ -429,7 +440,7 @@ def _delta_customer_bounds(purchase: Fit, spend: Fit | None, rows: pl.DataFrame,
     with np.errstate(all="ignore"):
         lin = linearise(purchase, spend, rows, settings)
         value, *gradients = lin.clv(kept, kept * spend_m, serve, marketing)
-        clv_sd, p, p_sd = lin.sd(*gradients), lin.p_alive[0], lin.sd(_slopes(lin.p_alive))
+        clv_sd, p, p_sd = lin.sd(*gradients), lin.p_alive.at_fit, lin.sd(lin.p_alive.slopes)
         # on the logit scale sd / (p (1 - p)); p at 0 or 1 (a one-time buyer under BG/NBD) has no spread to show
         spread = np.where((p_sd > 0) & (p > 0) & (p < 1), settings.z * p_sd / (p * (1 - p)), 0.0)
         p_low, p_high = (np.where(np.isfinite(p_sd), np.where(spread > 0, expit(logit(p) + sign * spread), p), np.nan)
