@@ -6,7 +6,8 @@ fresh process so that peak memory is its own:
   plain    pandas read_parquet, summary_data_from_transaction_data, BetaGeoFitter and
            GammaGammaFitter on every customer row, customer_lifetime_value (12 months);
   core     segprof's way for exactly the plain way's scope (RFM at one date, BG/NBD, Gamma-Gamma, CLV);
-  intervals  the core CLV step without and with the standard errors and CLV / p_alive intervals;
+  intervals  the core CLV step, the standard errors (the fit step's) and the CLV / p_alive intervals by the default
+           (delta) method, apart; `--only intervals` runs this workload alone and replaces its table in the report;
   floor    one DuckDB scan of the Parquet files with one GROUP BY customer (the least any RFM costs),
            then segprof's RFM statement at one date over the same files;
   incremental  segprof on every quarter but the last (a full backfill), then the run after the last
@@ -99,8 +100,9 @@ def core(data: Path) -> list[dict]:
 
 
 def intervals(data: Path) -> list[dict]:
-    """The CLV step of `core` without and with intervals: scores, then standard errors (the Hessians) and the
-    customers' CLV and p_alive intervals (100 parameter draws over the distinct triples)."""
+    """The CLV step of `core` and what intervals add: scores, the standard errors (the Hessians, which the pipeline
+    computes in its fit step, models.clv.selection), then the customers' CLV and p_alive intervals by the default
+    method (delta), as the pipeline's CLV step adds them to the scores."""
     from models import clv
 
     rfm = _rfm_at_last_day(data)
@@ -110,8 +112,7 @@ def intervals(data: Path) -> list[dict]:
     t = _stage(stages, "clv", t)
     purchase, spend = (clv.intervals.with_covariance(fit, rfm) for fit in (purchase, spend))
     t = _stage(stages, "standard errors", t)
-    bounds = clv.intervals.customer_intervals(purchase, spend, rfm, clv.intervals.IntervalSettings("weeks", 12, 0.10, 1.0))
-    scored.join(bounds, on=["frequency", "recency", "t", "monetary_value"], how="left")
+    clv.intervals.with_customer_intervals(scored, purchase, spend, clv.intervals.IntervalSettings("weeks", 12, 0.10, 1.0))
     _stage(stages, "clv intervals", t)
     return stages
 
@@ -269,6 +270,32 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs, {mem:.0f} GiB RAM, {platform.machine()}, Python {platform.python_version()}; {libs}"
 
 
+INTERVALS_HEADING = "## Intervals: what they add to the CLV step"
+
+
+def intervals_section(rows: list[dict]) -> list[str]:
+    """The `intervals` workload's table: the CLV step, the standard errors (a cost of the fit step) and the intervals."""
+    lines = ["", INTERVALS_HEADING, "",
+             f"Measured on {time.strftime('%Y-%m-%d')}: {machine()}. In a fresh process per size: the `core` CLV step",
+             "(scores at one date), the standard errors (the Hessians of both fits: the pipeline's fit step computes them,",
+             "not its CLV step), then the customers' CLV and p_alive intervals by the default method (delta: the scores at",
+             "the fit and at a step in each parameter, k + 1 parameter sets) as the CLV step adds them to the scores.", "",
+             "| transactions | customers | clv s | standard errors s (fit step) | clv intervals s | (clv + clv intervals) / clv |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        step = {x["stage"]: x["wall"] for x in r["intervals"]["stages"]}
+        lines.append(f"| {r['transactions']:,} | {r['customers']:,} | {step['clv']:.2f} | {step['standard errors']:.2f} | "
+                     f"{step['clv intervals']:.2f} | {(step['clv'] + step['clv intervals']) / step['clv']:.2f}× |")
+    return lines
+
+
+def replace_section(text: str, heading: str, lines: list[str]) -> str:
+    """`text` (a report) with the section under `heading` replaced by `lines` (which start with a blank line and it)."""
+    start = text.index(f"\n{heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[:start] + "\n".join(lines) + ("\n" + text[end:] if end >= 0 else "\n")
+
+
 def report(rows: list[dict], scaling: list[dict]) -> str:
     lines = [
         "# segprof benchmark",
@@ -313,14 +340,7 @@ def report(rows: list[dict], scaling: list[dict]) -> str:
         p, c = r["plain"], r["core"]
         lines.append(f"| {r['transactions']:,} | {p['wall']:.1f} | {p['peak_mib']:,.0f} | {c['wall']:.1f} | {c['peak_mib']:,.0f} | "
                      f"{p['wall'] / c['wall']:.1f}× | {p['peak_mib'] / c['peak_mib']:.1f}× |")
-    lines += ["", "## Intervals: what they add to the CLV step", "",
-              "The `core` CLV step (scores at one date) alone, then the standard errors and the customers' CLV and p_alive",
-              "intervals (100 parameter draws over the distinct triples), in a fresh process.", "",
-              "| transactions | clv s | standard errors s | clv intervals s | clv with intervals / clv |", "| --- | --- | --- | --- | --- |"]
-    for r in rows:
-        step = {x["stage"]: x["wall"] for x in r["intervals"]["stages"]}
-        lines.append(f"| {r['transactions']:,} | {step['clv']:.2f} | {step['standard errors']:.2f} | {step['clv intervals']:.2f} | "
-                     f"{(step['clv'] + step['standard errors'] + step['clv intervals']) / step['clv']:.1f}× |")
+    lines += intervals_section(rows)
     for r in rows:
         lines += ["", f"## {r['transactions']:,} transactions: where the time goes", "",
                   "| segprof step | wall s |", "| --- | --- |"]
@@ -345,7 +365,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--data", type=Path, default=HERE / "data")
     ap.add_argument("--out", type=Path, default=HERE / "results.md")
+    ap.add_argument("--only", choices=["intervals"],
+                    help="run only this workload at each size and replace its table in --out, keeping the rest")
     args = ap.parse_args(argv)
+    if args.only:
+        rows = []
+        for size in args.sizes:
+            data, _, transactions = prepare(size, args.data)
+            print(f"{transactions:,} transactions: {args.only} ...", flush=True)
+            customers = json.loads((data / "parameters.json").read_text())["customers"]
+            rows.append({"transactions": transactions, "customers": customers, "intervals": _child("intervals", data)})
+        args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), INTERVALS_HEADING, intervals_section(rows)),
+                            encoding="utf-8")
+        print(f"wrote {args.out}")
+        return 0
     rows = []
     for size in args.sizes:
         data, config, transactions = prepare(size, args.data)

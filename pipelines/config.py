@@ -217,15 +217,21 @@ class Clv(_Strict):
     value: a customer who bought that much is halfway between their own category mix's rate and the population's."""
     interval_level: float = Field(default=0.80, gt=0, lt=1)
     """Coverage of the intervals of CLV, p_alive and segment equity, from the parameters' sampling distribution (docs/clv.md)."""
+    interval_method: Literal["delta", "draws"] = "delta"
+    """How the intervals are taken from that distribution (docs/clv.md, Uncertainty). delta: the scores linearised in
+    the parameters at the fit, value ± z standard errors (p_alive's on the logit scale); costs a few scorings.
+    draws: quantiles over interval_draws parameter draws, which follow the scores' curvature (asymmetric intervals
+    where the parameters are uncertain, as at an early refit on little data); costs about interval_draws scorings."""
     interval_draws: int = Field(default=100, ge=20, le=10_000)
-    """Parameter draws the intervals are taken from: more are steadier and cost proportionally more."""
+    """Parameter draws the intervals are taken from (interval_method draws only): more are steadier and cost
+    proportionally more."""
     interval_seed: int = Field(default=0, ge=0)
-    """Seed of the parameter draws: a rerun on the same data gives the same intervals."""
+    """Seed of the parameter draws (interval_method draws only): a rerun on the same data gives the same intervals."""
     interval_dates: Literal["latest", "all"] = "latest"
     """Scoring dates that get intervals (docs/clv.md). latest: the as-of date only; when a later run moves the as-of
     date on, a closed period end that was it keeps its scores and loses its intervals, as a fresh run has it. all:
-    every period end, from the refit that scored it, kept as published; a run draws for the dates it computes, and
-    the segment equity intervals of every date are drawn again when the segment tables are rebuilt."""
+    every period end, from the refit that scored it, kept as published; a run takes them for the dates it computes,
+    and the segment equity intervals of every date again when the segment tables are rebuilt."""
     purchase_day: Literal["net_positive", "any_line"] = "net_positive"
     """Which days count as repeat purchases (docs/clv.md, Returns policy); a customer's first day with a line is their
     first purchase either way. net_positive: a day whose lines net to more than zero, or that has no return line

@@ -36,3 +36,17 @@ def test_bench_harness_at_a_tiny_size(tmp_path):
     full, one_quarter = (float(c) for c in line.split("|")[2:4])
     assert 0 < one_quarter < full  # a new quarter costs less than the backfill of every other one
     assert "| customer_rfm |" in report.split("| routine run step (one new quarter) |")[1]
+
+
+def test_only_the_intervals_workload_replaces_its_table_and_keeps_the_rest(tmp_path):
+    bench = _bench()
+    out = tmp_path / "results.md"
+    out.write_text(f"# segprof benchmark\n\nkept\n\n{bench.INTERVALS_HEADING}\n\n| old |\n\n## Later\n\nalso kept\n")
+    assert bench.main(["--sizes", "20000", "--data", str(tmp_path / "data"), "--out", str(out), "--only", "intervals"]) == 0
+    report = out.read_text()
+    assert "kept" in report and "## Later\n\nalso kept" in report and "| old |" not in report
+    (row,) = [line for line in report.split(bench.INTERVALS_HEADING)[1].splitlines() if line.startswith("| 2")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    clv, errors, intervals = (float(c) for c in cells[2:5])
+    assert clv > 0 and errors > 0 and intervals > 0
+    assert cells[5].endswith("×") and float(cells[5][:-1]) > 1  # (clv + intervals) / clv: the standard errors left out

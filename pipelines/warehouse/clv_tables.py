@@ -279,10 +279,11 @@ def group_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date, run_id: str,
 
 
 def interval_settings(config: Config, fallback_order_value: float) -> clv_models.intervals.IntervalSettings:
-    """How customers are scored, and how the intervals of their scores are drawn (config clv)."""
+    """How customers are scored, and how the intervals of their scores are taken (config clv)."""
     s = config.clv
     return clv_models.intervals.IntervalSettings(config.time_unit, s.horizon_months, s.annual_discount_rate,
-                                                 fallback_order_value, s.interval_level, s.interval_draws, s.interval_seed)
+                                                 fallback_order_value, s.interval_level, s.interval_draws, s.interval_seed,
+                                                 s.interval_method)
 
 
 def valuation(config: Config) -> clv_models.Valuation:
@@ -318,8 +319,8 @@ def _score(config: Config, purchase: clv_models.Fit, spend: clv_models.Fit | Non
 
 def with_intervals(scored: pl.DataFrame, purchase: clv_models.Fit, spend: clv_models.Fit | None, fallback: float,
                    config: Config, wanted: bool) -> pl.DataFrame:
-    """Scores with clv_low/high and p_alive_low/high from the parameter draws of the fits that scored them
-    (models.clv.intervals) when `wanted`; null otherwise."""
+    """Scores with clv_low/high and p_alive_low/high from the sampling distribution of the parameters of the fits that
+    scored them (models.clv.intervals) when `wanted`; null otherwise."""
     if not wanted:
         return scored.with_columns(pl.lit(None, pl.Float64).alias(c) for c in clv_models.intervals.CUSTOMER_COLUMNS)
     return clv_models.intervals.with_customer_intervals(scored, purchase, spend, interval_settings(config, fallback))
@@ -345,7 +346,7 @@ class DateFits:
         """(fit group or None, purchase fit, spend fit, the customers it scores) for each fit that scores some of
         `customers` (with their fit_group where the refit has group fits)."""
         if not self.groups:
-            yield None, self.purchase, self.spend, customers
+            yield None, self.purchase, self.spend, customers.drop("fit_group", strict=False)
             return
         own = pl.col("fit_group").is_in(list(self.groups)).fill_null(False)
         parts = [(None, self.purchase, self.spend, customers.filter(~own)),
@@ -358,7 +359,7 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
     """Score every customer at each of `dates` with the models refitted on or before it (Calendar.refit_dates, read
     from clv.model_runs); write clv.customer_clv for those dates. A date's scores therefore use no data after it.
     Where that refit has fits by group (clv.fit_by), a group's customers are scored with their group's fits. The
-    intervals (at the dates interval_dates names) draw from the parameters of the fits that scored each customer.
+    intervals (at the dates interval_dates names) come from the parameters of the fits that scored each customer.
 
     When that refit has no usable model (too little data) or its scores are not finite, the latest earlier refit
     scores the date; with none, the date is not scored (its P&L is still in profit.customer_profit). One date at a

@@ -105,19 +105,20 @@ def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, date
 
 def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
     """Per segment and scoring date whose customers have intervals: equity_low/high, the interval of the segment's
-    summed CLV over the parameter draws that gave its customers' intervals, those of the refit that scored the date
-    (clv.customer_clv's fitted_through and run_id) with the same settings and seed. From stored rows only, so a
+    summed CLV from the parameters that gave its customers' intervals, those of the refit that scored the date
+    (clv.customer_clv's fitted_through and run_id; a group's own fits for its customers under clv.fit_by), by the same
+    method with the same settings. From stored rows only, so a
     rebuild gives a kept period the intervals it had; none without a recorded fit (CLV written by other means)."""
     out = [pl.DataFrame(schema={"segment": pl.String, "period_end": pl.Date, "equity_low": pl.Float64, "equity_high": pl.Float64})]
     create_tables(con, "clv/model_runs")  # a warehouse from before fits by group gets fit_group, which chosen_fits reads
     for row in query(con, "profit/interval_scoring_fits"):
         try:
-            purchase, spend, fallback, _ = clv_tables.chosen_fits(con, row["fitted_through"], row["run_id"])
+            fits = clv_tables.DateFits.read(con, row["fitted_through"], row["run_id"])
         except SegprofError:
             continue
         groups = frame(con, "profit/segment_rfm", {"as_of": row["period_end"], "margin_rate": config.clv.margin_rate})
-        out.append(intervals.group_equity_intervals(purchase, spend, groups, ["segment", "period_end"],
-                                                    clv_tables.interval_settings(config, fallback)))
+        parts = [(purchase, spend, rows) for _, purchase, spend, rows in fits.parts(groups)]
+        out.append(intervals.parts_equity_intervals(parts, ["segment", "period_end"], clv_tables.interval_settings(config, fits.fallback)))
     return pl.concat(out)
 
 

@@ -1,7 +1,8 @@
 -- Each segment's scored customers at one scoring date by (frequency, recency, t, marketed_months), each counted as the
 -- share of its spend it is expected to keep (1 - cogs_rate - returns_cost_rate), their mean repeat spend (below zero as
 -- zero, as the spend model takes it) weighted alike, and their summed cost to serve per order and marketing cost per
--- month: what a segment's equity per parameter draw needs (models.clv.intervals).
+-- month: what a segment's equity interval needs (models.clv.intervals), by the fit that scored them (fit_group: a
+-- group's own fits, null: the pooled ones).
 select
     segments.segment,
     segments.period_end,
@@ -9,6 +10,7 @@ select
     rfm.recency,
     rfm.t,
     coalesce(scores.marketed_months, 0) as marketed_months,
+    scores.fit_group,
     sum(kept.share) as kept,
     sum(kept.share * greatest(rfm.monetary_value, 0)) as kept_spend,
     sum(coalesce(scores.cost_to_serve_per_order, 0)) as cost_to_serve_per_order,

@@ -117,10 +117,11 @@ def test_marketing_lowers_clv_by_its_discounted_sum(cdnow_summary, fits):
     assert lapsing["expected_marketing_cost"].max() > 0.8 * 0.5 * discount.sum() > 0.05 > lapsing["expected_marketing_cost"].min()
 
 
-def test_the_intervals_apply_the_same_economics_to_every_draw(cdnow_summary, fits):
+@pytest.mark.parametrize("method", ["delta", "draws"])
+def test_the_intervals_apply_the_same_economics_to_every_parameter_set(cdnow_summary, fits, method):
     purchase, spend = fits
     scored = _score(purchase, spend, _history(cdnow_summary))
-    settings = intervals.IntervalSettings("weeks", draws=100)
+    settings = intervals.IntervalSettings("weeks", draws=100, method=method)
     net = intervals.with_customer_intervals(scored, purchase, spend, settings)
     assert net.height == scored.height and net["clv_low"].null_count() == 0
     tolerance = 1e-5 * net["clv"].abs().max()

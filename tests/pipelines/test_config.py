@@ -122,3 +122,16 @@ def test_action_list_settings_are_checked_and_named(write_config, csv_source, at
     path = write_config([csv_source(["a,1,2024-01-01,5.00"])], segments=[
         {"name": "vip", "rule": {"value_tier": ["gold"]}}, {"name": "rest", "catch_all": True}], at_risk=at_risk)
     assert message in _error(path)
+
+
+def test_the_interval_method_enters_the_history_digest_only_where_periods_keep_intervals():
+    """Under clv.interval_dates all a closed period keeps its intervals, so a new method must restate it (docs/clv.md,
+    Intervals and history); under latest none keeps one, and changing the method restates nothing."""
+    base = config.load(REPO / "segprof.yaml")
+
+    def digest(**clv) -> str:
+        return base.model_copy(update={"clv": base.clv.model_copy(update=clv)}).history_hash()
+
+    assert base.clv.interval_method == "delta"
+    assert digest(interval_method="draws") == digest(interval_method="delta")
+    assert digest(interval_dates="all", interval_method="draws") != digest(interval_dates="all", interval_method="delta")

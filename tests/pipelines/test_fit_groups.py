@@ -76,6 +76,12 @@ def test_channels_with_their_own_buying_are_fitted_and_scored_apart(tmp_path):
             expected = clv_tables._score(config, purchase, spend, fits.fallback, rows).join(stored, on="customer_id")
             assert expected.height == rows.height
             assert (expected["clv"] - expected["stored"]).abs().max() <= 0.005 + 1e-9
+        # segment equity intervals come from the fits that scored each customer: by the delta method centred on the
+        # equity those fits give (the stored CLVs, rounded to the cent each)
+        segments = con.execute("select customers, customer_equity::double, customer_equity_low::double, customer_equity_high::double "
+                               "from profit.segment_profitability where period_end = ? and customers > 0", [as_of]).fetchall()
+        assert segments and all(low < equity < high and abs((low + high) / 2 - equity) <= 0.005 * n + 0.01
+                                for n, equity, low, high in segments), segments
         # the pooled fit is recorded, and would have valued the channels differently
         pooled = clv_tables._score(config, fits.purchase, fits.spend, fits.fallback, customers).join(stored, on="customer_id")
         assert (pooled["clv"] - pooled["stored"]).abs().max() > 1.0
