@@ -189,6 +189,15 @@ def write_tables(con: duckdb.DuckDBPyConnection, *writes: Rows) -> None:
         raise
 
 
+def stage_rows(con: duckdb.DuckDBPyConnection, staged: str, like: str, selects: list[tuple[str, dict]]) -> None:
+    """A temporary work table `staged` with the columns of the table `like`, filled by name with the rows of each
+    (sql/<name>.sql, params) in turn: for a write too large for one statement, which write_tables then makes from it."""
+    con.execute(f"create or replace temp table {staged} as select * from {like} limit 0")
+    for name, params in selects:
+        sql = read_sql(name)
+        con.execute(f"insert into {staged} by name {sql}", _used(sql, params))
+
+
 def replace_rows(con: duckdb.DuckDBPyConnection, table: str, sql: str | None = None, params: dict | None = None,
                  scope: Scope = ALL, source: str | None = None) -> None:
     """Replace the rows of `table` in `scope` with those of sql/<sql>.sql (or the relation `source`), in one transaction."""

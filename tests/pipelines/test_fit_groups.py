@@ -47,6 +47,7 @@ def test_channels_with_their_own_buying_are_fitted_and_scored_apart(tmp_path):
     page = (tmp_path / "scorecards" / "model.html").read_text()
     assert '<tr data-model="by_group" class="chosen">\n    <td>one fit per group <span class="status green">✓ scores customers' in page
     assert all(f"<tr><td>{channel}</td><td class=\"num\">1," in page for channel in ("store", "web"))
+    assert "the customers of the groups below are\nscored by their own group's fits" in page
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         as_of, refit, run_id = con.execute("select period_end, any_value(fitted_through), any_value(run_id) from clv.customer_clv "
                                            "group by 1 order by 1 desc limit 1").fetchone()
