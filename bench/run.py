@@ -361,8 +361,6 @@ def report(rows: list[dict], scaling: list[dict]) -> str:
         lines += [f"| {x['stage']} | {x['wall']:.2f} | {x['cpu']:.2f} |" for x in r["plain"]["stages"]]
         lines += ["", "| segprof core stage | wall s | CPU s |", "| --- | --- | --- |"]
         lines += [f"| {x['stage']} | {x['wall']:.2f} | {x['cpu']:.2f} |" for x in r["core"]["stages"]]
-        lines += ["", "| routine run step (one new quarter) | wall s |", "| --- | --- |"]
-        lines += [f"| {x['stage'].strip()} | {x['wall']:.2f} |" for x in sorted(r["incremental"]["stages"][2:], key=lambda x: -x["wall"])]
         lines += ["", "| floor stage | wall s | CPU s |", "| --- | --- | --- |"]
         lines += [f"| {x['stage']} | {x['wall']:.2f} | {x['cpu']:.2f} |" for x in r["floor"]["stages"]]
     return "\n".join(lines) + "\n"
