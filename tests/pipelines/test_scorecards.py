@@ -205,7 +205,7 @@ def test_a_restatement_is_announced_on_every_page_that_shows_history(hand_wareho
     """January's published figures recomputed: the index, the segment pages, the print sheets and the lapsed page
     (whose CLV before lapsing and lifetime contribution come from past periods) say so."""
     con, cfg = hand_warehouse
-    con.execute("create schema if not exists meta; create table meta.period_fingerprints as select * from (values "
+    con.execute("create schema if not exists meta; create or replace table meta.period_fingerprints as select * from (values "
                 "(date '2024-01-01', true, true), (date '2024-02-01', true, false)) t(period_start, recompute, restated)")
     pages.build_scorecard_table(con, cfg)
     index = pages.render_site(pages.site_data(con, cfg), tmp_path / "site")

@@ -314,6 +314,6 @@ def test_segment_rules_read_the_region_known_at_each_date(hand_warehouse):
     assert con.execute("select period_end, region, segment from profit.customer_segments where customer_id = 'A' "
                        "order by 1").fetchall() == [(jan, "north", "vip"), (feb, "south", "others")]
     assert not {"orders", "revenue", "last_purchase", "main_region"} & set(last.columns)
-    profit_tables.build_table(con, "segment_dimension_profit", {"costs_assumed": True})
+    profit_tables.build_for_dates(con, cfg, "segment_dimension_profit", {"costs_assumed": True})
     assert con.execute("select period_end, value from profit.segment_dimension_profit where dimension = 'region' "
                        "and customers > 0 and segment = 'vip' order by 1").fetchall() == [(jan, "north")]
