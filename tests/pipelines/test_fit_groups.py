@@ -10,6 +10,7 @@ import json
 
 import duckdb
 import polars as pl
+import pytest
 import yaml
 
 from models import synthetic
@@ -36,6 +37,7 @@ def _two_channels(tmp_path, customers: int = 1_500) -> None:
                            channel=pl.lit(channel)).write_parquet(tmp_path / "data" / f"{channel}.parquet")
 
 
+@pytest.mark.slow  # a whole run with fits by group at every refit: about 30 seconds
 def test_channels_with_their_own_buying_are_fitted_and_scored_apart(tmp_path):
     _two_channels(tmp_path)
     path = tmp_path / "segprof.yaml"
