@@ -257,25 +257,10 @@ def _fit(r: dict) -> clv_models.Fit:
 
 def chosen_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date, run_id: str | None = None,
                 ) -> tuple[clv_models.Fit, clv_models.Fit | None, float, str]:
-    """The pooled final fits for an as-of (refit) date, rebuilt from clv.model_runs: the run `run_id`'s, or the latest run's."""
-    rows = [r for r in query(con, "clv/chosen_models", {"as_of": as_of, "run_id": run_id}) if r["fit_group"] is None]
-    purchase = [r for r in rows if r["model"] in clv_models.FITTERS]
-    if not purchase:
-        raise SegprofError(f"clv.model_runs has no chosen model for {as_of}{f' in run {run_id}' if run_id else ''}: "
-                           "materialise clv_model first")
-    spend = [r for r in rows if r["model"] in ("gamma_gamma", "empirical_mean")]
-    gg = next((_fit(r) for r in spend if r["model"] == "gamma_gamma"), None)
-    fallback = next((json.loads(r["parameters"])["mean"] for r in spend if r["model"] == "empirical_mean"), 0.0)
-    return _fit(purchase[0]), gg, fallback, purchase[0]["run_id"]
-
-
-def group_fits(con: duckdb.DuckDBPyConnection, as_of: dt.date, run_id: str,
-               ) -> dict[str, tuple[clv_models.Fit, clv_models.Fit | None]]:
-    """The final fits by group of a refit (clv.fit_by, when by group won): per group its purchase fit and its
-    Gamma-Gamma, None where the group keeps the pooled spend model. Empty for a pooled refit."""
-    rows = [r for r in query(con, "clv/chosen_models", {"as_of": as_of, "run_id": run_id}) if r["fit_group"] is not None]
-    return {r["fit_group"]: (_fit(r), next((_fit(g) for g in rows if g["fit_group"] == r["fit_group"] and g["model"] == "gamma_gamma"), None))
-            for r in rows if r["model"] in clv_models.FITTERS}
+    """The pooled final fits for an as-of (refit) date, rebuilt from clv.model_runs: the run `run_id`'s, or the latest
+    run's (DateFits.read, without the groups' fits)."""
+    fits = DateFits.read(con, as_of, run_id)
+    return fits.purchase, fits.spend, fits.fallback, fits.run_id
 
 
 def interval_settings(config: Config, fallback_order_value: float) -> clv_models.intervals.IntervalSettings:
@@ -339,8 +324,23 @@ class DateFits:
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection, refit: dt.date, run_id: str | None = None) -> DateFits:
-        purchase, spend, fallback, run_id = chosen_fits(con, refit, run_id)
-        return cls(purchase, spend, fallback, run_id, group_fits(con, refit, run_id))
+        """The chosen final fits of refit date `refit` in run `run_id` (or the latest run), from clv.model_runs: the
+        pooled ones (fit_group null) and, where by group won, each group's purchase fit and Gamma-Gamma (None where
+        the group keeps the pooled spend model)."""
+        rows = query(con, "clv/chosen_models", {"as_of": refit, "run_id": run_id})
+        pooled = [r for r in rows if r["fit_group"] is None]
+        purchase = next((r for r in pooled if r["model"] in clv_models.FITTERS), None)
+        if purchase is None:
+            raise SegprofError(f"clv.model_runs has no chosen model for {refit}{f' in run {run_id}' if run_id else ''}: "
+                               "materialise clv_model first")
+
+        def spend(group: str | None) -> clv_models.Fit | None:
+            return next((_fit(r) for r in rows if r["fit_group"] == group and r["model"] == "gamma_gamma"), None)
+
+        fallback = next((json.loads(r["parameters"])["mean"] for r in pooled if r["model"] == "empirical_mean"), 0.0)
+        groups = {r["fit_group"]: (_fit(r), spend(r["fit_group"]))
+                  for r in rows if r["fit_group"] is not None and r["model"] in clv_models.FITTERS}
+        return cls(_fit(purchase), spend(None), fallback, purchase["run_id"], groups)
 
     def parts(self, customers: pl.DataFrame) -> Iterator[tuple[str | None, clv_models.Fit, clv_models.Fit | None, pl.DataFrame]]:
         """(fit group or None, purchase fit, spend fit, the customers it scores) for each fit that scores some of
