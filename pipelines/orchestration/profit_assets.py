@@ -55,7 +55,8 @@ def segment_profitability(segprof: SegprofConfig, duckdb: WarehouseResource) -> 
 def segment_migration(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """profit.segment_migration: from-segment x to-segment between consecutive scoring dates."""
     with duckdb.get_connection() as con:
-        profit_tables.build_table(con, "segment_migration", {"costs_assumed": segprof.value.profit.costs_assumed})
+        profit_tables.build_for_dates(con, segprof.value, "segment_migration", {"costs_assumed": segprof.value.profit.costs_assumed},
+                                      with_next=True)
         return dg.MaterializeResult(metadata=table_metadata(con, "profit.segment_migration"))
 
 
@@ -63,7 +64,7 @@ def segment_migration(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
 def segment_equity_bridge(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """profit.segment_equity_bridge: segment x period, start equity + acquired - lapsed - migrated out + migrated in + value change = end equity."""
     with duckdb.get_connection() as con:
-        profit_tables.build_table(con, "segment_equity_bridge", {"lapsed": segprof.value.lapsed_segment})
+        profit_tables.build_for_dates(con, segprof.value, "segment_equity_bridge", {"lapsed": segprof.value.lapsed_segment}, with_next=True)
         latest = query(con, "profit/equity_bridge_latest")
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "profit.segment_equity_bridge"),
@@ -98,7 +99,7 @@ def whale_curve(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Materia
     """profit.whale_curve (+ whale_curve_summary): cumulative contribution by customers ranked by contribution."""
     config = segprof.value
     with duckdb.get_connection() as con:
-        profit_tables.build_whale_curve(con, calendar.read(con, config).as_of, config.profit.costs_assumed)
+        profit_tables.build_whale_curve(con, config)
         headline = query(con, "profit/whale_curve_headline")
         return dg.MaterializeResult(metadata={
             **table_metadata(con, "profit.whale_curve"),

@@ -12,7 +12,7 @@ from models.clv import intervals
 from pipelines.config import Config
 from pipelines.errors import SegprofError, SourceError
 from pipelines.warehouse import calendar, clv_tables, cost_model, history
-from pipelines.warehouse.database import create_tables, frame, query, registered, replace_rows, Rows, run, stage_rows, write_tables
+from pipelines.warehouse.database import create_tables, frame, query, registered, replace_rows, Rows, run, scope, stage_rows, write_tables
 
 
 def cost_parameters(config: Config, as_of: dt.date, periods: list[dt.date]) -> dict:
@@ -103,15 +103,15 @@ def build_customer_segments(con: duckdb.DuckDBPyConnection, config: Config, date
     return assigned
 
 
-def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config) -> pl.DataFrame:
-    """Per segment and scoring date whose customers have intervals: equity_low/high, the interval of the segment's
-    summed CLV from the parameters that gave its customers' intervals, those of the refit that scored the date
-    (clv.customer_clv's fitted_through and run_id; a group's own fits for its customers under clv.fit_by), by the same
-    method with the same settings. From stored rows only, so a
-    rebuild gives a kept period the intervals it had; none without a recorded fit (CLV written by other means)."""
+def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> pl.DataFrame:
+    """Per segment and scoring date of `dates` whose customers have intervals: equity_low/high, the interval of the
+    segment's summed CLV from the parameters that gave its customers' intervals, those of the refit that scored the
+    date (clv.customer_clv's fitted_through and run_id; a group's own fits for its customers under clv.fit_by), by the
+    same method with the same settings. From stored rows only, so a rebuild gives a kept period the intervals it had;
+    none without a recorded fit (CLV written by other means)."""
     out = [pl.DataFrame(schema={"segment": pl.String, "period_end": pl.Date, "equity_low": pl.Float64, "equity_high": pl.Float64})]
     create_tables(con, "clv/model_runs")  # a warehouse from before fits by group gets fit_group, which chosen_fits reads
-    for row in query(con, "profit/interval_scoring_fits"):
+    for row in query(con, "profit/interval_scoring_fits", {"dates": dates}):
         try:
             fits = clv_tables.DateFits.read(con, row["fitted_through"], row["run_id"])
         except SegprofError:
@@ -123,10 +123,16 @@ def segment_equity_intervals(con: duckdb.DuckDBPyConnection, config: Config) -> 
 
 
 def build_segment_profitability(con: duckdb.DuckDBPyConnection, config: Config) -> None:
-    """profit.segment_profitability, with each segment's customer equity interval where its customers have theirs."""
-    with registered(con, _equity_intervals=segment_equity_intervals(con, config)):
+    """profit.segment_profitability at the dates build_for_dates names (retention compares a date with the prior one)
+    and those whose stored equity intervals lost their customers' intervals, with each segment's customer equity
+    interval where its customers have theirs."""
+    create_tables(con, "profit/segment_profitability")
+    stale = [r["day"] for r in query(con, "profit/stale_equity_intervals")]
+    dates = history.with_next(history.dates_to_compute(con, config), calendar.read(con, config).scoring_dates)
+    with registered(con, _equity_intervals=segment_equity_intervals(con, config, sorted({*dates, *stale}))):
         run(con, "profit/segment_equity_intervals")
-    build_table(con, "segment_profitability", {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.costs_assumed})
+    build_for_dates(con, config, "segment_profitability", {"lapsed": config.lapsed_segment, "costs_assumed": config.profit.costs_assumed},
+                    with_next=True, also=stale)
 
 
 def build_table(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> None:
@@ -135,11 +141,19 @@ def build_table(con: duckdb.DuckDBPyConnection, table: str, params: dict) -> Non
     replace_rows(con, f"profit.{table}", f"profit/insert_{table}", params)
 
 
-def build_whale_curve(con: duckdb.DuckDBPyConnection, as_of: dt.date, costs_assumed: bool) -> None:
-    run(con, "profit/whale_contributions", {"as_of": as_of, "trailing_start": calendar.trailing_year_start(as_of)})
+def build_whale_curve(con: duckdb.DuckDBPyConnection, config: Config) -> None:
+    """profit.whale_curve and whale_curve_summary: the period windows of the scoring dates the run computes (the
+    others keep their rows), and the trailing twelve months to the as-of date (replaced every run)."""
+    cal = calendar.read(con, config)
+    dates = history.dates_to_compute(con, config)
+    run(con, "profit/whale_contributions", {"as_of": cal.as_of, "trailing_start": calendar.trailing_year_start(cal.as_of), "dates": dates})
     create_tables(con, "profit/whale_curve", "profit/whale_curve_summary")
-    write_tables(con, *(Rows(f"profit.{table}", f"profit/insert_{table}", {"costs_assumed": costs_assumed})
-                 for table in ("whale_curve", "whale_curve_summary")))
+    periods = history.replaced(con, "profit.whale_curve", "period_end", dates, cal.scoring_dates)
+    windows = {"period": scope("window_name", "period").also("period_end", *periods.values),
+               "trailing_12_months": scope("window_name", "trailing_12_months")}
+    write_tables(con, *(Rows(f"profit.{table}", f"profit/insert_{table}",
+                             {"costs_assumed": config.profit.costs_assumed, "window_name": window}, where)
+                        for table in ("whale_curve", "whale_curve_summary") for window, where in windows.items()))
 
 
 def watched_tiers(config: Config) -> pl.DataFrame:
@@ -160,12 +174,15 @@ def action_rules(config: Config) -> pl.DataFrame:
     )
 
 
-def build_for_dates(con: duckdb.DuckDBPyConnection, config: Config, table: str, params: dict, with_next: bool = False) -> None:
+def build_for_dates(con: duckdb.DuckDBPyConnection, config: Config, table: str, params: dict, with_next: bool = False,
+                    also: list[dt.date] = ()) -> None:
     """A profit table's rows at the scoring dates the run computes (and the date just after each when a date's rows
-    compare it with the prior one), bound as $dates; the other dates keep the rows they were published with."""
+    compare it with the prior one, and the dates `also`), bound as $dates; the other dates keep the rows they were
+    published with."""
     scoring = calendar.read(con, config).scoring_dates
     dates = history.dates_to_compute(con, config)
     dates = history.with_next(dates, scoring) if with_next else dates
+    dates = sorted({*dates, *(d for d in also if d in scoring)})
     create_tables(con, f"profit/{table}")
     # one date at a time into a work table, then one write: a single statement over every date of a large warehouse
     # holds all their joins at once (10M transactions: out of memory at the 3 GB limit; by date 1.5 GB peak)

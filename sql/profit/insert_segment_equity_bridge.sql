@@ -1,7 +1,9 @@
--- The rows of profit.segment_equity_bridge: every customer at the start and end of each period, paired,
--- and their CLV summed by the flow they make (written by name by the table writer).
+-- The rows of profit.segment_equity_bridge at the period ends $dates: every customer at the start and end of each
+-- period, paired, and their CLV summed by the flow they make (written by name by the table writer).
 with periods as (
-    select distinct period_start, period_end from profit.customer_profit
+    select distinct period_start, period_end
+    from profit.customer_profit
+    where period_end in (select unnest($dates::date[]))
 ),
 
 dates as (
@@ -15,10 +17,17 @@ spans as (
     inner join dates on dates.period_end = periods.period_end
 ),
 
+-- the spans' start and end dates' rows only (each table holds every date)
+span_dates as (
+    select period_end as day from spans union select start_date from spans
+),
+
 members as (
     select segments.customer_id, segments.period_end, segments.segment, coalesce(clv.clv, 0) as clv
     from profit.customer_segments as segments
-    left join clv.customer_clv as clv using (customer_id, period_end)
+    left join (select customer_id, period_end, clv from clv.customer_clv where period_end in (select day from span_dates)) as clv
+        using (customer_id, period_end)
+    where segments.period_end in (select day from span_dates)
 ),
 
 at_start as (

@@ -1,7 +1,18 @@
--- The rows of profit.segment_migration, written by name by the table writer (pipelines/warehouse/database.py: write).
+-- The rows of profit.segment_migration at the period ends $dates (from the date before each), written by name by the
+-- table writer (pipelines/warehouse/database.py: write).
 with dates as (
-    select period_end, lag(period_end) over (order by period_end) as prior_date
-    from (select distinct period_end from profit.customer_segments)
+    select *
+    from (
+        select period_end, lag(period_end) over (order by period_end) as prior_date
+        from (select distinct period_end from profit.customer_segments)
+    )
+    where period_end in (select unnest($dates::date[]))
+),
+
+-- the dates' and their prior dates' rows only (each table holds every date)
+segments as (
+    select * from profit.customer_segments
+    where period_end in (select period_end from dates union select prior_date from dates)
 ),
 
 moves as (
@@ -12,13 +23,14 @@ moves as (
         current.period_end,
         clv.clv,
         profit.contribution
-    from profit.customer_segments as current
+    from segments as current
     inner join dates on dates.period_end = current.period_end
-    left join profit.customer_segments as prior
+    left join segments as prior
         on prior.customer_id = current.customer_id and prior.period_end = dates.prior_date
-    left join clv.customer_clv as clv
+    left join (select customer_id, period_end, clv from clv.customer_clv where period_end in (select period_end from dates)) as clv
         on clv.customer_id = current.customer_id and clv.period_end = current.period_end
-    left join profit.customer_profit as profit
+    left join (select customer_id, period_end, contribution from profit.customer_profit
+               where period_end in (select period_end from dates)) as profit
         on profit.customer_id = current.customer_id and profit.period_end = current.period_end
 ),
 

@@ -1,11 +1,25 @@
--- Segment x period P&L: customer P&L and CLV summed by the segment each customer is in at the period end.
+-- The rows of profit.segment_profitability at the period ends $dates: customer P&L and CLV summed by the segment each
+-- customer is in at the period end, and the prior date's members counted by what became of them.
 with periods as (
-    select distinct period_start, period_end from profit.customer_profit
+    select distinct period_start, period_end
+    from profit.customer_profit
+    where period_end in (select unnest($dates::date[]))
 ),
 
 dates as (
     select period_end, lag(period_end) over (order by period_end) as prior_date
     from (select distinct period_end from profit.customer_segments)
+),
+
+-- the dates' and their prior dates' rows only (each table holds every date)
+wanted as (
+    select period_end as day from periods
+    union
+    select dates.prior_date from dates inner join periods using (period_end) where dates.prior_date is not null
+),
+
+segments as (
+    select * from profit.customer_segments where period_end in (select day from wanted)
 ),
 
 members as (
@@ -18,12 +32,12 @@ members as (
         prior.segment as prior_segment,
         clv.clv,
         customers.first_purchase
-    from profit.customer_segments as segments
+    from segments
     inner join periods on segments.period_end = periods.period_end
     inner join dates on dates.period_end = segments.period_end
-    left join profit.customer_segments as prior
+    left join segments as prior
         on prior.customer_id = segments.customer_id and prior.period_end = dates.prior_date
-    left join clv.customer_clv as clv
+    left join (select customer_id, period_end, clv from clv.customer_clv where period_end in (select period_end from periods)) as clv
         on clv.customer_id = segments.customer_id and clv.period_end = segments.period_end
     inner join staging.customers as customers on customers.customer_id = segments.customer_id
 ),
@@ -31,7 +45,8 @@ members as (
 member_profit as (
     select members.*, profit.* exclude (customer_id, period_start, period_end)
     from members
-    left join profit.customer_profit as profit using (customer_id, period_start)
+    left join (select * from profit.customer_profit where period_start in (select period_start from periods)) as profit
+        using (customer_id, period_start)
 ),
 
 per_segment as (

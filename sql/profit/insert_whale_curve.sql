@@ -1,4 +1,5 @@
--- One point per percent of customers (the last customer within each percent), plus the origin.
+-- The window $window_name's rows: one point per percent of customers (the last customer within each percent),
+-- plus the origin.
 with points as (
     select
         scope, window_name, period_start, period_end,
@@ -7,6 +8,7 @@ with points as (
         arg_max(cumulative, rank) as cumulative_contribution,
         any_value(total) as total
     from _whale
+    where window_name = $window_name
     group by all
 ),
 
@@ -14,6 +16,7 @@ origin as (
     select distinct scope, window_name, period_start, period_end, 0.0 as customer_share, 0 as customers,
         0 as cumulative_contribution, total
     from _whale
+    where window_name = $window_name
 )
 
 select

@@ -1,4 +1,4 @@
--- The rows of profit.whale_curve_summary, written by name by the table writer (pipelines/warehouse/database.py: write).
+-- The rows of profit.whale_curve_summary for the window $window_name, written by name by the table writer (pipelines/warehouse/database.py: write).
 select
     scope,
     window_name,
@@ -15,4 +15,5 @@ select
     coalesce(-sum(contribution) filter (where contribution < 0), 0) as unprofitable_cost,
     $costs_assumed as costs_assumed
 from _whale
+where window_name = $window_name
 group by scope, window_name, period_start

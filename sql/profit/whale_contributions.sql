@@ -1,4 +1,5 @@
--- Work table: each customer's contribution per window and scope, ranked most profitable first.
+-- Work table: each customer's contribution per window and scope, ranked most profitable first: the periods ending on
+-- $dates, and the trailing twelve months to $as_of.
 create or replace temp table _whale as
 -- Each period is a window of its own (customer_profit is already one row per customer and period);
 -- the trailing twelve months add up the periods they cover. No range join.
@@ -12,6 +13,7 @@ with last_twelve_months as (
 per_window as (
     select 'period' as window_name, period_start, period_end, customer_id, contribution
     from profit.customer_profit
+    where period_end in (select unnest($dates::date[]))
     union all
     select 'trailing_12_months', t.period_start, t.period_end, p.customer_id, sum(p.contribution)
     from profit.customer_profit as p
@@ -23,7 +25,8 @@ per_window as (
 scoped as (
     select per_window.*, segments.segment
     from per_window
-    inner join profit.customer_segments as segments
+    inner join (select customer_id, period_end, segment from profit.customer_segments
+                where period_end in (select unnest($dates::date[])) or period_end = $as_of::date) as segments
         on segments.customer_id = per_window.customer_id and segments.period_end = per_window.period_end
 ),
 

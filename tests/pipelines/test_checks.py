@@ -89,26 +89,26 @@ CASES = [
      "insert into profit.customer_segments select * from profit.customer_segments "
      "where period_end = (select min(period_end) from profit.customer_segments) limit 1", None,
      "check customer_segments_one_per_customer on customer_segments: 1 date(s) with customers missing or duplicated, first {date}"),
-    ("segment_profitability_reconciles_to_ledger", profit_tables, "build_table",
+    ("segment_profitability_reconciles_to_ledger", profit_tables, "build_for_dates",
      "update profit.segment_profitability set contribution = contribution - 1 "
      "where rowid = (select min(rowid) from profit.segment_profitability)", "segment_profitability",
      "check segment_profitability_reconciles_to_ledger on segment_profitability: 1 period(s) where segment totals differ from "
      "customer_profit_by_period, first {period}"),
-    ("segment_profitability_reconciles_to_ledger (revenue)", profit_tables, "build_table",
+    ("segment_profitability_reconciles_to_ledger (revenue)", profit_tables, "build_for_dates",
      "update profit.segment_profitability set revenue = revenue + 0.01 "
      "where rowid = (select min(rowid) from profit.segment_profitability)", "segment_profitability",
      "check segment_profitability_reconciles_to_ledger on segment_profitability: 1 period(s) where segment revenue totals differ "
      "from ledger, first {period}"),
-    ("segment_profitability_expectations", profit_tables, "build_table",
+    ("segment_profitability_expectations", profit_tables, "build_for_dates",
      "update profit.segment_profitability set active_customers = customers + 1 "
      "where rowid = (select min(rowid) from profit.segment_profitability)", "segment_profitability",
      "check segment_profitability_expectations on segment_profitability: "
      "expect_column_pair_values_a_to_be_greater_than_b failed for 1 rows"),
-    ("segment_migration_rows_add_up", profit_tables, "build_table",
+    ("segment_migration_rows_add_up", profit_tables, "build_for_dates",
      "update profit.segment_migration set customers = customers + 1 "
      "where rowid = (select min(rowid) from profit.segment_migration where from_segment <> 'new')", "segment_migration",
      "check segment_migration_rows_add_up on segment_migration: {segment} at {date}: {moved} moved vs {customers} customers"),
-    ("segment_equity_bridge_reconciles", profit_tables, "build_table",
+    ("segment_equity_bridge_reconciles", profit_tables, "build_for_dates",
      "update profit.segment_equity_bridge set value_change = value_change + 0.01 where (segment, period_start) = "
      "(select (segment, period_start) from profit.segment_equity_bridge order by period_start desc, segment limit 1)",
      "segment_equity_bridge", "check segment_equity_bridge_reconciles on segment_equity_bridge: 1 bridge(s) do not reconcile"),

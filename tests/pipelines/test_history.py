@@ -28,10 +28,14 @@ TABLES = {
     "profit.segment_contribution_bridge": "period_end",
     "profit.segment_dimension_profit": "period_end",
     "profit.at_risk_customers": "period_end",
+    "profit.whale_curve": "period_end",
+    "profit.whale_curve_summary": "period_end",
 }
-# Interval columns: under clv.interval_dates latest only the as-of date has them, so a period end that was the as-of
-# date of an earlier run loses them when the data moves on (docs/clv.md, Intervals and history).
+# Figures of the as-of date only: under clv.interval_dates latest only the as-of date has intervals, so a period end
+# that was the as-of date of an earlier run loses them when the data moves on (docs/clv.md, Intervals and history),
+# and the whale curve's trailing twelve months end on the as-of date.
 INTERVALS = {"clv_low", "clv_high", "p_alive_low", "p_alive_high", "customer_equity_low", "customer_equity_high"}
+TRAILING = "window_name = 'trailing_12_months'"
 
 
 def _rows(con: duckdb.DuckDBPyConnection, table: str, until: dt.date, intervals: bool = True) -> list:
@@ -39,7 +43,8 @@ def _rows(con: duckdb.DuckDBPyConnection, table: str, until: dt.date, intervals:
     columns = [c for (c,) in con.execute("select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
                                          "order by column_index", [schema, name]).fetchall()
                if c != "run_id" and (intervals or c not in INTERVALS)]
-    return con.execute(f"select {', '.join(columns)} from {table} where {TABLES[table]} <= ? order by all", [until]).fetchall()
+    as_of_only = f" and not ({TRAILING})" if "window_name" in columns and not intervals else ""
+    return con.execute(f"select {', '.join(columns)} from {table} where {TABLES[table]} <= ?{as_of_only} order by all", [until]).fetchall()
 
 
 def _run(path: Path) -> list[str]:

@@ -276,7 +276,7 @@ def test_segment_pnl_boundaries(hand_warehouse):
     con.execute("update profit.customer_profit set contribution = 0 where customer_id = 'C'")
     profit_tables.build_customer_segments(con, cfg, *[[dt.date(2024, 1, 31), dt.date(2024, 2, 29)]] * 2)
     profit_tables.build_segment_profitability(con, cfg)
-    profit_tables.build_whale_curve(con, dt.date(2024, 2, 29), costs_assumed=True)
+    profit_tables.build_whale_curve(con, cfg)
     rows = con.execute("select segment, period_start::varchar, prior_customers, lost_customers, new_customers "
                        "from profit.segment_profitability where segment in ('lapsed', 'others') order by 2, 1").fetchall()
     assert rows == [("lapsed", "2024-01-01", 0, 0, 1), ("lapsed", "2024-02-01", 1, 0, 0), ("others", "2024-02-01", 0, 0, 1)]
