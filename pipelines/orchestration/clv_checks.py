@@ -1,4 +1,7 @@
-"""CLV checks: chosen fits have valid parameters; one valid CLV row per customer; the customer_clv suite."""
+"""CLV checks: chosen fits have valid parameters; one valid CLV row per customer; the customer_clv suite.
+
+The suite reads the CLV rows of the scoring dates the run computed: the other dates keep the rows checked when they
+were published."""
 
 import json
 import math
@@ -8,7 +11,7 @@ import polars as pl
 
 from pipelines.orchestration.asset_metadata import markdown_table
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
-from pipelines.orchestration.suite_checks import expectations_check
+from pipelines.orchestration.suite_checks import period_expectations_check
 from pipelines.warehouse import calendar
 from pipelines.warehouse.database import query
 
@@ -37,7 +40,7 @@ def clv_model_parameters_valid(segprof: SegprofConfig, duckdb: WarehouseResource
 @dg.asset_check(
     asset="customer_clv",
     blocking=True,
-    description="Exactly one CLV row per customer; p_alive in [0, 1]; CLV finite, non-negative under clv.value margin_rate, "
+    description="At the as-of date, exactly one CLV row per customer; p_alive in [0, 1]; CLV finite, non-negative under clv.value margin_rate, "
                 "and equal to its formula from the stored components (docs/clv.md).",
 )
 def customer_clv_valid(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
@@ -56,4 +59,4 @@ def customer_clv_valid(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.
             problems.append(f"{stats[key]:,} rows with {label}")
     return dg.AssetCheckResult(passed=not problems, description="; ".join(problems) or None, metadata=stats)
 
-CHECKS = [clv_model_parameters_valid, customer_clv_valid, expectations_check("customer_clv", "clv.customer_clv")]
+CHECKS = [clv_model_parameters_valid, customer_clv_valid, period_expectations_check("customer_clv", "clv.customer_clv")]

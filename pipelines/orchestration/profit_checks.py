@@ -1,12 +1,15 @@
 """Profitability checks: P&L reconciles to the ledger to the cent; one segment per customer; migration adds up;
-the equity and contribution bridges reconcile and the P&L by dimension adds up, to the cent."""
+the equity and contribution bridges reconcile and the P&L by dimension adds up, to the cent.
+
+Segments and the P&L by dimension are checked at the scoring dates the run computed (the other dates keep the rows
+checked when they were published); the tables rebuilt whole every run are checked whole."""
 
 import dagster as dg
 import polars as pl
 
 from pipelines.orchestration.asset_metadata import markdown_table
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
-from pipelines.orchestration.suite_checks import expectations_check
+from pipelines.orchestration.suite_checks import computed_dates, expectations_check
 from pipelines.warehouse import calendar, profit_tables
 from pipelines.warehouse.database import query
 
@@ -49,21 +52,25 @@ def segment_profitability_reconciles_to_ledger(segprof: SegprofConfig, duckdb: W
                            segmented=True)
 
 
-def _no_rows(duckdb: WarehouseResource, sql: str, describe) -> dg.AssetCheckResult:
-    """A check whose SQL lists what is wrong: it passes on no rows, else `describe(rows)` says why; the rows are kept."""
+def _no_rows(duckdb: WarehouseResource, sql: str, describe, segprof: SegprofConfig | None = None) -> dg.AssetCheckResult:
+    """A check whose SQL lists what is wrong: it passes on no rows, else `describe(rows)` says why; the rows are kept.
+    With `segprof`, the SQL looks at the scoring dates the run computed ($dates; see suite_checks.computed_dates)."""
     with duckdb.get_connection() as con:
-        bad = query(con, sql)
+        computed = computed_dates(con, segprof.value) if segprof is not None else None
+        bad = query(con, sql, {"dates": computed.dates} if computed else None)
+    scope = {"validated": computed.describe("all their rows")} if computed else {}
     return dg.AssetCheckResult(
         passed=not bad,
         description=describe(bad) if bad else None,
-        metadata={"rows": dg.MetadataValue.md(markdown_table(pl.DataFrame(bad[:20])) if bad else "None.")},
+        metadata={"rows": dg.MetadataValue.md(markdown_table(pl.DataFrame(bad[:20])) if bad else "None."), **scope},
     )
 
 
-@dg.asset_check(asset="customer_segments", blocking=True, description="Every scored customer is in exactly one segment at every date.")
-def customer_segments_one_per_customer(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+@dg.asset_check(asset="customer_segments", blocking=True,
+                description="Every scored customer is in exactly one segment at every date this run computed.")
+def customer_segments_one_per_customer(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
     return _no_rows(duckdb, "profit/check_customer_segments",
-                    lambda bad: f"{len(bad)} date(s) with customers missing or duplicated, first {bad[0]['period_end']}")
+                    lambda bad: f"{len(bad)} date(s) with customers missing or duplicated, first {bad[0]['period_end']}", segprof)
 
 
 @dg.asset_check(asset="segment_migration", blocking=True,
@@ -91,12 +98,12 @@ def segment_contribution_bridge_reconciles(duckdb: WarehouseResource) -> dg.Asse
 
 
 @dg.asset_check(asset="segment_dimension_profit", blocking=True,
-                description="Per segment, period and dimension, the rows add up to the segment P&L (customers, revenue, "
-                            "contribution, profit after overhead), to the cent.")
-def segment_dimension_profit_adds_up(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+                description="Per segment, period this run computed and dimension, the rows add up to the segment P&L "
+                            "(customers, revenue, contribution, profit after overhead), to the cent.")
+def segment_dimension_profit_adds_up(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
     return _no_rows(duckdb, "profit/check_segment_dimension_profit",
                     lambda bad: f"{len(bad)} segment dimension(s) do not add up, first {bad[0]['segment']} by "
-                                f"{bad[0]['dimension']} for {bad[0]['period_start']}")
+                                f"{bad[0]['dimension']} for {bad[0]['period_start']}", segprof)
 
 
 CHECKS = [customer_profit_reconciles_to_ledger, segment_profitability_reconciles_to_ledger,

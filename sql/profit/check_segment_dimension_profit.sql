@@ -1,9 +1,11 @@
--- Segment, period and dimension whose rows do not add up to the segment P&L to the cent, or are missing (must be none).
+-- Segment, period and dimension whose rows do not add up to the segment P&L to the cent, or are missing (must be none),
+-- at $dates (the period ends a run computed the P&L by dimension for).
 with expected as (
     select segment, period_start, dimensions.dimension, customers, revenue, contribution, profit_after_overhead
     from profit.segment_profitability
     cross join (values ('channel'), ('region'), ('category')) as dimensions(dimension)
     where customers > 0
+        and period_end in (select unnest($dates::date[]))
 ),
 
 summed as (
@@ -16,6 +18,7 @@ summed as (
         sum(contribution) as contribution,
         sum(profit_after_overhead) as profit_after_overhead
     from profit.segment_dimension_profit
+    where period_end in (select unnest($dates::date[]))
     group by all
 ),
 

@@ -88,7 +88,8 @@ def test_expectations_check_fails_on_a_bad_table(tmp_path):
             "select 'shop' as source, 'f.csv' as source_file, 'c' || i as customer_id, 'o' || i as order_id, timestamp '2024-01-01' as order_ts, "
             "date '2024-01-01' as order_date, 10::decimal(18,2) as amount, "
             "1 as quantity, 'web' as channel, 'north' as region, case when i = 5 then null else 'books' end as category, "
-            "(case when i = 3 then -1 end)::decimal(18,2) as unit_cost, i as line_number from range(1, 11) t(i)"
+            "(case when i = 3 then -1 end)::decimal(18,2) as unit_cost, i as line_number, "
+            "timestamp '2024-01-02' as loaded_at from range(1, 11) t(i)"
         )
     result = ingest_checks.transactions_expectations(duckdb=WarehouseResource(database=database))
     assert not result.passed
@@ -100,7 +101,7 @@ def test_expectations_check_passes_on_cdnow_shape(write_config, csv_source, tmp_
     path = write_config([csv_source(["1,a,2024-01-01,5", "2,b,2024-01-02,-3"])])
     assert cli.main(["run", "--config", str(path), "--select", "transactions"]) == 0
     result = ingest_checks.transactions_expectations(duckdb=WarehouseResource(database=str(tmp_path / "warehouse.duckdb")))
-    assert result.passed and result.metadata["rows_validated"].value == 2 and result.metadata["validated"].value == "all rows"
+    assert result.passed and result.metadata["rows_validated"].value == 2 and result.metadata["validated"].value == "every line: all 2 rows"
 
 
 def test_definitions_module_reads_segprof_config_env(monkeypatch, write_config, csv_source):
