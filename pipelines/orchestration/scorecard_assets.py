@@ -22,10 +22,10 @@ def segment_scorecard(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.M
     config = segprof.value
     with duckdb.get_connection() as con:
         pages.build_scorecard_table(con, config)
-        data = pages.site_data(con, config)
         metadata = table_metadata(con, "scorecards.segment_scorecard")
+        statuses = pages.statuses(con, config)
     return dg.MaterializeResult(metadata={
         **metadata,
-        "pages": len(data["pages"]),
-        "statuses": pages.statuses(data),
+        "pages": len(config.segments),  # one page per managed segment (pages.site_data)
+        "statuses": statuses,
     })

@@ -10,7 +10,7 @@ import polars as pl
 
 from pipelines.config import Config
 from pipelines.site import charts
-from pipelines.warehouse.database import query
+from pipelines.warehouse.database import query, staged
 
 # The contribution bridge's effects in the order they are applied: label, column, the chart's label.
 CONTRIBUTION_EFFECTS = (("Active customers", "customer_count_effect", "Active\ncust."),
@@ -134,38 +134,31 @@ def lapsed_page(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date, 
     """The lapsed customers: which managed segment they were in, what they were worth then and in all, and who lapsed
     recently with most value (those worth a win-back offer)."""
     money = formatter("money", config.currency)
-    rows = query(con, "scorecards/lapsed_customers", {"as_of": as_of, "lapsed": config.lapsed_segment})
-    frame = pl.DataFrame(rows, infer_schema_length=None) if rows else None
     dates = sorted({r["period_end"] for r in query(con, "scorecards/scoring_dates", {"as_of": as_of})})
     recent_from = dates[-WIN_BACK_PERIODS] if len(dates) >= WIN_BACK_PERIODS else (dates[0] if dates else as_of)
-    summary, win_back = [], []
-    if frame is not None:
-        frame = frame.with_columns(pl.col("former_segment").fill_null(""))
-        for (former,), group in frame.group_by("former_segment", maintain_order=False):
-            summary.append({
-                "segment": former, "name": config.display_name(former) if former else "never in a managed segment",
-                "customers": group.height,
-                "this_period": group.filter(pl.col("lapsed_on") == as_of).height,
-                "recent": group.filter(pl.col("lapsed_on") >= recent_from).height,
-                "clv_before": money(float(group["clv_before_lapsing"].cast(pl.Float64).fill_null(0).sum())),
-                "lifetime_revenue": money(float(group["lifetime_revenue"].cast(pl.Float64).sum())),
-                "lifetime_contribution": money(float(group["lifetime_contribution"].cast(pl.Float64).sum())),
-                "_order": float(group["lifetime_contribution"].cast(pl.Float64).sum()),
-            })
-        summary.sort(key=lambda s: -s["_order"])
-        recent = [r for r in rows if r["lapsed_on"] is not None and r["lapsed_on"] >= recent_from and r["clv_before_lapsing"]]
-        for rank, r in enumerate(recent[:top], start=1):
-            win_back.append({
-                "rank": rank, "customer_id": r["customer_id"], "former_name": config.display_name(r["former_segment"]),
-                "tier": r["tier_before_lapsing"], "lapsed_on": r["lapsed_on"], "clv_before": money(float(r["clv_before_lapsing"])),
-                "lifetime_contribution": money(float(r["lifetime_contribution"])),
-                "p_alive": f"{r['p_alive'] * 100:.0f} %" if r["p_alive"] is not None else "–",
-                "last_purchase": r["last_purchase"], "purchase_days": r["purchase_days"],
-            })
+    params = {"as_of": as_of, "lapsed": config.lapsed_segment, "recent_from": recent_from, "top": top}
+    with staged(con, "_lapsed_customers", "scorecards/lapsed_customers", params):
+        groups = query(con, "scorecards/lapsed_by_segment", params)
+        recent = query(con, "scorecards/lapsed_win_back", params)
+    total = next(g for g in groups if g["is_total"])
+    summary = [{
+        "segment": g["former_segment"],
+        "name": config.display_name(g["former_segment"]) if g["former_segment"] else "never in a managed segment",
+        "customers": g["customers"], "this_period": g["this_period"], "recent": g["recent"],
+        "clv_before": money(float(g["clv_before_lapsing"])), "lifetime_revenue": money(float(g["lifetime_revenue"])),
+        "lifetime_contribution": money(float(g["lifetime_contribution"])),
+    } for g in groups if not g["is_total"]]
+    win_back = [{
+        "rank": rank, "customer_id": r["customer_id"], "former_name": config.display_name(r["former_segment"]),
+        "tier": r["tier_before_lapsing"], "lapsed_on": r["lapsed_on"], "clv_before": money(float(r["clv_before_lapsing"])),
+        "lifetime_contribution": money(float(r["lifetime_contribution"])),
+        "p_alive": f"{r['p_alive'] * 100:.0f} %" if r["p_alive"] is not None else "–",
+        "last_purchase": r["last_purchase"], "purchase_days": r["purchase_days"],
+    } for rank, r in enumerate(recent, start=1)]
     return {
         "name": config.lapsed_segment, "display_name": config.display_name(config.lapsed_segment), "file": "lapsed.html",
-        "customers": len(rows), "summary": summary, "win_back": win_back, "recent_from": recent_from,
+        "customers": total["customers"], "summary": summary, "win_back": win_back, "recent_from": recent_from,
         "win_back_periods": WIN_BACK_PERIODS,
-        "lifetime_contribution": money(sum(float(r["lifetime_contribution"]) for r in rows)),
-        "clv_before": money(sum(float(r["clv_before_lapsing"] or 0) for r in rows)),
+        "lifetime_contribution": money(float(total["lifetime_contribution"])),
+        "clv_before": money(float(total["clv_before_lapsing"])),
     }

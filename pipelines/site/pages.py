@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import defaultdict
 from pathlib import Path
 
 import duckdb
@@ -30,6 +29,8 @@ BRIDGE_FLOWS = (("Acquired", "acquired", "acquired_customers", 1), ("Lapsed", "l
 # Why a customer is on the list, in a manager's words (the warehouse keeps the reason's code).
 REASON_TEXT = {"p_alive drop": "p alive fell", "overdue": "overdue for their rhythm",
                "p_alive drop and overdue": "p alive fell; overdue"}
+# Rows of a segment's action list on the print sheet (the segment page shows config scorecards.top_at_risk).
+PRINT_ACTIONS = 5
 ACTION_COLUMNS = ("rank", "customer_id", "suggested_action", "expected_loss", "clv_at_stake", "p_alive", "prior_p_alive", "reason",
                   "last_purchase", "days_since_last_purchase", "usual_gap_days", "value_tier", "prior_value_tier",
                   "current_segment")
@@ -185,9 +186,10 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         }
 
     def actions(segment: str) -> list[dict]:
+        """The whole list (for its count, total and CSV), with texts for the rows the pages show."""
         rows = query(con, "scorecards/action_list", {"segment": segment, "as_of": as_of})
         fmt = formatter("money", currency)
-        for r in rows:
+        for r in rows[:max(config.scorecards.top_at_risk, PRINT_ACTIONS)]:
             r["expected_loss_text"] = fmt(float(r["expected_loss"]))
             r["clv_text"] = fmt(float(r["clv_at_stake"]))
             r["p_alive_text"] = f"{r['p_alive'] * 100:.0f} %"
@@ -270,6 +272,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "interval_definition": INTERVAL_DEFINITION.format(level_percent=config.clv.interval_level * 100),
         "recent_days": config.at_risk.recent_days,
         "top_actions": config.scorecards.top_at_risk,
+        "print_actions": PRINT_ACTIONS,
         "generated": dt.datetime.now().replace(microsecond=0),
         "run_id": None,  # set by the publication, which writes the same id into meta.runs
     }
@@ -382,9 +385,8 @@ def render_site(data: dict, out_dir: Path) -> Path:
     return out_dir / "index.html"
 
 
-def statuses(data: dict) -> dict:
-    counts = defaultdict(int)
-    for page in data["pages"]:
-        for tile in page["tiles"]:
-            counts[tile["status_class"]] += 1
-    return dict(counts)
+def statuses(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, int]:
+    """How many of the segment pages' KPI tiles are green, amber, red or without a target ("none"), from the table the
+    pages show: the scorecard's run metadata, without building the pages."""
+    managed = [s.name for s in config.segments]
+    return {r["status"]: r["tiles"] for r in query(con, "scorecards/scorecard_statuses", {"managed": managed})}

@@ -89,6 +89,18 @@ def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterat
             con.unregister(name)
 
 
+@contextlib.contextmanager
+def staged(con: duckdb.DuckDBPyConnection, table: str, name: str, params: dict | None = None) -> Iterator[None]:
+    """The rows of sql/<name>.sql as the temporary table `table` while the block runs: a large result that several
+    statements aggregate, computed once and kept in DuckDB instead of fetched."""
+    sql = read_sql(name)
+    con.execute(f"create or replace temp table {quote_ident(table)} as {sql}", _used(sql, params))
+    try:
+        yield
+    finally:
+        con.execute(f"drop table if exists temp.main.{quote_ident(table)}")
+
+
 def create_tables(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     """Create tables from their definition files (sql/<layer>/<table>.sql: DDL and comments, no parameters)."""
     for name in names:

@@ -1,26 +1,31 @@
 -- The customers in the lapsed segment at $as_of: the managed segment they were last in, when they lapsed, their CLV
--- then, what they bought and contributed up to $as_of, and their probability alive now.
-with history as (
-    select customer_id, period_end, segment from profit.customer_segments where period_end <= $as_of::date
+-- then, what they bought and contributed up to $as_of, and their probability alive now. The lapsed page stages these
+-- rows as _lapsed_customers and reads its summary and win-back list from them (lapsed_by_segment, lapsed_win_back).
+with now_lapsed as (
+    select customer_id from profit.customer_segments where period_end = $as_of::date and segment = $lapsed
 ),
 
-now_lapsed as (
-    select customer_id from history where period_end = $as_of::date and segment = $lapsed
+history as (
+    -- the segments of the lapsed customers up to $as_of
+    select customer_id, period_end, segment
+    from profit.customer_segments
+    where period_end <= $as_of::date and customer_id in (select customer_id from now_lapsed)
 ),
 
 last_managed as (
-    select history.customer_id, max(history.period_end) as last_managed_date
+    select
+        customer_id,
+        max(period_end) filter (where segment <> $lapsed) as last_managed_date,
+        arg_max(segment, period_end) filter (where segment <> $lapsed) as former_segment
     from history
-    inner join now_lapsed using (customer_id)
-    where history.segment <> $lapsed
     group by all
 ),
 
 lapsed_on as (
+    -- the first scoring date after the last one in a managed segment
     select history.customer_id, min(history.period_end) as lapsed_on
     from history
-    inner join now_lapsed using (customer_id)
-    left join last_managed using (customer_id)
+    inner join last_managed using (customer_id)
     where history.period_end > coalesce(last_managed.last_managed_date, date '0001-01-01')
     group by all
 ),
@@ -35,7 +40,7 @@ lifetime as (
 final as (
     select
         now_lapsed.customer_id,
-        before.segment as former_segment,
+        last_managed.former_segment,
         last_managed.last_managed_date,
         lapsed_on.lapsed_on,
         then_clv.clv as clv_before_lapsing,
@@ -49,8 +54,6 @@ final as (
     from now_lapsed
     left join last_managed using (customer_id)
     left join lapsed_on using (customer_id)
-    left join history as before
-        on before.customer_id = now_lapsed.customer_id and before.period_end = last_managed.last_managed_date
     left join clv.customer_clv as then_clv
         on then_clv.customer_id = now_lapsed.customer_id and then_clv.period_end = last_managed.last_managed_date
     left join clv.customer_clv as now_clv
@@ -60,4 +63,3 @@ final as (
 )
 
 select * from final
-order by clv_before_lapsing desc nulls last, lifetime_contribution desc, customer_id

@@ -1,12 +1,20 @@
 """Scorecards: the table's KPIs and statuses, HTML that shows exactly its numbers, escaping."""
 
+import datetime as dt
 import re
+import shutil
+from collections import Counter
 from decimal import Decimal
 from html.parser import HTMLParser
+from pathlib import Path
 
+import duckdb
 import pytest
 
-from pipelines.site import pages
+from pipelines import config
+from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
+from pipelines.orchestration.scorecard_assets import segment_scorecard
+from pipelines.site import breakdowns, pages
 
 
 class TextAndAttributes(HTMLParser):
@@ -248,6 +256,30 @@ def test_cdnow_demo_writes_the_site(cdnow_demo):
     statuses = dict(con.execute("select coalesce(status, 'none'), count(*) from scorecards.segment_scorecard "
                                 "where period_end = '1998-06-30' group by 1").fetchall())
     assert statuses["none"] > 0 and sum(statuses.get(s, 0) for s in ("green", "amber", "red")) > 0
+
+
+def test_the_scorecard_metadata_counts_the_tiles_the_pages_show(cdnow_demo, tmp_path):
+    """The segment_scorecard asset counts pages and statuses from its table, without building the site: the same counts
+    as the pages' own tiles."""
+    con, _ = cdnow_demo
+    con.execute("checkpoint")
+    demo = Path(con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0])
+    database = tmp_path / "w.duckdb"  # a copy: the demo's connection holds the file
+    shutil.copy(demo, database)
+    path = tmp_path / "segprof.yaml"
+    path.write_text((demo.parent / "segprof.yaml").read_text().replace(str(demo), str(database)))
+    result = segment_scorecard(segprof=SegprofConfig(path=str(path)), duckdb=WarehouseResource(database=str(database)))
+    with duckdb.connect(str(database)) as copy:
+        data = pages.site_data(copy, config.load(path))
+    assert result.metadata["pages"] == len(data["pages"]) == 3
+    assert result.metadata["statuses"] == Counter(tile["status_class"] for page in data["pages"] for tile in page["tiles"])
+
+
+def test_the_lapsed_page_without_lapsed_customers(hand_warehouse):
+    con, cfg = hand_warehouse
+    con.execute("update profit.customer_segments set segment = 'others' where segment = 'lapsed'")
+    page = breakdowns.lapsed_page(con, cfg, dt.date(2024, 2, 29), pages.formatter, 10)
+    assert (page["customers"], page["summary"], page["win_back"], page["clv_before"]) == (0, [], [], "$0")
 
 
 @pytest.mark.parametrize(("unit", "value", "text"), [
