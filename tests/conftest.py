@@ -29,6 +29,11 @@ QUICK_CLV = {"model": "bgnbd", "candidates": ["bgnbd"]}
 CSV_COLUMNS = {"customer_id": "customer_id", "order_id": "order_id", "order_date": "order_date", "amount": "amount"}
 
 
+
+def every_date(con) -> dict:
+    """The parameters of a check's SQL that looks at the dates a run wrote ($dates), for every stored scoring date."""
+    return {"dates": [d for (d,) in con.execute("select distinct period_end from profit.customer_segments order by 1").fetchall()]}
+
 @pytest.fixture
 def write_config(tmp_path):
     """Write a config file with the given sources (dicts) and return its path."""

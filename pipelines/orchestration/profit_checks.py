@@ -1,8 +1,9 @@
 """Profitability checks: P&L reconciles to the ledger to the cent; one segment per customer; migration adds up;
 the equity and contribution bridges reconcile and the P&L by dimension adds up, to the cent.
 
-Segments and the P&L by dimension are checked at the scoring dates the run computed (the other dates keep the rows
-checked when they were published); the tables rebuilt whole every run are checked whole."""
+Segments, migration, the equity bridge and the P&L by dimension are checked at the scoring dates the run wrote (the
+other dates keep the rows checked when they were published); the segment P&L (small) and the contribution bridge
+(rebuilt whole every run) are checked whole."""
 
 import dagster as dg
 import polars as pl
@@ -52,11 +53,12 @@ def segment_profitability_reconciles_to_ledger(segprof: SegprofConfig, duckdb: W
                            segmented=True)
 
 
-def _no_rows(duckdb: WarehouseResource, sql: str, describe, segprof: SegprofConfig | None = None) -> dg.AssetCheckResult:
+def _no_rows(duckdb: WarehouseResource, sql: str, describe, segprof: SegprofConfig | None = None,
+             with_next: bool = False) -> dg.AssetCheckResult:
     """A check whose SQL lists what is wrong: it passes on no rows, else `describe(rows)` says why; the rows are kept.
-    With `segprof`, the SQL looks at the scoring dates the run computed ($dates; see suite_checks.computed_dates)."""
+    With `segprof`, the SQL looks at the scoring dates the run wrote ($dates; see suite_checks.computed_dates)."""
     with duckdb.get_connection() as con:
-        computed = computed_dates(con, segprof.value) if segprof is not None else None
+        computed = computed_dates(con, segprof.value, with_next) if segprof is not None else None
         bad = query(con, sql, {"dates": computed.dates} if computed else None)
     scope = {"validated": computed.describe("all their rows")} if computed else {}
     return dg.AssetCheckResult(
@@ -75,17 +77,19 @@ def customer_segments_one_per_customer(segprof: SegprofConfig, duckdb: Warehouse
 
 @dg.asset_check(asset="segment_migration", blocking=True,
                 description="Each from-segment's moves add up to that segment's customers at the from date.")
-def segment_migration_rows_add_up(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+def segment_migration_rows_add_up(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
     return _no_rows(duckdb, "profit/check_segment_migration", lambda bad: "; ".join(
-        f"{r['from_segment']} at {r['start_date']}: {r['moved']} moved vs {r['customers']} customers" for r in bad[:5]))
+        f"{r['from_segment']} at {r['start_date']}: {r['moved']} moved vs {r['customers']} customers" for r in bad[:5]),
+        segprof, with_next=True)
 
 
 @dg.asset_check(asset="segment_equity_bridge", blocking=True,
                 description="Per segment and period, start equity + acquired - lapsed - migrated out + migrated in + value change "
                             "= end equity = the segment's customer equity, and start equity = its equity at the start date, to the cent.")
-def segment_equity_bridge_reconciles(duckdb: WarehouseResource) -> dg.AssetCheckResult:
+def segment_equity_bridge_reconciles(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
     return _no_rows(duckdb, "profit/check_segment_equity_bridge",
-                    lambda bad: f"{len(bad)} bridge(s) do not reconcile, first {bad[0]['segment']} from {bad[0]['period_start']}")
+                    lambda bad: f"{len(bad)} bridge(s) do not reconcile, first {bad[0]['segment']} from {bad[0]['period_start']}",
+                    segprof, with_next=True)
 
 
 @dg.asset_check(asset="segment_contribution_bridge", blocking=True,

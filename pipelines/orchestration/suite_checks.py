@@ -62,15 +62,17 @@ class ComputedDates:
         if self.every:
             return f"every period ({len(self.dates)}): {what}"
         n, kept = len(self.dates), len(self.scoring) - len(self.dates)
-        periods = f"the {n} period{'' if n == 1 else 's'} computed by this run ({', '.join(self.labels)})" if n else \
+        periods = f"the {n} period{'' if n == 1 else 's'} written by this run ({', '.join(self.labels)})" if n else \
             "no period: this run computed none"
         return f"{periods}, {what}; the other {kept} keep the rows checked when they were published"
 
 
-def computed_dates(con: duckdb.DuckDBPyConnection, config: Config) -> ComputedDates:
-    """The scoring dates the run's plan computed (history.dates_to_compute: all of them without a plan)."""
+def computed_dates(con: duckdb.DuckDBPyConnection, config: Config, with_next: bool = False) -> ComputedDates:
+    """The scoring dates the run's plan computed (history.dates_to_compute: all of them without a plan), and the date
+    after each with `with_next` (the tables comparing a date with the prior one: profit_tables.build_for_dates)."""
     scoring = calendar.read(con, config).scoring_dates
     dates = history.dates_to_compute(con, config)
+    dates = history.with_next(dates, scoring) if with_next else dates
     period = config.profit.period
     return ComputedDates(dates, scoring, [calendar.period_label(calendar.period_start(d, period), period) for d in dates])
 

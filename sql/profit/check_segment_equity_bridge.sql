@@ -1,10 +1,17 @@
--- Bridges that do not reconcile to the cent (must be none): the flows against the end equity, the end equity
--- against profit.segment_profitability, and the start equity against the segment's CLV summed afresh at the
--- start date (the previous scoring date, which need not have a P&L period of its own).
-with equity as (
+-- Bridges to $dates (the scoring dates a run wrote) that do not reconcile to the cent (must be none): the flows
+-- against the end equity, the end equity against profit.segment_profitability, and the start equity against the
+-- segment's CLV summed afresh at the start date (the previous scoring date, which need not have a P&L period of
+-- its own).
+with bridge as (
+    select * from profit.segment_equity_bridge where period_end in (select unnest($dates::date[]))
+),
+
+equity as (
     select segments.segment, segments.period_end, sum(coalesce(clv.clv, 0)) as equity
     from profit.customer_segments as segments
-    left join clv.customer_clv as clv using (customer_id, period_end)
+    left join (select customer_id, period_end, clv from clv.customer_clv
+               where period_end in (select start_date from bridge)) as clv using (customer_id, period_end)
+    where segments.period_end in (select start_date from bridge)
     group by all
 ),
 
@@ -18,7 +25,7 @@ compared as (
         coalesce(segment_pnl.customer_equity, 0) as segment_equity,
         bridge.start_equity,
         coalesce(at_start.equity, 0) as equity_at_start
-    from profit.segment_equity_bridge as bridge
+    from bridge
     left join profit.segment_profitability as segment_pnl using (segment, period_start)
     left join equity as at_start on at_start.segment = bridge.segment and at_start.period_end = bridge.start_date
 )

@@ -18,6 +18,7 @@ from pipelines.orchestration import clv_checks, ingest_checks, profit_checks
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
 from pipelines.warehouse import clv_tables, loading, profit_tables
 from pipelines.warehouse.database import query
+from tests.conftest import every_date
 
 PARAMETERS = '{"r": -0.5, "alpha": 1.0, "s": 1.0, "beta": 1.0}'
 
@@ -210,7 +211,7 @@ def test_a_run_that_computes_the_last_period_checks_its_rows_only(config_path, m
         con.execute("update clv.customer_clv set purchase_model = 'guess' where period_end = (select min(period_end) from clv.customer_clv)")
     resources = {"segprof": SegprofConfig(path=str(config_path)), "duckdb": WarehouseResource(database=warehouse)}
     kept = f"; the other {len(periods) - 1} keep the rows checked when they were published"
-    label = f"the 1 period computed by this run ({periods[-1]:%Y-%m})"
+    label = f"the 1 period written by this run ({periods[-1]:%Y-%m})"
 
     suite = clv_checks.CHECKS[2](**resources)
     assert not suite.passed and suite.description.startswith("purchase_model: expect_column_values_to_be_in_set failed for 1 rows")
@@ -239,7 +240,7 @@ def test_the_equity_bridge_reconciles_on_synthetic_data(config_path):
         flows = con.execute("select count(*), sum(acquired_customers), sum(lapsed_customers), sum(migrated_out_customers), "
                             "sum(migrated_in_customers), sum(abs(value_change)) from profit.segment_equity_bridge").fetchone()
         assert all(f > 0 for f in flows), flows
-        assert query(con, "profit/check_segment_equity_bridge") == []
+        assert query(con, "profit/check_segment_equity_bridge", every_date(con)) == []
         drift = con.execute("select max(abs(start_equity + acquired - lapsed - migrated_out + migrated_in + value_change "
                             "- end_equity)) from profit.segment_equity_bridge").fetchone()[0]
         assert drift == 0
@@ -258,7 +259,7 @@ def test_the_contribution_bridge_and_the_split_by_dimension_add_up_on_synthetic_
     assert cli.main(["run", "--config", str(path)]) == 0
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         assert query(con, "profit/check_segment_contribution_bridge") == []
-        assert query(con, "profit/check_segment_dimension_profit") == []
+        assert query(con, "profit/check_segment_dimension_profit", every_date(con)) == []
         effects = con.execute("select basis, count(*), sum(abs(customer_count_effect)), sum(abs(revenue_per_customer_effect)), "
                               "sum(abs(margin_effect)), sum(abs(cost_to_serve_effect)), sum(abs(returns_effect)), "
                               "sum(abs(marketing_effect)) from profit.segment_contribution_bridge group by 1 order by 1").fetchall()

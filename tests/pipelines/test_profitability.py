@@ -5,6 +5,7 @@ from decimal import Decimal
 import duckdb
 
 from pipelines.warehouse.database import query
+from tests.conftest import every_date
 
 
 def test_all_profit_tables_are_filled(cdnow_demo):
@@ -47,7 +48,7 @@ def test_segment_check_finds_missing_and_duplicated_customers():
                     "('a', date '2024-06-30')) t(customer_id, period_end);"
                     "create table profit.customer_segments as select * from (values ('a', date '2024-03-31', 'vip'), "
                     "('a', date '2024-06-30', 'vip'), ('a', date '2024-06-30', 'core')) t(customer_id, period_end, segment)")
-        bad = query(con, "profit/check_customer_segments")
+        bad = query(con, "profit/check_customer_segments", every_date(con))
     assert [(r["period_end"].isoformat(), r["missing"], r["duplicated"]) for r in bad] == [
         ("2024-03-31", 1, 0), ("2024-06-30", 0, 1)]
 
@@ -57,7 +58,7 @@ def test_the_vip_equity_bridge_reconciles_on_cdnow(cdnow_demo):
     scores, from the 1998-03-31 refit); 3 lapse, 124 move out, 124 move in, the 1,021 who stay lose $3,437.87 of CLV
     (part of it the June refit); it ends at the segment's equity, $155,163.61, to the cent."""
     con, _ = cdnow_demo
-    assert query(con, "profit/check_segment_equity_bridge") == []
+    assert query(con, "profit/check_segment_equity_bridge", every_date(con)) == []
     row = con.execute("select start_customers, start_equity, acquired, lapsed_customers, lapsed, migrated_out_customers, "
                       "migrated_out, migrated_in_customers, migrated_in, stayers, value_change, end_equity "
                       "from profit.segment_equity_bridge where segment = 'vip' and period_start = '1998-06-01'").fetchone()
@@ -120,7 +121,7 @@ def test_cdnow_has_no_dimensions_to_split_by(cdnow_demo):
     """CDNOW's channel and region are the config's defaults and its category one constant: one value per dimension,
     which adds up to the segment P&L; the page says so instead of showing a one-row table."""
     con, outputs = cdnow_demo
-    assert query(con, "profit/check_segment_dimension_profit") == []
+    assert query(con, "profit/check_segment_dimension_profit", every_date(con)) == []
     values = con.execute("select dimension, count(distinct value) from profit.segment_dimension_profit group by 1 order by 1").fetchall()
     assert values == [("category", 1), ("channel", 1), ("region", 1)]
     index = outputs[0][-1].split()[-1]

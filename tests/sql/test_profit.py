@@ -15,6 +15,7 @@ import duckdb
 
 from pipelines.warehouse import calendar, profit_tables
 from pipelines.warehouse.database import query
+from tests.conftest import every_date
 
 def test_customer_profit(hand_warehouse):
     con, _ = hand_warehouse
@@ -63,7 +64,7 @@ def test_segment_migration(hand_warehouse):
         ("others", "lapsed", "2024-02-29", 1, D("2.00"), D("-0.25")),
         ("vip", "vip", "2024-02-29", 1, D("90.00"), D("1.25")),
     ]
-    assert query(con, "profit/check_segment_migration") == []
+    assert query(con, "profit/check_segment_migration", every_date(con)) == []
 
 
 def test_whale_curve(hand_warehouse):
@@ -117,7 +118,7 @@ def test_segment_equity_bridge(hand_warehouse):
         ("others", "2024-02-01", "2024-01-31", D("10.00"), D("5.00"), D("10.00"), z, z, z, D("5.00"), 1, 1, 1, 0, 0, 1),
         ("vip", "2024-02-01", "2024-01-31", D("100.00"), z, z, z, z, D("-10.00"), D("90.00"), 1, 0, 0, 0, 1, 1),
     ]
-    assert query(con, "profit/check_segment_equity_bridge") == []
+    assert query(con, "profit/check_segment_equity_bridge", every_date(con)) == []
 
 
 def test_the_bridge_check_finds_a_cent_out(hand_warehouse):
@@ -126,7 +127,7 @@ def test_the_bridge_check_finds_a_cent_out(hand_warehouse):
                 "where segment = 'vip' and period_start = '2024-02-01'")
     con.execute("update profit.segment_equity_bridge set start_equity = start_equity - 1, acquired = acquired + 1 "
                 "where segment = 'others' and period_start = '2024-02-01'")  # flows still add up; the start does not
-    bad = query(con, "profit/check_segment_equity_bridge")
+    bad = query(con, "profit/check_segment_equity_bridge", every_date(con))
     assert [(r["segment"], str(r["period_start"])) for r in bad] == [("others", "2024-02-01"), ("vip", "2024-02-01")]
 
 
@@ -175,12 +176,12 @@ def test_segment_dimension_profit(hand_warehouse):
         ("vip", "region", "unknown", 1, D("50.00"), D("1.25")),
     ]
     assert rows[3][7] == 0.4
-    assert query(con, "profit/check_segment_dimension_profit") == []
+    assert query(con, "profit/check_segment_dimension_profit", every_date(con)) == []
     con.execute("update profit.segment_dimension_profit set contribution = contribution + 0.01 "
                 "where segment = 'vip' and dimension = 'region' and period_start = '2024-02-01'")
     con.execute("delete from profit.segment_dimension_profit where segment = 'others' and dimension = 'channel' "
                 "and period_start = '2024-02-01'")  # a dimension missing altogether
-    bad = query(con, "profit/check_segment_dimension_profit")
+    bad = query(con, "profit/check_segment_dimension_profit", every_date(con))
     assert [(r["segment"], r["dimension"]) for r in bad] == [("others", "channel"), ("vip", "region")]
 
 
