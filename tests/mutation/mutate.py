@@ -2,7 +2,8 @@
 
 Each mutant is a textual change to one file, applied to a copy of the repository (the working tree is
 never touched), followed by the fast tests that cover that file. A mutant is killed when those tests
-fail, and survives when they pass. A mutant that cannot change behaviour says why in `equivalent`.
+fail, and survives when they pass. A mutant that cannot change behaviour says why in `equivalent`. `make test` checks
+that every mutant's text is still found exactly once (tests/mutation/test_mutate.py).
 
     python tests/mutation/mutate.py            # every mutant
     python tests/mutation/mutate.py overhead   # mutants whose name contains a word
@@ -48,20 +49,20 @@ MUTANTS = [
     Mutant("overhead remainders smallest first", "sql/profit/insert_customer_profit.sql",
            "- floor(coalesce(exact_cents, 0)) desc, customer_id", "- floor(coalesce(exact_cents, 0)) asc, customer_id", PROFIT),
     Mutant("period end one day late", "sql/profit/insert_customer_profit.sql",
-           "interval 1 month end - interval 1 day)::date", "interval 1 month end)::date", PROFIT),
+           "to_months($period_months) - interval 1 day)::date", "to_months($period_months))::date", PROFIT),
     Mutant("marketing five months past active_months", "sql/profit/customer_profit_base.sql",
            "to_months($active_months - 1)", "to_months($active_months + 4)", PROFIT),
     Mutant("marketing past the as-of period", "sql/profit/customer_profit_base.sql",
-           "least(p.period_start + to_months($active_months - 1), date_trunc($period, $as_of::date)::date)",
+           "least(p.period_start + to_months($active_months - 1), $as_of_period_start::date)",
            "p.period_start + to_months($active_months - 1)", PROFIT),
     Mutant("quarters stepped by month", "sql/profit/customer_profit_base.sql",
-           "case when $period = 'quarter' then interval 3 month else interval 1 month end\n    ))",
+           "to_months($period_months)\n    ))",
            "interval 1 month\n    ))", PROFIT),
     Mutant("marketing costs file ignored", "sql/profit/customer_profit_base.sql",
            "end, 0) + coalesce(e.amount, 0) as marketing_cost", "end, 0) as marketing_cost", PROFIT),
-    Mutant("unit cost without quantity", "sql/profit/customer_profit_base.sql",
+    Mutant("unit cost without quantity", "sql/profit/cost_rates.sql",
            "then unit_cost * quantity", "then unit_cost", PROFIT),
-    Mutant("returns credited in COGS", "sql/profit/customer_profit_base.sql",
+    Mutant("returns credited in COGS", "sql/profit/cost_rates.sql",
            "case when amount > 0 then round(", "case when amount <> 0 then round(", PROFIT),
     Mutant("handling on zero-amount lines", "sql/profit/customer_profit_base.sql",
            "case when amount < 0 then $handling_per_return", "case when amount <= 0 then $handling_per_return", PROFIT),
@@ -127,13 +128,12 @@ MUTANTS = [
            "strftime(customers.first_purchase, '%Y') as cohort", PROFIT),
     # sql/clv
     Mutant("frequency counts the first day", "sql/clv/rfm.sql",
-           "count(*) - 1 as frequency", "count(*) as frequency", RFM),
+           "per_date.purchase_days - firsts.first_is_purchase::integer as frequency", "per_date.purchase_days as frequency", RFM),
     Mutant("recency in days", "sql/clv/rfm.sql",
-           "(per_date.last_purchase - firsts.first_purchase) / days_per_unit as recency",
-           "(per_date.last_purchase - firsts.first_purchase) as recency", RFM),
+           "(last_purchase - first_purchase) / days_per_unit as recency", "(last_purchase - first_purchase) as recency", RFM),
     Mutant("monetary value with the first day", "sql/clv/rfm.sql",
-           "((per_date.total_amount - firsts.first_day_amount) / per_date.frequency)::double",
-           "(per_date.total_amount / per_date.frequency)::double", RFM),
+           "per_date.purchase_amount - case when firsts.first_is_purchase then firsts.first_day_amount else 0 end as repeat_amount",
+           "per_date.purchase_amount as repeat_amount", RFM),
     Mutant("check: p_alive above 1 allowed", "sql/clv/check_customer_clv.sql",
            "where p_alive < 0 or p_alive > 1 or isnan(p_alive)", "where p_alive < 0 or isnan(p_alive)", CHECKS),
     Mutant("check: negative CLV allowed", "sql/clv/check_customer_clv.sql",
@@ -143,7 +143,8 @@ MUTANTS = [
            "> 0.005 + 1e-9 * abs(clv)) as clv_not_its_formula", "> 1e9) as clv_not_its_formula", CHECKS),
     # models/
     Mutant("discount rate annual / 12", "models/clv/scoring.py",
-           "monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1", "monthly_rate = annual_discount_rate / 12", MODELS),
+           "monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1\n    cumulative",
+           "monthly_rate = annual_discount_rate / 12\n    cumulative", MODELS),
     Mutant("CLV without the margin rate", "models/clv/unit_economics.py",
            "\"cogs_rate\": np.full(rows.height, 1 - m)", "\"cogs_rate\": np.zeros(rows.height)", MODELS),
     Mutant("CLV without cost to serve", "models/clv/scoring.py",
@@ -164,18 +165,18 @@ MUTANTS = [
            "    repeat = rfm.filter(pl.col(\"frequency\") > 0)\n    if customers(repeat) < 3:",
            "    repeat = rfm\n    if customers(repeat) < 3:", MODELS + CLV_RULES),
     Mutant("Pareto/NBD evaluated at recency = t", "models/clv/purchase.py",
-           "return np.where((recency >= t) & (t > 0), t * (1 - 1e-6), recency)", "return recency", MODELS,
+           "return np.where(recency >= t, t * (1 - 1e-6), recency), t", "return recency, t", MODELS,
            equivalent="lifetimes 0.11.3's Pareto/NBD scoring functions are finite at recency = t, and the tests compare "
                       "at the same shifted recency: the shift (1e-6 of t) is a guard, not a behaviour"),
     Mutant("BG/NBD expected purchases without the dropout term", "models/clv/purchase.py",
            "denominator = 1 + np.where(repeat,", "denominator = 1 + 0 * np.where(repeat,", MODELS),
     Mutant("Gamma-Gamma fitted on all repeat customers", "models/clv/spend.py",
-           "spenders = rfm.filter((pl.col(\"frequency\") > 0) & (pl.col(\"monetary_value\") > 0))",
-           "spenders = rfm.filter(pl.col(\"frequency\") > 0)", MODELS),
+           "rfm.filter((pl.col(\"frequency\") > 0) & (pl.col(\"monetary_value\") > 0))", "rfm.filter(pl.col(\"frequency\") > 0)",
+           MODELS),
     Mutant("correlation flag at 0.5", "models/clv/selection.py",
            "HIGH_FREQUENCY_MONETARY_CORRELATION = 0.3", "HIGH_FREQUENCY_MONETARY_CORRELATION = 0.5", MODELS + CLV_RULES),
     Mutant("failed candidates may be chosen", "models/clv/selection.py",
-           "chosen = min(scores, key=scores.get)", "chosen = candidates[0]", MODELS + CLV_RULES),
+           "    return models, warnings\n", "    return list(candidates), warnings\n", MODELS + CLV_RULES),
     Mutant("Gamma-Gamma fallback not recorded", "models/clv/selection.py",
            "        records.append(Record(\"final\", empirical, True))\n", "", MODELS + CLV_RULES),
     Mutant("lapsed rule off", "models/segments.py",

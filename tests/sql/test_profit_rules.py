@@ -52,6 +52,12 @@ def _column(con, column: str, where: str = "true") -> dict:
         f"select customer_id, period_start, {column} from profit.customer_profit where {where} order by 1, 2").fetchall()}
 
 
+def _base_periods(con) -> list[str]:
+    """The periods of _customer_profit_base, what each shard writes: the P&L reads only the periods a run computes,
+    so a rule of the base shows in the P&L only when it is wrong inside them."""
+    return [p for (p,) in con.execute("select distinct period_start::varchar from _customer_profit_base order by 1").fetchall()]
+
+
 def test_overhead_is_allocated_in_whole_cents_by_largest_remainder(build):
     # 1.00 over 7 equal customers: 14 2/7 cents each; the 2 cents left go to the first two by customer id.
     # 10.00 over 3: 333 1/3 cents each, 1 left. Plain rounding would give 0.98 and 9.99 in total.
@@ -103,6 +109,7 @@ def test_marketing_stops_at_the_as_of_period(build):
     assert _column(con, "marketing_cost") == {("A", "2024-01-01"): D("1.00"), ("A", "2024-02-01"): D("1.00")}
     assert _column(con, "period_end") == {("A", "2024-01-01"): dt.date(2024, 1, 31),
                                           ("A", "2024-02-01"): dt.date(2024, 2, 15)}
+    assert _base_periods(con) == ["2024-01-01", "2024-02-01"]  # no month after the as-of period is marketed
 
 
 def test_quarter_periods(build):
@@ -115,6 +122,7 @@ def test_quarter_periods(build):
     assert rows == [("2024-01-01", "2024-03-31", 2, D("40.00"), D("1.00")),
                     ("2024-04-01", "2024-06-30", 0, D("0.00"), D("1.00")),
                     ("2024-07-01", "2024-08-15", 1, D("5.00"), D("1.00"))]
+    assert _base_periods(con) == ["2024-01-01", "2024-04-01", "2024-07-01"]  # marketed a quarter at a time, not monthly
 
 
 def test_cogs_from_unit_cost_times_quantity(build):
