@@ -62,6 +62,8 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
         restate = (dt.date.fromisoformat(config.restate_from), dt.date.fromisoformat(config.restate_to or "9999-12-31")
                    ) if config.restate_from else None
         plan = history.plan(con, settings, restate)
+        if settings.sharded and plan:
+            sharding.write_plan(settings, plan.compute)  # the RFM and profit shards, which run next, compute these
         removed = [] if settings.sharded else loading.removed_files(con, context.run_id)
         for file in removed:
             context.log.warning(f"source {file['source']}: {file['source_file']} no longer matches the source; its "

@@ -22,8 +22,11 @@ def customer_profit(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.Mat
     """profit.customer_profit: customer x period revenue, each cost and contribution."""
     config = segprof.value
     with duckdb.get_connection() as con:
+        dates = history.dates_to_compute(con, config)
+        if config.sharded:
+            sharding.require(con, config, dates, "customer P&L")
         shard_files = sharding.shard_files(config, "customer_profit_base") if config.sharded else None
-        profit_tables.build_customer_profit(con, config, calendar.read(con, config), history.dates_to_compute(con, config), shard_files)
+        profit_tables.build_customer_profit(con, config, calendar.read(con, config), dates, shard_files)
         return dg.MaterializeResult(metadata={**table_metadata(con, "profit.customer_profit"), **_assumptions(config)})
 
 

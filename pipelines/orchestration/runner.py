@@ -1,10 +1,10 @@
 """Runs the asset graph in-process through Dagster, recorded in the project's instance, with a line per finished step.
 
-The graph decides the order. With warehouse.shards above 1, the selected shard assets run first, in one run
-over every shard (their backfill policy is one run per partition range; inside it, ingest before RFM and
-profit, as their dependencies say), then the rest of the selection in a second run, which gathers them. The
-gathering assets' links to the shard assets are drawn in the graph but are not execution dependencies, so
-the two runs are what orders them. The CLI only parses arguments and prints.
+The graph decides the order. With warehouse.shards above 1, the selection runs in phases: ingest over every
+shard (one run per partition range, the shard assets' backfill policy), the transactions step, which gathers
+it and plans the run's periods, RFM and profit over every shard for those periods, then the rest, which gathers
+them. The gathering assets' links to the shard assets are drawn in the graph but are not execution
+dependencies, so the runs are what orders them. The CLI only parses arguments and prints.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pipelines.orchestration.code_location import build_defs
 from pipelines.orchestration.ingest_assets import TRANSACTIONS
 from pipelines.orchestration.instance import dagster_home
 from pipelines.orchestration.run_report import run_summary
-from pipelines.orchestration.shard_assets import GROUP as SHARD_GROUP
+from pipelines.orchestration.shard_assets import GROUP as SHARD_GROUP, TRANSACTION_SHARDS
 from pipelines.warehouse.sharding import shard_keys
 
 USER_ERRORS = {"ConfigError", "SourceError", "QualityError", "SegprofError", "ModelError"}
@@ -69,8 +69,12 @@ def run(config_path: str, select: str | None = None, verbose: bool = False, prog
     runs = [(selection, {})]
     if config.sharded and shards.resolve(defs.resolve_asset_graph()):
         keys = shard_keys(config.warehouse.shards)
-        runs = [(shards, {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}),
-                (selection - shards, {})]
+        every_shard = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+        ingest_shards = shards & dg.AssetSelection.assets(TRANSACTION_SHARDS)
+        gathered = (selection - shards) & dg.AssetSelection.assets(TRANSACTIONS).required_multi_asset_neighbors()
+        phases = [(ingest_shards, every_shard), (gathered, {}), (shards - ingest_shards, every_shard),
+                  (selection - shards - gathered, {})]
+        runs = [(part, tags) for part, tags in phases if part.resolve(defs.resolve_asset_graph())]
     ran: set[str] = set()
     ingest_run = None
     for part, tags in runs:

@@ -4,7 +4,8 @@ Built only when the config sets warehouse.shards above 1. Each partition writes 
 folder (or object storage) and never touches the warehouse file. A run covers a range of shards (the
 backfill policy is one run per range, as `segprof run` and a UI backfill launch it) and works
 warehouse.shard_workers of them at a time; past one machine, a multi-run backfill gives each shard its
-own run (pod, Celery worker). The unsharded assets then gather them, after every shard of a phase is done.
+own run (pod, Celery worker). The unsharded assets then gather them, after every shard of a phase is done: the
+transactions step gathers ingest and plans the run's periods, which the RFM and profit shards then compute.
 """
 
 import datetime as dt
@@ -23,6 +24,7 @@ GROUP = "shards"
 TRANSACTION_SHARDS = dg.AssetKey("transaction_shards")
 RFM_SHARDS = dg.AssetKey("rfm_shards")
 PROFIT_SHARDS = dg.AssetKey("profit_shards")
+GATHERED = dg.AssetKey("transactions")  # gathers the ingest shards and plans the run's periods
 # What each unsharded asset gathers.
 GATHERS = {"transactions": TRANSACTION_SHARDS, "rejected_transactions": TRANSACTION_SHARDS, "customer_rfm": RFM_SHARDS, "customer_profit": PROFIT_SHARDS}
 
@@ -54,7 +56,8 @@ def each_shard(context: dg.AssetExecutionContext, workers: int, work: Callable[[
 
 def shard_assets(count: int) -> list[dg.AssetsDefinition]:
     partitions = dg.StaticPartitionsDefinition(sharding.shard_keys(count))
-    after_ingest = [dg.AssetDep(TRANSACTION_SHARDS, partition_mapping=dg.AllPartitionMapping())]
+    # RFM and profit wait for every shard's ingest and for the run's plan (the transactions step, which gathers them)
+    after_ingest = [dg.AssetDep(TRANSACTION_SHARDS, partition_mapping=dg.AllPartitionMapping()), dg.AssetDep(GATHERED)]
     one_run = dg.BackfillPolicy.single_run()
 
     @dg.asset(key=TRANSACTION_SHARDS, partitions_def=partitions, backfill_policy=one_run, kinds={"duckdb", "parquet"},
@@ -74,11 +77,12 @@ def shard_assets(count: int) -> list[dg.AssetsDefinition]:
             "path": sharding.shard_path(config, "transactions", int(context.partition_keys[0])),
         })
 
-    # Every shard's dates come from the first and last day over all shards: RFM and profit wait for all of ingest.
+    # Every shard's dates come from the first and last day over all shards, and the dates it computes from the run's
+    # plan (sharding.planned_dates): RFM and profit wait for all of ingest and for the transactions step.
     @dg.asset(key=RFM_SHARDS, partitions_def=partitions, backfill_policy=one_run, deps=after_ingest,
               kinds={"duckdb", "parquet"}, group_name=GROUP)
     def rfm_shards(context: dg.AssetExecutionContext, segprof: SegprofConfig) -> dg.MaterializeResult:
-        """One shard's RFM at every scoring date, and its compressed statistics for the model fits."""
+        """One shard's RFM at the scoring dates the run computes."""
         config = segprof.value
         customers = each_shard(context, config.warehouse.shard_workers, lambda i: sharding.rfm_shard(config, i))
         return dg.MaterializeResult(metadata={
@@ -89,7 +93,8 @@ def shard_assets(count: int) -> list[dg.AssetsDefinition]:
     @dg.asset(key=PROFIT_SHARDS, partitions_def=partitions, backfill_policy=one_run, deps=after_ingest,
               kinds={"duckdb", "parquet"}, group_name=GROUP)
     def profit_shards(context: dg.AssetExecutionContext, segprof: SegprofConfig) -> dg.MaterializeResult:
-        """One shard's customer x period revenue, costs and contribution (overhead is allocated over all shards)."""
+        """One shard's customer x period revenue, costs and contribution in the periods the run computes (overhead is
+        allocated over all shards)."""
         config = segprof.value
         each_shard(context, config.warehouse.shard_workers, lambda i: sharding.profit_shard(config, i))
         return dg.MaterializeResult(metadata={

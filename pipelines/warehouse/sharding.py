@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from pipelines.config import Config
+from pipelines.errors import SegprofError
 from pipelines.warehouse import calendar, clv_tables, history, loading, outputs, profit_tables
 from pipelines.warehouse.database import create_tables, query, replace_rows, Rows, run, write_tables
 
@@ -51,18 +52,55 @@ def connect(config: Config) -> duckdb.DuckDBPyConnection:
 
 
 def write(con: duckdb.DuckDBPyConnection, config: Config, index: int, outputs: dict[str, str | pl.DataFrame]) -> None:
-    """Each output (a table name in con, or a frame) to its shard file; a local file is replaced atomically."""
+    """Each output (a table name in con, or a frame) to its shard file."""
     for table, source in outputs.items():
-        if isinstance(source, pl.DataFrame):
-            con.register(f"_{table}", source.to_arrow())
-            source = f"_{table}"
-        path = shard_path(config, table, index)
-        local = "://" not in path
-        if local:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        run(con, "shards/write_parquet", {"table": source, "path": f"{path}.tmp" if local else path})
-        if local:
-            os.replace(f"{path}.tmp", path)
+        _write_file(con, source, shard_path(config, table, index), f"_{table}")
+
+
+def _write_file(con: duckdb.DuckDBPyConnection, source: str | pl.DataFrame, path: str, name: str) -> None:
+    """A table name in con, or a frame (registered as `name`), to the Parquet file `path`; a local file is replaced atomically."""
+    if isinstance(source, pl.DataFrame):
+        con.register(name, source.to_arrow())
+        source = name
+    local = "://" not in path
+    if local:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    run(con, "shards/write_parquet", {"table": source, "path": f"{path}.tmp" if local else path})
+    if local:
+        os.replace(f"{path}.tmp", path)
+
+
+def plan_path(config: Config) -> str:
+    return f"{config.shards_dir}/plan/scoring_dates.parquet"
+
+
+def write_plan(config: Config, dates: list[dt.date]) -> None:
+    """The scoring dates the run computes (history.plan), beside the shards: the RFM and profit shards compute those only."""
+    with connect(config) as con:
+        _write_file(con, pl.DataFrame({"period_end": dates}, schema={"period_end": pl.Date}), plan_path(config), "_plan")
+
+
+def planned_dates(con: duckdb.DuckDBPyConnection, config: Config, scoring: list[dt.date]) -> list[dt.date]:
+    """The scoring dates of the run's plan (write_plan); every scoring date when no plan was written."""
+    try:
+        planned = {row["period_end"] for row in query(con, "shards/planned_dates", {"path": plan_path(config)})}
+    except duckdb.IOException:  # no plan: a shard step run on its own before any gathering run
+        return scoring
+    return [d for d in scoring if d in planned]
+
+
+def require(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date], what: str, table: str | None = None) -> None:
+    """Stop when the shards were written for another plan than this run's `dates`: the days the `table` files hold
+    (RFM: every date has customers), or else the plan they read (shards run on their own in the UI, say)."""
+    if table:
+        held = {row["day"] for row in query(con, "shards/stored_days", {"files": shard_files(config, table)}, column="period_end")}
+    else:
+        held = set(planned_dates(con, config, dates))
+    missing = [d for d in dates if d not in held]
+    if missing:
+        raise SegprofError(f"the shards' {what} lack {', '.join(map(str, missing[:5]))}{' ...' if len(missing) > 5 else ''}, which this "
+                           "run computes: they were written for another run's plan; materialise the shards again after "
+                           "transactions (segprof run does)")
 
 
 def ingest_shard(config: Config, index: int, loaded_at: dt.datetime) -> list:
@@ -88,22 +126,23 @@ def shards_calendar(con: duckdb.DuckDBPyConnection, config: Config) -> calendar.
 
 
 def rfm_shard(config: Config, index: int) -> int:
-    """One shard's RFM at every scoring date; returns its customers."""
+    """One shard's RFM at the scoring dates the run computes; returns its customers at the last of them."""
     with connect(config) as con:
         _load_shard_transactions(con, config, index)
-        dates = shards_calendar(con, config).scoring_dates
-        clv_tables.build_customer_rfm(con, config, dates, dates)
+        scoring = shards_calendar(con, config).scoring_dates
+        dates = planned_dates(con, config, scoring)
+        clv_tables.build_customer_rfm(con, config, dates, scoring)
         write(con, config, index, {"customer_rfm": "clv.customer_rfm"})
-        return clv_tables.load_rfm(con, dates[-1]).height
+        return clv_tables.load_rfm(con, dates[-1]).height if dates else 0
 
 
 def profit_shard(config: Config, index: int) -> None:
-    """One shard's customer x period revenue, costs and contribution, before overhead."""
+    """One shard's customer x period revenue, costs and contribution, before overhead, in the periods the run computes."""
     with connect(config) as con:
         _load_shard_transactions(con, config, index)
         loading.build_customers(con, config)
         cal = shards_calendar(con, config)
-        periods = [calendar.period_start(d, config.profit.period) for d in cal.scoring_dates]
+        periods = [calendar.period_start(d, config.profit.period) for d in planned_dates(con, config, cal.scoring_dates)]
         profit_tables.build_customer_profit_base(con, config, cal.as_of, periods)
         write(con, config, index, {"customer_profit_base": "_customer_profit_base"})
 
@@ -118,7 +157,8 @@ def gather_transactions(con: duckdb.DuckDBPyConnection, config: Config) -> list:
 
 
 def gather_customer_rfm(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date], scoring: list[dt.date]) -> None:
-    """clv.customer_rfm at `dates` from the shards' RFM (each shard computes every scoring date)."""
+    """clv.customer_rfm at `dates` from the shards' RFM (each shard computes the dates of the run's plan)."""
+    require(con, config, dates, "RFM", "customer_rfm")
     create_tables(con, "clv/customer_rfm")
     replace_rows(con, "clv.customer_rfm", "clv/gather_customer_rfm", {"files": shard_files(config, "customer_rfm"), "dates": dates},
                  history.replaced(con, "clv.customer_rfm", "period_end", dates, scoring))

@@ -61,10 +61,14 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 @pytest.mark.slow  # an unsharded and a 3-shard run of 6,000 customers
 def test_sharded_run_equals_unsharded(runs):
+    _assert_same_tables(runs, TABLES)
+
+
+def _assert_same_tables(runs, tables: list[str]) -> None:
     with duckdb.connect() as con:
         con.execute(f"attach '{runs['unsharded'] / 'w.duckdb'}' as a (read_only)")
         con.execute(f"attach '{runs['sharded'] / 'w.duckdb'}' as b (read_only)")
-        for table in TABLES:
+        for table in tables:
             columns = _columns(con, table)
             count = con.execute(f"select count(*) from a.{table}").fetchone()[0]
             assert count > 0, f"{table} is empty"
@@ -138,3 +142,21 @@ def test_a_failure_in_every_shard_is_one_line_naming_the_shards(tmp_path, capsys
     assert cli.main(["run", "--config", str(tmp_path / "c.yaml")]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines[1:] == [f"  transaction_shards: shards 0, 1: {tmp_path / 'missing.csv'}: source 'shop': file not found"]
+
+
+@pytest.mark.slow  # re-runs the sharded warehouse of the runs above, so it comes last
+def test_a_sharded_run_computes_only_its_planned_periods_in_the_shards(runs):
+    """A restatement of the last month: the shards compute that month alone (their RFM files hold only it), and
+    the warehouse still equals the unsharded run's."""
+    with duckdb.connect(str(runs["unsharded"] / "w.duckdb"), read_only=True) as con:
+        dates = [d for (d,) in con.execute("select distinct period_end from clv.customer_rfm order by 1").fetchall()]
+    assert len(dates) > 12
+    assert cli.main(["run", "--config", str(runs["sharded"].parent / "sharded.yaml"), "--restate", f"{dates[-1]:%Y-%m}"]) == 0
+    files = sorted(str(p) for p in (runs["sharded"] / "shards" / "customer_rfm").glob("*.parquet"))
+    with duckdb.connect() as con:
+        assert con.execute("select distinct period_end from read_parquet(?)", [files]).fetchall() == [(dates[-1],)]
+        # the P&L base reaches back only as far as marketing needs (profit.marketing.active_months), not to the start
+        profit_files = sorted(str(p) for p in (runs["sharded"] / "shards" / "customer_profit_base").glob("*.parquet"))
+        first, last = con.execute("select min(period_start), max(period_start) from read_parquet(?)", [profit_files]).fetchone()
+        assert last == dates[-1].replace(day=1) and first > dates[0]
+    _assert_same_tables(runs, [t for t in TABLES if t != "clv.model_runs"])  # the registry also keeps the restating run's fits
