@@ -137,7 +137,10 @@ DOWNSTREAM = {"transactions": ("customers", "staging.customers"), "clv_model": (
               "segment_dimension_profit": ("segment_scorecard", "scorecards.segment_scorecard")}
 
 
-@pytest.mark.parametrize(("check", "module", "function", "sql", "table", "message"), CASES, ids=[c[0] for c in CASES])
+# A whole run each (8-17 s on 2 cores): the segment-level cases, the longest, run with the slow suite (CI runs both),
+# so that make test stays under 10 minutes.
+@pytest.mark.parametrize(("check", "module", "function", "sql", "table", "message"),
+                         [pytest.param(*c, id=c[0], marks=[pytest.mark.slow] if c[0].startswith("segment_") else []) for c in CASES])
 def test_a_failing_blocking_check_stops_the_run_with_its_message(config_path, capsys, monkeypatch, check, module,
                                                                  function, sql, table, message):
     facts = {}
