@@ -6,6 +6,7 @@ import polars.selectors as cs
 
 from models.clv import MODEL_NAMES, Fit, intervals
 from pipelines.errors import SegprofError
+from pipelines.orchestration import periods
 from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
 from pipelines.orchestration.ingest_assets import TRANSACTIONS
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
@@ -13,12 +14,13 @@ from pipelines.site import charts
 from pipelines.warehouse import calendar, clv_tables, history, sharding
 
 
-@dg.asset(deps=[TRANSACTIONS], kinds={"duckdb"}, group_name="clv")
-def customer_rfm(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
+@dg.asset(deps=[TRANSACTIONS], kinds={"duckdb"}, **periods.PER_PERIOD, group_name="clv")
+def customer_rfm(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """clv.customer_rfm: customer x as-of date (every period end and the as-of date) RFM statistics; a run computes
     the dates its history plan names (new, open or restated periods) and keeps the others."""
     config = segprof.value
     with duckdb.get_connection() as con:
+        periods.claim(context, con, segprof.value)
         scoring = calendar.read(con, config).scoring_dates
         dates = history.dates_to_compute(con, config)
         if config.sharded:
@@ -38,13 +40,14 @@ def _dates(dates: list) -> str:
     return f"{len(dates)}: {dates[0]} to {dates[-1]}" if len(dates) > 1 else (str(dates[0]) if dates else "none (all stored)")
 
 
-@dg.asset(deps=[customer_rfm], kinds={"duckdb", "python"}, group_name="clv")
+@dg.asset(deps=[customer_rfm], kinds={"duckdb", "python"}, **periods.PER_PERIOD, group_name="clv")
 def clv_model(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """clv.model_runs: one row per fit. At each refit date (config clv.refit) the scoring dates need, candidates and
     baselines are backtested at each forecast origin inside the data up to that date and the chosen one refitted on it;
     refits already made for unchanged data are kept."""
     config = segprof.value
     with duckdb.get_connection() as con:
+        periods.claim(context, con, segprof.value)
         cal = calendar.read(con, config)
         cal.windows(config)  # a configured holdout after the as-of date or beyond the data is an error
         for warning in cal.window_warnings(config):
@@ -136,12 +139,13 @@ def standard_errors(fit: Fit) -> dict | str:
     return intervals.standard_errors(fit) or "none: the log-likelihood's Hessian is not positive definite at the fit"
 
 
-@dg.asset(deps=[clv_model], kinds={"duckdb"}, group_name="clv")
+@dg.asset(deps=[clv_model], kinds={"duckdb"}, **periods.PER_PERIOD, group_name="clv")
 def customer_clv(context: dg.AssetExecutionContext, segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """clv.customer_clv: customer x as-of date (every period end) p_alive, expected purchases, CLV and value tier, each
     date scored with the model refitted on or before it; a run scores the dates its history plan names."""
     config = segprof.value
     with duckdb.get_connection() as con:
+        periods.claim(context, con, segprof.value)
         cal = calendar.read(con, config)
         dates = history.dates_to_compute(con, config)
         scored, notes = clv_tables.score_customers(con, config, cal, dates) if dates else (pl.DataFrame(), [])

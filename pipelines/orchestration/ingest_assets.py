@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 from pydantic import Field
 
+from pipelines.orchestration import periods
 from pipelines.orchestration.asset_metadata import markdown_table, table_metadata
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
 from pipelines.warehouse import calendar, history, loading, sharding
@@ -62,6 +63,8 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
         restate = (dt.date.fromisoformat(config.restate_from), dt.date.fromisoformat(config.restate_to or "9999-12-31")
                    ) if config.restate_from else None
         plan = history.plan(con, settings, restate)
+        if plan:
+            periods.register(context.instance, con, settings)  # the period partitions follow the data
         if settings.sharded and plan:
             sharding.write_plan(settings, plan.compute)  # the RFM and profit shards, which run next, compute these
         removed = [] if settings.sharded else loading.removed_files(con, context.run_id)
@@ -97,6 +100,8 @@ def transactions(context: dg.AssetExecutionContext, config: IngestOptions, segpr
                 "periods_computed": _labels([calendar.period_start(d, settings.profit.period) for d in plan.compute], settings)
                                     if plan else "none",
                 "restated": _labels(plan.restated, settings) if plan and plan.restated else "none",
+                # what the source sensor runs next: the rest over the planned period partitions (pipelines/orchestration/periods.py)
+                "planned_partitions": dg.MetadataValue.json([periods.key(d, settings) for d in plan.compute] if plan else []),
                 "sources": dg.MetadataValue.md(markdown_table(per_source)),
             },
         )

@@ -1,11 +1,12 @@
 """Runs the asset graph in-process through Dagster, recorded in the project's instance, with a line per finished step.
 
-The graph decides the order. With warehouse.shards above 1, the selection runs in phases: ingest over every
-shard (one run per partition range, the shard assets' backfill policy), the transactions step, which gathers
-it and plans the run's periods, RFM and profit over every shard for those periods, then the rest, which gathers
-them. The gathering assets' links to the shard assets are drawn in the graph but are not execution
-dependencies, so the runs are what orders them. The CLI only parses arguments and prints.
-"""
+The graph decides the order within a run; a run works in phases. First the steps the history plan is made from:
+ingest (the transactions step plans the run's periods and sets the period partitions, pipelines/orchestration/
+periods.py) and the customers. Then the rest, in one run over the partition range of the planned periods (without
+the per-period assets when the plan computes none). With warehouse.shards above 1, ingest runs over every shard first
+(one run per partition range, the shard assets' backfill policy) and RFM and profit over every shard after the plan;
+the gathering assets' links to the shard assets are drawn in the graph but are not execution dependencies, so the
+runs are what orders them. The CLI only parses arguments and prints."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ import sys
 import time
 import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import dagster as dg
 
 from pipelines.errors import SegprofError
+from pipelines.orchestration import periods
 from pipelines.orchestration.code_location import build_defs
 from pipelines.orchestration.ingest_assets import TRANSACTIONS
 from pipelines.orchestration.instance import dagster_home
@@ -65,50 +69,78 @@ def run(config_path: str, select: str | None = None, verbose: bool = False, prog
         if not matched:
             raise SegprofError(f"--select {select!r} matches no asset")
     config = defs.resources["segprof"].value
+    graph = defs.resolve_asset_graph()
+    per_period, planning = periods.selections(graph)
+    phases = [(selection & planning, {}), (selection - planning, PLANNED)]
     shards = selection & dg.AssetSelection.groups(SHARD_GROUP)
-    runs = [(selection, {})]
-    if config.sharded and shards.resolve(defs.resolve_asset_graph()):
+    if config.sharded and shards.resolve(graph):
         keys = shard_keys(config.warehouse.shards)
         every_shard = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
         ingest_shards = shards & dg.AssetSelection.assets(TRANSACTION_SHARDS)
-        gathered = (selection - shards) & dg.AssetSelection.assets(TRANSACTIONS).required_multi_asset_neighbors()
-        phases = [(ingest_shards, every_shard), (gathered, {}), (shards - ingest_shards, every_shard),
-                  (selection - shards - gathered, {})]
-        runs = [(part, tags) for part, tags in phases if part.resolve(defs.resolve_asset_graph())]
+        phases = [(ingest_shards, every_shard), (selection & planning - shards, {}), (shards - ingest_shards, every_shard),
+                  (selection - planning, PLANNED)]
     ran: set[str] = set()
     ingest_run = None
-    for part, tags in runs:
-        ingests = TRANSACTIONS in part.resolve(defs.resolve_asset_graph())
-        options = {"full_refresh": full_refresh, "restate_from": restate[0], "restate_to": restate[1]} if restate else (
-            {"full_refresh": True} if full_refresh else {})
-        ops = {TRANSACTIONS.to_user_string(): {"config": options}} if options and ingests else None
-        result = materialize(defs, part, verbose, progress=progress, tags=tags, ops=ops)
-        failures = failure_lines(result)
-        if failures or not result.success:
-            return Outcome(failures or ["the run failed; rerun with --verbose for Dagster's log"])
-        ran |= {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-        ingest_run = result.run_id if ingests else ingest_run
+    with _instance(config) as instance:
+        for part, tags in phases:
+            if part.resolve(graph) and tags is PLANNED:
+                part, tags = _over_planned_periods(defs, instance, part, per_period)
+            if not part.resolve(graph):
+                continue
+            ingests = TRANSACTIONS in part.resolve(graph)
+            options = {"full_refresh": full_refresh, "restate_from": restate[0], "restate_to": restate[1]} if restate else (
+                {"full_refresh": True} if full_refresh else {})
+            ops = {TRANSACTIONS.to_user_string(): {"config": options}} if options and ingests else None
+            result = materialize(defs, part, instance, verbose, progress=progress, tags=tags, ops=ops)
+            failures = failure_lines(result)
+            if failures or not result.success:
+                return Outcome(failures or ["the run failed; rerun with --verbose for Dagster's log"])
+            ran |= {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+            ingest_run = result.run_id if ingests else ingest_run
     return Outcome([], ran, run_summary(defs, seconds=time.perf_counter() - started, ran=ran if select else None,
                                         run_id=ingest_run))
 
 
-def materialize(defs: dg.Definitions, selection: dg.AssetSelection, verbose: bool, progress: bool = False,
-                tags: dict[str, str] | None = None, ops: dict | None = None) -> dg.ExecuteInProcessResult:
-    """One in-process run, recorded in the project's Dagster instance (`.dagster/`, as `make dev` shows it)."""
+PLANNED: dict[str, str] = {}  # marks the phase that runs over the plan's period partitions
+
+
+def _over_planned_periods(defs: dg.Definitions, instance: dg.DagsterInstance, part: dg.AssetSelection,
+                          per_period: dg.AssetSelection) -> tuple[dg.AssetSelection, dict[str, str]]:
+    """The phase after the plan: over the partition range of the periods it computes; without the per-period assets
+    when it computes none. With no accepted transactions it runs untagged, and the first step says why."""
     config = defs.resources["segprof"].value
+    with defs.resources["duckdb"].get_connection() as con:
+        try:
+            periods.register(instance, con, config)
+            tags = periods.planned_range(con, config)
+        except SegprofError:
+            return part, {}
+    return (part, tags) if tags else (part - per_period, {})
+
+
+@contextmanager
+def _instance(config) -> Iterator[dg.DagsterInstance]:
+    """The project's Dagster instance (`.dagster/`, as `make dev` shows it), or an in-memory one outside a project."""
     home = dagster_home(config.file)
     with (dg.DagsterInstance.from_config(str(home)) if home else dg.DagsterInstance.ephemeral()) as instance:
-        with _Progress(instance, enabled=progress):
-            return dg.materialize(
-                [*defs.assets, *defs.asset_checks],
-                resources=defs.resources,
-                selection=selection,
-                instance=instance,
-                raise_on_error=False,
-                tags={"segprof/config": str(config.file), **(tags or {})},
-                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}},
-                            **({"ops": ops} if ops else {})},
-            )
+        yield instance
+
+
+def materialize(defs: dg.Definitions, selection: dg.AssetSelection, instance: dg.DagsterInstance, verbose: bool,
+                progress: bool = False, tags: dict[str, str] | None = None, ops: dict | None = None) -> dg.ExecuteInProcessResult:
+    """One in-process run, recorded in `instance`."""
+    config = defs.resources["segprof"].value
+    with _Progress(instance, enabled=progress):
+        return dg.materialize(
+            [*defs.assets, *defs.asset_checks],
+            resources=defs.resources,
+            selection=selection,
+            instance=instance,
+            raise_on_error=False,
+            tags={"segprof/config": str(config.file), **(tags or {})},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}},
+                        **({"ops": ops} if ops else {})},
+        )
 
 
 def failure_lines(result) -> list[str]:

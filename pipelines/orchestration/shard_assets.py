@@ -109,6 +109,7 @@ def gathering(assets: list[dg.AssetsDefinition]) -> list[dg.AssetsDefinition]:
     """The unsharded assets, with the shard assets each gathers as an extra dependency."""
     def add_shard_dep(spec: dg.AssetSpec) -> dg.AssetSpec:
         shard = GATHERS.get(spec.key.to_user_string())
-        return spec.merge_attributes(deps=[shard]) if shard else spec
+        # every shard feeds every period partition
+        return spec.merge_attributes(deps=[dg.AssetDep(shard, partition_mapping=dg.AllPartitionMapping())]) if shard else spec
 
     return dg.map_asset_specs(add_shard_dep, assets)

@@ -56,14 +56,31 @@ def plan(con: duckdb.DuckDBPyConnection, config: Config, restate: tuple[dt.date,
     if restate is not None:
         reasons.append("restatement asked for")
     reason = ", ".join(reasons) or ("stored figures missing" if restated else "")
+    _record(con, config, compute, restated, reason,
+            "Restore the source files and settings as they were, or set history.restatement: allow to restate these periods.")
+    return Plan(cal.scoring_dates, compute, restated, reason)
+
+
+def record_backfill(con: duckdb.DuckDBPyConnection, config: Config, dates: list[dt.date]) -> None:
+    """Make `dates` the run's plan: a run over chosen period partitions (a backfill from the Dagster UI) computes exactly
+    them. The closed periods among them that were published are restated, or refused under history.restatement: forbid."""
+    period = config.profit.period
+    published = {row["period_start"] for row in query(con, "ingest/history_periods") if row["published_closed"]}
+    restated = sorted({calendar.period_start(d, period) for d in dates} & published)
+    _record(con, config, dates, restated, "backfill of chosen periods",
+            "Backfill only open or unpublished periods, or set history.restatement: allow to restate these periods.")
+
+
+def _record(con: duckdb.DuckDBPyConnection, config: Config, compute: list[dt.date], restated: list[dt.date], reason: str,
+            remedy: str) -> None:
+    """Record the plan in meta.period_fingerprints (recompute, restated) for every step of the run to read, after refusing
+    a restatement history.restatement forbids."""
+    period = config.profit.period
     if restated and config.history.restatement == "forbid":
         labels = ", ".join(calendar.period_label(p, period) for p in restated)
-        raise SegprofError(
-            f"this run would restate closed periods {labels} ({reason}); history.restatement is 'forbid' in {config.file}, so "
-            "nothing was published. Restore the source files and settings as they were, or set history.restatement: allow "
-            "to restate these periods.")
+        raise SegprofError(f"this run would restate closed periods {labels} ({reason}); history.restatement is 'forbid' in "
+                           f"{config.file}, so nothing was published. {remedy}")
     run(con, "ingest/plan_periods", {"recompute": [calendar.period_start(d, period) for d in compute], "restated": restated})
-    return Plan(cal.scoring_dates, compute, restated, reason)
 
 
 def dates_to_compute(con: duckdb.DuckDBPyConnection, config: Config) -> list[dt.date]:

@@ -21,6 +21,8 @@ def _partitions(node) -> dict | None:
     partitions = node.partitions_def
     if partitions is None:
         return None
+    if isinstance(partitions, dg.DynamicPartitionsDefinition):  # keys follow the data: the transactions step sets them
+        return {"type": type(partitions).__name__, "name": partitions.name}
     return {"type": type(partitions).__name__, "keys": partitions.get_partition_keys()}
 
 

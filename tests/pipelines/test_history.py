@@ -8,6 +8,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 import yaml
@@ -54,8 +55,10 @@ def _run(path: Path) -> list[str]:
 
 
 @pytest.mark.slow  # two CDNOW runs beside the demo's: about two minutes on two shared cores
-def test_a_period_is_the_same_whatever_data_came_later_and_new_data_is_computed_alone(cdnow_demo, tmp_path):
+def test_a_period_is_the_same_whatever_data_came_later_and_new_data_is_computed_alone(cdnow_demo, tmp_path, monkeypatch):
     full, _ = cdnow_demo
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))  # to read the period partitions each run materialised
+    (tmp_path / "dagster").mkdir()
     cut = dt.date(1997, 12, 31)
     header, *lines = CDNOW.read_text().splitlines()
     part = {year: "\n".join([header, *(line for line in lines if (line.split()[1] <= f"{cut:%Y%m%d}") == (year == 1997))]) + "\n"
@@ -90,3 +93,12 @@ def test_a_period_is_the_same_whatever_data_came_later_and_new_data_is_computed_
             assert _rows(grown, table, dt.date(1998, 6, 30)) == _rows(full, table, dt.date(1998, 6, 30)), table
         (computed,) = grown.execute("select periods_computed from meta.runs order by finished_at desc limit 1").fetchone()
     assert computed == [dt.date(1998, m, 1) for m in range(1, 7)]
+    # In Dagster: the partitions follow the data, and the second run materialised the new months' alone.
+    with dg.DagsterInstance.get() as instance:
+        assert list(instance.get_dynamic_partitions("periods")) == [f"{y}-{m:02}" for y in (1997, 1998) for m in range(1, 13)][:18]
+        runs = {r.run_id: r.tags for r in instance.get_runs()}
+        by_run: dict[str, set] = {}
+        for record in instance.fetch_materializations(dg.AssetKey("customer_clv"), limit=100).records:
+            by_run.setdefault(record.run_id, set()).add(record.partition_key)
+    assert sorted(map(sorted, by_run.values())) == [[f"1997-{m:02}" for m in range(1, 13)], [f"1998-{m:02}" for m in range(1, 7)]]
+    assert all(runs[run_id].get("segprof/history_plan") for run_id in by_run)

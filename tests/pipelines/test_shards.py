@@ -114,26 +114,6 @@ def test_shards_are_static_partitions_of_the_per_customer_stages(tmp_path):
     assert config_module.load(tmp_path / "c.yaml").sharded
 
 
-@pytest.mark.parametrize("shards", [1, 2])
-def test_source_sensor_runs_unsharded_and_skips_sharded(tmp_path, shards):
-    import dagster as dg
-
-    from pipelines.orchestration.resources import SegprofConfig
-    from pipelines.orchestration.sensors import new_source_files
-
-    config = yaml.safe_load((REPO / "segprof.yaml").read_text())
-    config["warehouse"] = {"path": str(tmp_path / "w.duckdb"), "shards": shards}
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
-    resources = {"segprof": SegprofConfig(path=str(tmp_path / "c.yaml"))}
-    first = new_source_files(dg.build_sensor_context(resources=resources))
-    if shards == 1:
-        assert isinstance(first, dg.RunRequest)
-        again = new_source_files(dg.build_sensor_context(cursor=first.run_key, resources=resources))
-        assert isinstance(again, dg.SkipReason) and "unchanged" in again.skip_message
-    else:
-        assert isinstance(first, dg.SkipReason) and "shards" in first.skip_message
-
-
 def test_a_failure_in_every_shard_is_one_line_naming_the_shards(tmp_path, capsys):
     config = {"warehouse": {"path": str(tmp_path / "w.duckdb"), "shards": 2},
               "sources": [{"name": "shop", "path": str(tmp_path / "missing.csv"), "format": "csv",
