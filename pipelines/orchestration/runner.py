@@ -47,6 +47,7 @@ class Outcome:
     failures: list[str]
     materialised: set[str] = field(default_factory=set)
     report: list[str] = field(default_factory=list)
+    run_ids: list[str] = field(default_factory=list)  # the Dagster runs, in order
 
 
 def run(config_path: str, select: str | None = None, verbose: bool = False, progress: bool = False,
@@ -80,7 +81,7 @@ def run(config_path: str, select: str | None = None, verbose: bool = False, prog
         phases = [(ingest_shards, every_shard), (selection & planning - shards, {}), (shards - ingest_shards, every_shard),
                   (selection - planning, PLANNED)]
     ran: set[str] = set()
-    ingest_run = None
+    ingest_run, run_ids = None, []
     with _instance(config) as instance:
         for part, tags in phases:
             if part.resolve(graph) and tags is PLANNED:
@@ -92,13 +93,14 @@ def run(config_path: str, select: str | None = None, verbose: bool = False, prog
                 {"full_refresh": True} if full_refresh else {})
             ops = {TRANSACTIONS.to_user_string(): {"config": options}} if options and ingests else None
             result = materialize(defs, part, instance, verbose, progress=progress, tags=tags, ops=ops)
+            run_ids.append(result.run_id)
             failures = failure_lines(result)
             if failures or not result.success:
-                return Outcome(failures or ["the run failed; rerun with --verbose for Dagster's log"])
+                return Outcome(failures or ["the run failed; rerun with --verbose for Dagster's log"], run_ids=run_ids)
             ran |= {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
             ingest_run = result.run_id if ingests else ingest_run
     return Outcome([], ran, run_summary(defs, seconds=time.perf_counter() - started, ran=ran if select else None,
-                                        run_id=ingest_run))
+                                        run_id=ingest_run), run_ids)
 
 
 PLANNED: dict[str, str] = {}  # marks the phase that runs over the plan's period partitions
