@@ -39,6 +39,8 @@ def _alive_bgnbd(purchase: Fit, k: np.ndarray, f: np.ndarray, t: np.ndarray, h: 
     r, alpha, a, b = (purchase.params[p] for p in ("r", "alpha", "a", "b"))
     shape, rate = r + f, alpha + t
     b_alive = b + f + (1 if purchase.model == "mbgnbd" else 0)
+    if not k.any():  # no purchase: the NBD's zero term, (rate / (rate + h))^shape, as _log_nbd computes it at k = 0
+        return np.exp(shape * np.log(rate / (rate + h)))
     exactly = np.exp(_log_nbd(k, shape, rate, np.full_like(t, h)))
     ks = np.maximum(k, 1)
     at_least = betainc(ks, shape, h / (rate + h))  # P(N >= k) = I_{h/(rate+h)}(k, shape)
@@ -65,12 +67,28 @@ def _alive_paretonbd(purchase: Fit, k: np.ndarray, f: np.ndarray, t: np.ndarray,
 
 def holdout_probability(purchase: Fit, k: np.ndarray, f: np.ndarray, r: np.ndarray, t: np.ndarray, h: float) -> np.ndarray:
     """P(exactly k repeat purchases in the next h time units | frequency f, recency r, age t), per row."""
+    (probability,) = _probabilities(purchase, k, f, r, t, [h])
+    return probability
+
+
+def no_purchase_probabilities(purchase: Fit, f: np.ndarray, r: np.ndarray, t: np.ndarray, horizons: list[float],
+                              rows: list[np.ndarray]) -> list[np.ndarray]:
+    """P(no repeat purchase in the next h time units | f, r, t) for each h of `horizons`, each for the rows its boolean
+    mask in `rows` selects: holdout_probability at k = 0 on those rows, with p_alive computed once."""
+    return _probabilities(purchase, np.zeros(len(f)), f, r, t, horizons, rows)
+
+
+def _probabilities(purchase: Fit, k, f, r, t, horizons: list[float], rows: list[np.ndarray] | None = None) -> list[np.ndarray]:
     k, f, r, t = (np.asarray(v, dtype=float) for v in (k, f, r, t))
     at_r, at_t = evaluation_point(purchase.model, r, t)
     fitter = purchase.fitter or fitter_from_params(purchase.model, purchase.params)
     p_alive = np.clip(np.asarray(fitter.conditional_probability_alive(f, at_r, at_t), dtype=float), 0.0, 1.0)
-    alive = (_alive_paretonbd if purchase.model == "paretonbd" else _alive_bgnbd)(purchase, k, f, at_t, h)
-    return np.where(k == 0, 1 - p_alive, 0.0) + p_alive * alive
+    alive = _alive_paretonbd if purchase.model == "paretonbd" else _alive_bgnbd
+    out = []
+    for h, m in zip(horizons, rows or [slice(None)] * len(horizons)):
+        p, kk = p_alive[m], k[m]
+        out.append(np.where(kk == 0, 1 - p, 0.0) + p * alive(purchase, kk, f[m], at_t[m], h))
+    return out
 
 
 def poisson_log_probability(k: np.ndarray, mean: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 
 from models.clv.fits import MODEL_NAMES, Fit, ModelError, fitter_from_params
-from models.clv.predictive import holdout_probability
+from models.clv.predictive import no_purchase_probabilities
 from models.clv.purchase import evaluation_point, expected_purchases
 from models.clv.returns import expected_return_rate
 from models.clv.rfm import compress
@@ -46,13 +46,13 @@ def marketing_weights(purchase: Fit, f: np.ndarray, r: np.ndarray, t: np.ndarray
     horizon then keeps them marketed to its end), an upper bound otherwise."""
     step = LIFETIMES_UNITS_PER_MONTH[time_unit]
     monthly_rate = (1 + annual_discount_rate) ** (1 / 12) - 1
+    months = range(1, horizon_months + 1)
+    later = [marketed_months < month for month in months]  # past their window in that month: marketed if they buy again
+    none = no_purchase_probabilities(purchase, f, r, t, [month * step for month in months], later)
     total = np.zeros(len(f))
-    for month in range(1, horizon_months + 1):
-        later = marketed_months < month
+    for month, rows, no_purchase in zip(months, later, none):
         marketed = np.ones(len(f))
-        if later.any():
-            none = holdout_probability(purchase, np.zeros(later.sum()), f[later], r[later], t[later], month * step)
-            marketed[later] = np.clip(1 - none, 0.0, 1.0)
+        marketed[rows] = np.clip(1 - no_purchase, 0.0, 1.0)
         total += marketed / (1 + monthly_rate) ** month
     return total
 
