@@ -74,14 +74,15 @@ def _holdout_rows(calibration: pl.DataFrame) -> pl.DataFrame:
     return compress(calibration, ("frequency", "recency", "t", "frequency_holdout"))
 
 
-def holdout_evaluation(purchase: Fit, calibration: pl.DataFrame, holdout_duration: float) -> tuple[dict, dict[str, pl.DataFrame]]:
+def holdout_evaluation(purchase: Fit, calibration: pl.DataFrame, holdout_duration: float,
+                       rows: pl.DataFrame | None = None) -> tuple[dict, dict[str, pl.DataFrame]]:
     """Predicted vs actual repeat purchases in the holdout period, per customer and in total, the log-likelihood
     of the actual counts under the model's predictive distribution (models.clv.predictive), and the validation tables.
 
     `calibration` has frequency, recency, t at the calibration end and `frequency_holdout`,
-    the actual repeat purchase days in the holdout.
+    the actual repeat purchase days in the holdout; `rows`, when given, is its _holdout_rows.
     """
-    rows = _holdout_rows(calibration)
+    rows = _holdout_rows(calibration) if rows is None else rows
     f, r, t, k = (rows[c].to_numpy().astype(float) for c in ("frequency", "recency", "t", "frequency_holdout"))
     (predicted,) = expected_purchases(purchase, [holdout_duration], f, *evaluation_point(purchase.model, r, t))
     probability = predictive.holdout_probability(purchase, k, f, r, t, holdout_duration)
@@ -95,7 +96,8 @@ def holdout_metrics(purchase: Fit, calibration: pl.DataFrame, holdout_duration: 
     return holdout_evaluation(purchase, calibration, holdout_duration)[0]
 
 
-def baseline(name: str, calibration: pl.DataFrame, holdout_duration: float) -> tuple[Fit, dict, dict[str, pl.DataFrame]]:
+def baseline(name: str, calibration: pl.DataFrame, holdout_duration: float,
+             rows: pl.DataFrame | None = None) -> tuple[Fit, dict, dict[str, pl.DataFrame]]:
     """A trivial forecast as a fit with its holdout metrics and tables, recorded beside the models so they can be compared.
 
     zero_forecast: nobody buys again (a point forecast: any purchase has probability 0).
@@ -103,7 +105,7 @@ def baseline(name: str, calibration: pl.DataFrame, holdout_duration: float) -> t
     (repeat purchases / customer time), the one-parameter model the purchase models must beat; its
     calibration log-likelihood is that of the purchase times, on the same footing as the models'.
     """
-    rows = _holdout_rows(calibration)
+    rows = _holdout_rows(calibration) if rows is None else rows
     f, t, k = (rows[c].to_numpy().astype(float) for c in ("frequency", "t", "frequency_holdout"))
     n = weights(rows)
     rate = float((n * f).sum() / (n * t).sum()) if name == "calibration_rate" else 0.0
@@ -155,19 +157,21 @@ def _criteria(fit: Fit, metrics: dict, n_parameters: int) -> dict:
 
 
 def backtest(model: str, calibration: pl.DataFrame, holdout_duration: float, penalizer: float = 0.0,
-             min_repeat_customers: int = 10, origin: int = 0) -> Backtest:
-    """Fit `model` on calibration and compare its holdout forecast with what happened; a failure is recorded, not raised."""
+             min_repeat_customers: int = 10, origin: int = 0, rows: pl.DataFrame | None = None) -> Backtest:
+    """Fit `model` on calibration and compare its holdout forecast with what happened; a failure is recorded, not raised.
+    `rows`: the calibration's _holdout_rows when the caller has them (the origin's other backtests share them)."""
+    rows = _holdout_rows(calibration) if rows is None else rows
     if model in BASELINES:
-        fit, metrics, tables = baseline(model, calibration, holdout_duration)
+        fit, metrics, tables = baseline(model, calibration, holdout_duration, rows)
         return Backtest(fit, _criteria(fit, metrics, 0 if model == "zero_forecast" else 1), origin=origin, tables=tables)
     try:
-        fit = fit_purchase_model(model, calibration, penalizer, min_repeat_customers)
+        fit = fit_purchase_model(model, rows, penalizer, min_repeat_customers)  # the same triples and counts, fewer rows
     except ModelError as exc:
         fit = failed(model, exc, customers(calibration))
     if not fit.usable:
         return Backtest(fit, origin=origin)
     try:  # extreme parameters on tiny data can break the backtest's simulation; the others go on
-        metrics, tables = holdout_evaluation(fit, calibration, holdout_duration)
+        metrics, tables = holdout_evaluation(fit, calibration, holdout_duration, rows)
         metrics = _criteria(fit, metrics, len(fit.params))
         histogram = repeat_purchase_histogram(fit, calibration) if origin == 0 else None
     except (ValueError, ArithmeticError) as exc:
@@ -282,8 +286,9 @@ def select_models(calibration: pl.DataFrame, final: pl.DataFrame, *, model: str,
                 f"{min_backtest_repeat_customers:,}: the model choice rests on little evidence"
                 for origin, origin_calibration in origins(calibration)
                 if (repeaters := customers(origin_calibration.filter(pl.col("frequency") > 0))) < min_backtest_repeat_customers]
-    backtests = [backtest(m, origin_calibration, holdout_duration, penalizer, min_repeat_customers, origin)
-                 for origin, origin_calibration in origins(calibration) for m in [*candidates, *BASELINES]]
+    backtests = [backtest(m, origin_calibration, holdout_duration, penalizer, min_repeat_customers, origin, rows)
+                 for origin, origin_calibration in origins(calibration) for rows in [_holdout_rows(origin_calibration)]
+                 for m in [*candidates, *BASELINES]]
     order = rank(backtests)
     for b in backtests:
         metrics = {**b.metrics, "origin": b.origin, "selection_rank": order.index(b.fit.model) + 1 if b.fit.model in order else None}

@@ -13,6 +13,7 @@ published period among them is a restatement, announced like any other, or refus
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import dagster as dg
 import duckdb
@@ -20,6 +21,9 @@ import duckdb
 from pipelines.config import Config
 from pipelines.warehouse import calendar, history
 
+# Dagster 1.13 marks backfill policies beta; the single-run policy is what makes a range of periods one run (one SQL
+# pass per step), so its notice is not shown to every user of the CLI.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=dg.BetaWarning)
 PERIODS = dg.DynamicPartitionsDefinition(name="periods")
 # What every per-period asset is declared with: the period partitions, a range of them materialised in one run.
 PER_PERIOD = {"partitions_def": PERIODS, "backfill_policy": dg.BackfillPolicy.single_run()}

@@ -14,7 +14,8 @@ create table if not exists meta.runs (
     segprof_version   varchar   not null,
     inputs_changed    date[],
     restated          date[],
-    periods_computed  date[]
+    periods_computed  date[],
+    ingest_run_id     varchar
 );
 
 -- Added with incremental ingest: warehouses created before have meta.runs without it.
@@ -22,9 +23,12 @@ alter table meta.runs add column if not exists inputs_changed date[];
 -- Added with point-in-time history.
 alter table meta.runs add column if not exists restated date[];
 alter table meta.runs add column if not exists periods_computed date[];
+-- Added with the period partitions (ingest and the rest are two Dagster runs).
+alter table meta.runs add column if not exists ingest_run_id varchar;
 
 comment on table meta.runs is 'One row per run that published this warehouse snapshot; the latest row built it.';
-comment on column meta.runs.run_id is 'Dagster run id.';
+comment on column meta.runs.run_id is 'Dagster run id of the run that published.';
+comment on column meta.runs.ingest_run_id is 'Dagster run id of the ingest (the transactions step) whose load it published: segprof run and the source sensor load in a run of their own, then compute the planned periods in a second; null when the warehouse holds no fingerprints.';
 comment on column meta.runs.started_at is 'When the run started.';
 comment on column meta.runs.finished_at is 'When the snapshot was written.';
 comment on column meta.runs.config_file is 'Config file the run used.';

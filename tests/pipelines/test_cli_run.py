@@ -52,9 +52,12 @@ def test_runs_are_recorded_in_the_project_instance_with_progress_on_a_terminal(t
     assert (tmp_path / ".dagster" / "dagster.yaml").read_text().startswith("concurrency:")
 
     with dg.DagsterInstance.from_config(str(tmp_path / ".dagster")) as instance:
-        runs = instance.get_run_records()
-        assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS]
-        assert runs[0].dagster_run.tags["segprof/config"] == str(tmp_path / "segprof.yaml")
+        runs = instance.get_run_records()  # newest first: ingest, then the rest over the planned period partitions
+        assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
+        assert all(r.dagster_run.tags["segprof/config"] == str(tmp_path / "segprof.yaml") for r in runs)
+        periods = instance.get_dynamic_partitions("periods")
+        assert runs[0].dagster_run.tags["dagster/asset_partition_range_start"] == periods[0]
+        assert runs[0].dagster_run.tags["dagster/asset_partition_range_end"] == periods[-1]
         clv = instance.get_latest_materialization_event(dg.AssetKey("customer_clv"))
         assert clv.run_id == runs[0].dagster_run.run_id
         assert clv.asset_materialization.metadata["dagster/row_count"].value > 1_000
@@ -65,4 +68,4 @@ def test_runs_are_recorded_in_the_project_instance_with_progress_on_a_terminal(t
     assert code == 0, out
     assert out.startswith("materialised: customers\n") and " rows " not in out and "check " not in out
     with dg.DagsterInstance.from_config(str(tmp_path / ".dagster")) as instance:
-        assert len(instance.get_run_records()) == 2
+        assert len(instance.get_run_records()) == 3
