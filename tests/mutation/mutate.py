@@ -150,7 +150,7 @@ MUTANTS = [
     Mutant("CLV without cost to serve", "models/clv/scoring.py",
            "(pl.col(\"gross_margin_per_order\") - pl.col(\"cost_to_serve_per_order\")", "(pl.col(\"gross_margin_per_order\")", MODELS),
     Mutant("marketing charged as if every customer bought again", "models/clv/scoring.py",
-           "marketed[later] = np.clip(1 - none, 0.0, 1.0)", "marketed[later] = 1.0", MODELS),
+           "marketed[rows] = np.clip(1 - no_purchase, 0.0, 1.0)", "marketed[rows] = 1.0", MODELS),
     Mutant("negative repeat spend not floored", "models/clv/spend.py",
            "np.maximum(np.asarray(monetary_value, dtype=float), 0.0)", "np.asarray(monetary_value, dtype=float)", MODELS),
     Mutant("tiers rounded down", "models/clv/tiers.py",
