@@ -152,9 +152,11 @@ def segprof(config: Path) -> list[dict]:
     import dagster as dg
 
     from pipelines.orchestration import runner
+    from pipelines.orchestration.instance import DAGSTER_YAML
 
     with tempfile.TemporaryDirectory() as home:
         os.environ["DAGSTER_HOME"] = home  # a throwaway instance: the project's keeps the demo's runs
+        (Path(home) / "dagster.yaml").write_text(DAGSTER_YAML, encoding="utf-8")
         outcome = runner.run(str(config))
         if outcome.failures:
             raise SystemExit("\n".join(outcome.failures))
@@ -317,9 +319,23 @@ def routine_section(rows: list[dict]) -> list[str]:
 
 
 def replace_section(text: str, heading: str, lines: list[str]) -> str:
-    """`text` (a report) with the section under `heading` replaced by `lines` (which start with a blank line and it)."""
+    """`text` (a report) with the section under `heading` replaced by `lines` (which start with a blank line and it).
+    The old table's rows for sizes not measured again are kept, in order of size, and marked as earlier figures."""
     start = text.index(f"\n{heading}\n")
     end = text.find("\n## ", start + 1)
+    old = text[start:end if end >= 0 else len(text)].splitlines()
+
+    def size(row: str) -> int:
+        return int(row.split("|")[1].replace(",", "").replace("(earlier)", ""))
+
+    measured = {size(x) for x in lines if x.startswith("| ") and x[2].isdigit()}
+    kept = [x if "(earlier)" in x else x.replace(" |", " (earlier) |", 1)
+            for x in old if x.startswith("| ") and x[2].isdigit() and size(x) not in measured]
+    table = [x for x in lines if x.startswith("| ") and x[2].isdigit()]
+    head = [x for x in lines if x not in table]
+    lines = head + sorted(table + kept, key=size)
+    if kept:
+        lines += ["", "Rows marked (earlier) are from an earlier run of the bench, at the sizes not measured on the date above."]
     return text[:start] + "\n".join(lines) + ("\n" + text[end:] if end >= 0 else "\n")
 
 

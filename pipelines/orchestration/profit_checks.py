@@ -1,9 +1,10 @@
 """Profitability checks: P&L reconciles to the ledger to the cent; one segment per customer; migration adds up;
-the equity and contribution bridges reconcile and the P&L by dimension adds up, to the cent.
+the equity and contribution bridges reconcile and the P&L by dimension adds up, to the cent; one action-list row per
+customer and date.
 
-Segments, migration, the equity bridge and the P&L by dimension are checked at the scoring dates the run wrote (the
-other dates keep the rows checked when they were published); the segment P&L (small) and the contribution bridge
-(rebuilt whole every run) are checked whole."""
+Segments, migration, the equity bridge, the P&L by dimension and the action lists are checked at the scoring dates the
+run wrote (the other dates keep the rows checked when they were published); the segment P&L (small) and the
+contribution bridge (rebuilt whole every run) are checked whole."""
 
 import dagster as dg
 import polars as pl
@@ -110,7 +111,16 @@ def segment_dimension_profit_adds_up(segprof: SegprofConfig, duckdb: WarehouseRe
                                 f"{bad[0]['dimension']} for {bad[0]['period_start']}", segprof)
 
 
+@dg.asset_check(asset="at_risk_customers", blocking=True,
+                description="At every date this run computed, a customer is on one action list at most, and each list is "
+                            "ranked 1 to n.")
+def at_risk_customers_one_row_per_customer(segprof: SegprofConfig, duckdb: WarehouseResource) -> dg.AssetCheckResult:
+    return _no_rows(duckdb, "profit/check_at_risk_customers",
+                    lambda bad: f"{len(bad)} action list(s) with a customer listed twice or ranks not 1 to n, first "
+                                f"{bad[0]['segment']} at {bad[0]['period_end']}", segprof, with_next=True)
+
+
 CHECKS = [customer_profit_reconciles_to_ledger, segment_profitability_reconciles_to_ledger,
           customer_segments_one_per_customer, segment_migration_rows_add_up, segment_equity_bridge_reconciles,
-          segment_contribution_bridge_reconciles, segment_dimension_profit_adds_up,
+          segment_contribution_bridge_reconciles, segment_dimension_profit_adds_up, at_risk_customers_one_row_per_customer,
           expectations_check("segment_profitability", "profit.segment_profitability")]

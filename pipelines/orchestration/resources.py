@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from pipelines import config as config_module
-from pipelines.warehouse.database import rename_old_columns, writer_lock
+from pipelines.warehouse.database import drop_old_keys, rename_old_columns, writer_lock
 
 
 class SegprofConfig(dg.ConfigurableResource):
@@ -41,6 +41,9 @@ class WarehouseResource(DuckDBResource):
             with self.get_connection() as con:
                 for renamed in rename_old_columns(con):
                     context.log.info(f"renamed column {renamed} (a warehouse made by an earlier segprof)")
+                for table in drop_old_keys(con):
+                    context.log.info(f"dropped the primary key of {table} (a warehouse made by an earlier segprof; "
+                                     "an asset check keeps its rows unique)")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self._lock.close()

@@ -118,6 +118,26 @@ def rename_old_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return renamed
 
 
+def drop_old_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Drop the primary keys a warehouse made by an earlier segprof still has on tables that no longer declare one
+    (sql/warehouse/dropped_keys.sql): each such table is made again from its definition file and gets its rows back,
+    in one transaction (DuckDB cannot drop a key in place); returns the tables."""
+    dropped = []
+    for r in query(con, "warehouse/dropped_keys"):
+        names = {"schema": r["schema_name"], "table": r["table_name"], "aside": f"{r['table_name']}_keyed"}
+        con.begin()
+        try:
+            run(con, "warehouse/set_table_aside", **names)
+            create_tables(con, f"{r['schema_name']}/{r['table_name']}")
+            run(con, "warehouse/refill_table", **names)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        dropped.append(f"{r['schema_name']}.{r['table_name']}")
+    return dropped
+
+
 @dataclass(frozen=True)
 class Scope:
     """Which rows of a table a write replaces: all of them, or those whose `column` is in `values` (a date, a

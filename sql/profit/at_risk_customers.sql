@@ -19,8 +19,9 @@ create table if not exists profit.at_risk_customers (
     clv_at_stake       decimal(18, 2) not null,
     prior_clv          decimal(18, 2),
     expected_loss      decimal(18, 2),
-    suggested_action   varchar,
-    primary key (customer_id, period_end)
+    suggested_action   varchar
+    -- one row per (customer_id, period_end), checked by the asset check at_risk_customers_one_row_per_customer: a
+    -- declared key would be an index the warehouse holds in memory to write, too large at tens of millions of customers
 );
 
 -- Warehouses made before the action lists get the new columns on the next run.

@@ -239,7 +239,6 @@ def test_primary_keys_where_the_grain_is_unique():
         "profit.segment_dimension_profit": ["segment", "period_start", "dimension", "value"],
         "profit.whale_curve": ["scope", "window_name", "period_start", "customer_share"],
         "profit.whale_curve_summary": ["scope", "window_name", "period_start"],
-        "profit.at_risk_customers": ["customer_id", "period_end"],
         "scorecards.segment_scorecard": ["segment", "period_end", "kpi"],
         "meta.period_fingerprints": ["period_start"],
     }

@@ -123,6 +123,10 @@ CASES = [
     ("segment_dimension_profit_adds_up", profit_tables, "build_for_dates",
      "update profit.segment_dimension_profit set revenue = revenue + 0.01 where rowid = (select min(rowid) from profit.segment_dimension_profit)",
      "segment_dimension_profit", "check segment_dimension_profit_adds_up on segment_dimension_profit: 1 segment dimension(s) do not add up"),
+    ("at_risk_customers_one_row_per_customer", profit_tables, "build_for_dates",
+     "insert into profit.at_risk_customers select * from profit.at_risk_customers where rowid = (select min(rowid) from profit.at_risk_customers)",
+     "at_risk_customers", "check at_risk_customers_one_row_per_customer on at_risk_customers: 1 action list(s) with a customer listed "
+     "twice or ranks not 1 to n"),
 ]
 
 # The checked asset -> an asset after it, which must not run, and its table.
@@ -134,13 +138,14 @@ DOWNSTREAM = {"transactions": ("customers", "staging.customers"), "clv_model": (
               "segment_migration": ("segment_scorecard", "scorecards.segment_scorecard"),
               "segment_equity_bridge": ("segment_scorecard", "scorecards.segment_scorecard"),
               "segment_contribution_bridge": ("segment_scorecard", "scorecards.segment_scorecard"),
-              "segment_dimension_profit": ("segment_scorecard", "scorecards.segment_scorecard")}
+              "segment_dimension_profit": ("segment_scorecard", "scorecards.segment_scorecard"),
+              "at_risk_customers": ("segment_scorecard", "scorecards.segment_scorecard")}
 
 
-# A whole run each (8-17 s on 2 cores): the segment-level cases, the longest, run with the slow suite (CI runs both),
+# A whole run each (8-17 s on 2 cores): the segment-level cases and the action lists, the longest, run with the slow suite (CI runs both),
 # so that make test stays under 10 minutes.
 @pytest.mark.parametrize(("check", "module", "function", "sql", "table", "message"),
-                         [pytest.param(*c, id=c[0], marks=[pytest.mark.slow] if c[0].startswith("segment_") else []) for c in CASES])
+                         [pytest.param(*c, id=c[0], marks=[pytest.mark.slow] if c[0].startswith(("segment_", "at_risk_")) else []) for c in CASES])
 def test_a_failing_blocking_check_stops_the_run_with_its_message(config_path, capsys, monkeypatch, check, module,
                                                                  function, sql, table, message):
     facts = {}

@@ -1,5 +1,6 @@
 """A warehouse made by an earlier segprof: the period-end key had three names (as_of_date, to_date / from_date);
-the next run renames them in place, keeps every row and publishes the new names without recomputing anything."""
+the next run renames them in place, keeps every row and publishes the new names without recomputing anything. The
+action lists had a primary key; the next run makes the table again without it, with its rows and comments."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import duckdb
 import pytest
 
 from pipelines import cli
-from pipelines.warehouse.database import create_tables, query, rename_old_columns
+from pipelines.warehouse.database import create_tables, drop_old_keys, query, rename_old_columns
 
 # The columns as an earlier segprof named them (sql/warehouse/renamed_columns.sql), new name -> old name.
 OLD_NAMES = {
@@ -60,6 +61,26 @@ def test_the_old_names_are_renamed_in_place_with_their_rows_keys_and_comments(co
                       "and constraint_type = 'PRIMARY KEY'").fetchone()[0]
     assert key == ["from_segment", "to_segment", "period_end"]
     assert rename_old_columns(con) == []  # a second run has nothing to rename
+
+
+def test_the_old_key_of_the_action_lists_is_dropped_with_their_rows_and_comments(con):
+    create_tables(con, "profit/at_risk_customers")
+    con.execute("alter table profit.at_risk_customers add primary key (customer_id, period_end)")  # as an earlier segprof made it
+    con.execute("insert into profit.at_risk_customers (customer_id, period_end, rank, segment, value_tier, p_alive, last_purchase, "
+                "days_since_last_purchase, reason, clv_at_stake) values ('A', '2024-02-29', 1, 'vip', 'top', 0.4, '2024-01-10', 50, "
+                "'overdue', 100)")
+    columns = _columns(con, "profit.at_risk_customers")
+
+    assert drop_old_keys(con) == ["profit.at_risk_customers"]
+
+    assert not con.execute("select * from duckdb_constraints() where table_name = 'at_risk_customers' "
+                           "and constraint_type = 'PRIMARY KEY'").fetchall()
+    assert _columns(con, "profit.at_risk_customers") == columns
+    assert con.execute("select customer_id, period_end::varchar, clv_at_stake from profit.at_risk_customers").fetchall() == [
+        ("A", "2024-02-29", 100)]
+    assert con.execute("select comment from duckdb_tables() where table_name = 'at_risk_customers'").fetchone()[0].startswith("Action lists")
+    assert [t for (t,) in con.execute("select table_name from duckdb_tables()").fetchall()] == ["at_risk_customers"]
+    assert drop_old_keys(con) == []  # a second run has nothing to drop
 
 
 @pytest.mark.slow  # two whole runs on generated data

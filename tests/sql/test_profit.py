@@ -85,6 +85,10 @@ def test_at_risk(hand_warehouse):
     rows = con.execute("select customer_id, rank, segment, round(p_alive_drop, 6), reason, clv_at_stake, days_since_last_purchase "
                        "from profit.at_risk_customers").fetchall()
     assert rows == [("A", 1, "vip", 0.3, "p_alive drop", D("100.00"), 19)]
+    assert query(con, "profit/check_at_risk_customers", every_date(con)) == []
+    con.execute("insert into profit.at_risk_customers select * from profit.at_risk_customers")  # A listed twice
+    assert [(r["segment"], r["customers"], r["repeated_customers"]) for r in
+            query(con, "profit/check_at_risk_customers", every_date(con))] == [("vip", 2, 1)]
 
 
 def test_reconciliation_passes_and_fails_on_one_corrupted_row(hand_warehouse):
