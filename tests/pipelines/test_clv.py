@@ -3,9 +3,13 @@
 import json
 
 import duckdb
+import lifetimes
 import pytest
+from lifetimes.utils import ConvergenceError
 
+from models import clv as clv_models
 from models import synthetic
+from models.clv import purchase, selection
 from pipelines import cli
 
 
@@ -115,7 +119,29 @@ def test_fixed_model_is_used(write_config, tmp_path):
     assert calibration == [("bgnbd",), ("calibration_rate",), ("gamma_gamma",), ("mbgnbd",), ("zero_forecast",)]
 
 
-def test_a_final_fit_that_does_not_converge_stops_the_run(write_config, csv_source, capsys):
+class _NotConverging(lifetimes.ModifiedBetaGeoFitter):
+    def fit(self, *args, **kwargs):
+        raise ConvergenceError("The model did not converge. Try adding a larger penalizer to see if that helps convergence.")
+
+
+def test_a_final_fit_that_does_not_converge_stops_the_run(write_config, csv_source, capsys, monkeypatch):
+    """The final MBG/NBD fit (on all data up to a refit date) fails as lifetimes fails. Whether it converges on a data
+    set this small depends on the machine's floating-point kernels, so lifetimes' fitter is made to fail there."""
+    finals = []
+    select, fit = clv_models.select_models, purchase.fit_purchase_model
+
+    def remembering(calibration, final, **kwargs):
+        finals.append(final)
+        return select(calibration, final, **kwargs)
+
+    def final_fails(model, rfm, *args):
+        with monkeypatch.context() as patch:
+            if any(rfm is final for final in finals):
+                patch.setitem(purchase.FITTERS, "mbgnbd", _NotConverging)
+            return fit(model, rfm, *args)
+
+    monkeypatch.setattr(clv_models, "select_models", remembering)
+    monkeypatch.setattr(selection, "fit_purchase_model", final_fails)
     lines = [f"{c},o{c}_{d},2024-{1 + (c * d) % 12:02d}-{1 + (c + d) % 28:02d},{5 + c % 7 + d}" for c in range(1, 80) for d in range(1 + c % 4)]
     path = write_config([csv_source(lines)], as_of_date="2024-12-31", clv={"model": "mbgnbd"})
     assert cli.main(["run", "--config", str(path)]) == 1
