@@ -130,6 +130,7 @@ def drop_old_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
             run(con, "warehouse/set_table_aside", **names)
             create_tables(con, f"{r['schema_name']}/{r['table_name']}")
             run(con, "warehouse/refill_table", **names)
+            run(con, "warehouse/drop_set_aside", schema=names["schema"], aside=names["aside"])
             con.commit()
         except BaseException:
             con.rollback()
