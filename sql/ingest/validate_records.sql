@@ -30,12 +30,13 @@ parsed as (
             when regexp_full_match(date_text, '\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?')
                 then try_cast(date_text as timestamp)
         end as order_ts,
-        case when amount_problem is null then try_cast(trim(amount_raw) as decimal(38, 20))::decimal(18, 2) end as amount,
+        -- exact: money_problem accepted it (below 1e16, at most 2 decimals once trailing zeros and exponent are read)
+        case when amount_problem is null then try_cast(trim(amount_raw) as decimal(18, 2)) end as amount,
         case
             when regexp_full_match(trim(quantity_raw), '[+-]?\d+(\.0*)?') then try_cast(trim(quantity_raw) as integer)
         end as quantity,
         case
-            when unit_cost_problem is null then try_cast(trim(unit_cost_raw) as decimal(38, 20))::decimal(18, 2)
+            when unit_cost_problem is null then try_cast(trim(unit_cost_raw) as decimal(18, 2))
         end as unit_cost
     from texts
 ),
