@@ -115,10 +115,10 @@ def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> St
     run(con, "clv/calibration_holdout")
     fit_groups(con, config)
     days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
-    origins = [frame(con, "clv/calibration_statistics", {"calibration_end": end, "holdout_end": holdout_end, "days_per_unit": days_per_unit,
-                                                         "purchase_day": config.clv.purchase_day}).with_columns(origin=pl.lit(i))
-               for i, (end, holdout_end) in enumerate(w.origins)]
-    return Statistics(calibration=pl.concat(origins), final=frame(con, "clv/final_statistics", {"as_of": w.as_of}))
+    calibration = frame(con, "clv/calibration_statistics", {
+        "calibration_ends": [end for end, _ in w.origins], "holdout_ends": [holdout_end for _, holdout_end in w.origins],
+        "days_per_unit": days_per_unit, "purchase_day": config.clv.purchase_day})
+    return Statistics(calibration=calibration, final=frame(con, "clv/final_statistics", {"as_of": w.as_of}))
 
 
 def refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, cal: Calendar, day: dt.date) -> ModelRun:

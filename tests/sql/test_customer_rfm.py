@@ -155,7 +155,7 @@ def test_cdnow_zero_amount_days_are_purchases(cdnow_con):
 def test_calibration_holdout_equals_lifetimes(cdnow_con):
     cal_end, end = dt.date(1997, 9, 30), dt.date(1998, 6, 30)
     run(cdnow_con, "clv/calibration_holdout")
-    ours = cdnow_con.sql("select * from calibration_holdout($c, $h, 7.0) order by customer_id",
+    ours = cdnow_con.sql("select * exclude (origin) from calibration_holdout([$c::date], [$h::date], 7.0) order by customer_id",
                          params={"c": cal_end, "h": end}).df().set_index("customer_id")
     tx = cdnow_con.sql("select customer_id, order_date, amount::double as amount from staging.transactions").df()
     tx["order_date"] = pd.to_datetime(tx["order_date"])
@@ -184,11 +184,27 @@ def test_several_dates_in_one_pass_equal_one_date_at_a_time(cdnow_con):
         assert together.filter(pl.col("period_end") == day).equals(alone)
 
 
+def test_several_forecast_origins_in_one_pass_equal_one_origin_at_a_time(cdnow_con):
+    """The backtests' statistics at every origin come from one call; each origin's rows are the same as its own call's,
+    including two origins with the same calibration end."""
+    run(cdnow_con, "clv/calibration_holdout")
+    ends = [dt.date(1997, 9, 30), dt.date(1997, 6, 30), dt.date(1997, 6, 30)]
+    holdouts = [dt.date(1998, 6, 30), dt.date(1998, 3, 31), dt.date(1997, 12, 31)]
+    together = pl.from_arrow(cdnow_con.sql("select * from calibration_holdout($c::date[], $h::date[], 7.0) order by origin, customer_id",
+                                           params={"c": ends, "h": holdouts}).to_arrow_table())
+    assert together["origin"].unique().sort().to_list() == [0, 1, 2]
+    for origin, (end, holdout) in enumerate(zip(ends, holdouts)):
+        alone = pl.from_arrow(cdnow_con.sql("select * exclude (origin) from calibration_holdout([$c::date], [$h::date], 7.0) "
+                                            "order by customer_id", params={"c": end, "h": holdout}).to_arrow_table())
+        assert together.filter(pl.col("origin") == origin).drop("origin").equals(alone)
+        assert alone["frequency_holdout"].sum() > 0
+
+
 def test_calibration_holdout_counts_purchase_days_under_net_positive(generated):
     con, last_day = generated
     cal_end = dt.date(2024, 6, 30)
     run(con, "clv/calibration_holdout")
-    ours = con.sql("select * from calibration_holdout($c, $h, 7.0) order by customer_id",
+    ours = con.sql("select * exclude (origin) from calibration_holdout([$c::date], [$h::date], 7.0) order by customer_id",
                    params={"c": cal_end, "h": last_day}).df().set_index("customer_id")
     theirs = calibration_and_holdout_data(_net_positive_days(_transactions(con)), "customer_id", "order_date",
                                           calibration_period_end=pd.Timestamp(cal_end), observation_period_end=pd.Timestamp(last_day),
