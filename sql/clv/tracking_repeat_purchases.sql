@@ -9,21 +9,20 @@ with days as (
     from customer_days($holdout_end::date, $purchase_day)
 ),
 
-with_first as (
-    select
-        customer_id,
-        order_date,
-        is_purchase,
-        min(order_date) over (partition by customer_id) as first_purchase
+acquired as (
+    select customer_id, min(order_date) as first_purchase
     from days
+    group by customer_id
+    having min(order_date) <= $calibration_end::date
 ),
 
 final as (
     select
-        ((order_date - $first_date::date) // 7 + 1)::integer as week,
+        ((days.order_date - $first_date::date) // 7 + 1)::integer as week,
         count(*)::bigint as repeat_purchases
-    from with_first
-    where is_purchase and order_date > first_purchase and first_purchase <= $calibration_end::date
+    from days
+    inner join acquired using (customer_id)
+    where days.is_purchase and days.order_date > acquired.first_purchase
     group by all
 )
 

@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
-from lifetimes.utils import calibration_and_holdout_data, summary_data_from_transaction_data
+from lifetimes.utils import _find_first_transactions, calibration_and_holdout_data, summary_data_from_transaction_data
 
 from models.clv import DAYS_PER_UNIT
 from models import synthetic
 from pipelines import config
 from pipelines.warehouse import calendar, loading
-from pipelines.warehouse.database import run
+from pipelines.warehouse.database import read_sql, run
 from tests.conftest import REPO
 
 
@@ -165,6 +165,25 @@ def test_calibration_holdout_equals_lifetimes(cdnow_con):
     assert list(ours.index) == list(theirs.index)
     np.testing.assert_array_equal(ours["frequency_holdout"].to_numpy(), theirs["frequency_holdout"].to_numpy())
     np.testing.assert_allclose(ours["t"].to_numpy(), theirs["T_cal"].to_numpy() / 7, atol=1e-9)
+
+
+def test_tracking_actuals_equal_lifetimes_repeat_transactions_by_week(cdnow_con):
+    """The tracking plot's actual repeat purchases per week, as lifetimes' plot_incremental_transactions counts them
+    (its _find_first_transactions at day level: every customer day but the first), for the customers acquired by the
+    calibration end."""
+    first, cal_end, end = dt.date(1997, 1, 1), dt.date(1997, 9, 30), dt.date(1998, 6, 30)
+    run(cdnow_con, "clv/rfm")
+    ours = dict(cdnow_con.execute(
+        read_sql("clv/tracking_repeat_purchases"),
+        {"holdout_end": end, "purchase_day": "any_line", "first_date": first, "calibration_end": cal_end}).fetchall())
+    tx = cdnow_con.sql("select customer_id, order_date from staging.transactions").df()
+    tx["order_date"] = pd.to_datetime(tx["order_date"])
+    days = _find_first_transactions(tx, "customer_id", "order_date", observation_period_end=pd.Timestamp(end), freq="D")
+    acquired = days.loc[days["first"] & (days["order_date"].dt.to_timestamp() <= pd.Timestamp(cal_end)), "customer_id"]
+    repeats = days[~days["first"] & days["customer_id"].isin(acquired)]
+    weeks = (repeats["order_date"].dt.to_timestamp() - pd.Timestamp(first)).dt.days // 7 + 1
+    assert ours == weeks.value_counts().sort_index().to_dict()
+    assert len(ours) > 70 and sum(ours.values()) > 10_000
 
 
 def test_windows_default_to_halves_of_the_history(cdnow_con):
