@@ -7,6 +7,22 @@ with dates as (
     from (select distinct period_end from profit.customer_segments)
 ),
 
+-- the dates written and the prior date of each: every table below is read at these dates only, so that no join
+-- holds more than the customers of one date pair (a join on the prior date alone read every stored date)
+written as (
+    select * from dates where period_end in (select unnest($dates::date[]))
+),
+
+segments as (
+    select customer_id, period_end, segment from profit.customer_segments
+    where period_end in (select period_end from written) or period_end in (select prior_date from written)
+),
+
+clv as (
+    select customer_id, period_end, value_tier, p_alive, clv from clv.customer_clv
+    where period_end in (select period_end from written) or period_end in (select prior_date from written)
+),
+
 scored as (
     select
         segments.customer_id,
@@ -22,15 +38,17 @@ scored as (
         rfm.frequency,
         rfm.first_purchase,
         rfm.last_purchase
-    from profit.customer_segments as segments
-    inner join dates using (period_end)
-    inner join clv.customer_clv as clv using (customer_id, period_end)
-    inner join clv.customer_rfm as rfm using (customer_id, period_end)
-    left join profit.customer_segments as prior_segments
-        on prior_segments.customer_id = segments.customer_id and prior_segments.period_end = dates.prior_date
-    left join clv.customer_clv as prior
-        on prior.customer_id = segments.customer_id and prior.period_end = dates.prior_date
-    where segments.period_end in (select unnest($dates::date[]))
+    from segments
+    inner join written using (period_end)
+    inner join clv using (customer_id, period_end)
+    inner join (
+        select customer_id, period_end, frequency, first_purchase, last_purchase from clv.customer_rfm
+        where period_end in (select period_end from written)
+    ) as rfm using (customer_id, period_end)
+    left join segments as prior_segments
+        on prior_segments.customer_id = segments.customer_id and prior_segments.period_end = written.prior_date
+    left join clv as prior
+        on prior.customer_id = segments.customer_id and prior.period_end = written.prior_date
 ),
 
 listed as (
