@@ -51,3 +51,18 @@ def test_only_the_intervals_workload_replaces_its_table_and_keeps_the_rest(tmp_p
     clv, errors, intervals = (float(c) for c in cells[2:5])
     assert clv > 0 and errors > 0 and intervals > 0
     assert cells[5].endswith("×") and float(cells[5][:-1]) > 1  # (clv + intervals) / clv: the standard errors left out
+
+
+def test_a_table_replaced_for_some_sizes_keeps_the_other_sizes_rows_marked_earlier():
+    bench = _bench()
+    text = (f"# segprof benchmark\n\n{bench.ROUTINE_HEADING}\n\nold words\n\n| transactions | full |\n| --- | --- |\n"
+            "| 1,000,337 | 78.2 |\n| 10,016,678 | 604.1 |\n\n## Later\n\nkept\n")
+    lines = ["", bench.ROUTINE_HEADING, "", "new words", "", "| transactions | full |", "| --- | --- |", "| 10,016,678 | 572.1 |"]
+    report = bench.replace_section(text, bench.ROUTINE_HEADING, lines)
+    section = report.split(bench.ROUTINE_HEADING)[1].split("## Later")[0]
+    assert [line for line in section.splitlines() if line.startswith("| ") and line[2].isdigit()] == [
+        "| 1,000,337 (earlier) | 78.2 |", "| 10,016,678 | 572.1 |"]
+    assert "new words" in section and "old words" not in section and "marked (earlier)" in section
+    assert report.endswith("## Later\n\nkept\n")
+    again = bench.replace_section(report, bench.ROUTINE_HEADING, lines)  # marked once, however often it is kept
+    assert "| 1,000,337 (earlier) | 78.2 |" in again and "(earlier) (earlier)" not in again
