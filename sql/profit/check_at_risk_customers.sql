@@ -2,7 +2,7 @@
 -- dates a run wrote): must be none. The table declares no key (sql/profit/at_risk_customers.sql), so this keeps it one
 -- row per customer and date.
 with lists as (
-    select period_end, segment, count(*) as customers, count(distinct customer_id) as distinct_customers,
+    select period_end, segment, count(*) as customers,
         min(rank) as first_rank, max(rank) as last_rank, count(distinct rank) as ranks
     from profit.at_risk_customers
     where period_end in (select unnest($dates::date[]))
