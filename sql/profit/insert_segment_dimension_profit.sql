@@ -6,19 +6,12 @@ with periods as (
     where period_end in (select unnest($dates::date[]))
 ),
 
-category_days as (
-    select customer_id, order_date::date as day, category, count(*) as lines
-    from staging.transactions
-    where order_date <= (select max(period_end) from periods)
-    group by all
-),
-
 -- Each customer's lines per category up to each period end: the category of most of them (ties: the first by name)
 -- is the customer's at that period, so that a stored period's split does not move when later data arrives.
 category_lines as (
-    select category_days.customer_id, periods.period_start, category_days.category, sum(category_days.lines) as lines
-    from category_days
-    inner join periods on category_days.day <= periods.period_end
+    select transactions.customer_id, periods.period_start, transactions.category, count(*) as lines
+    from staging.transactions as transactions
+    inner join periods on transactions.order_date::date <= periods.period_end
     group by all
 ),
 
@@ -47,7 +40,8 @@ members as (
 member_profit as (
     select members.*, profit.* exclude (customer_id, period_start, period_end)
     from members
-    left join profit.customer_profit as profit using (customer_id, period_start)
+    left join (select * from profit.customer_profit where period_start in (select period_start from periods)) as profit
+        using (customer_id, period_start)
 ),
 
 by_dimension as (
