@@ -1,5 +1,5 @@
 -- The rows of profit.at_risk_customers at the scoring dates $dates, written by name by the table writer
--- (pipelines/warehouse/database.py); the prior date of each is read from every stored date.
+-- (pipelines/warehouse/database.py); each compares with the stored date before it.
 -- Watched tiers come from _watched_tiers (segment, value_tier); suggested actions from _action_rules
 -- (rule_order, action, segments, tiers, reason, min_expected_loss), both registered from the config.
 with dates as (
@@ -18,7 +18,7 @@ segments as (
     where period_end in (select period_end from written) or period_end in (select prior_date from written)
 ),
 
-clv as (
+scores as (
     select customer_id, period_end, value_tier, p_alive, clv from clv.customer_clv
     where period_end in (select period_end from written) or period_end in (select prior_date from written)
 ),
@@ -29,25 +29,25 @@ scored as (
         segments.period_end,
         segments.segment as current_segment,
         prior_segments.segment as prior_segment,
-        clv.value_tier,
+        scores.value_tier,
         prior.value_tier as prior_value_tier,
-        clv.p_alive,
+        scores.p_alive,
         prior.p_alive as prior_p_alive,
-        clv.clv,
+        scores.clv,
         prior.clv as prior_clv,
         rfm.frequency,
         rfm.first_purchase,
         rfm.last_purchase
     from segments
     inner join written using (period_end)
-    inner join clv using (customer_id, period_end)
+    inner join scores using (customer_id, period_end)
     inner join (
         select customer_id, period_end, frequency, first_purchase, last_purchase from clv.customer_rfm
         where period_end in (select period_end from written)
     ) as rfm using (customer_id, period_end)
     left join segments as prior_segments
         on prior_segments.customer_id = segments.customer_id and prior_segments.period_end = written.prior_date
-    left join clv as prior
+    left join scores as prior
         on prior.customer_id = segments.customer_id and prior.period_end = written.prior_date
 ),
 
