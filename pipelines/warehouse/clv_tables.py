@@ -108,16 +108,20 @@ def fit_groups(con: duckdb.DuckDBPyConnection, config: Config) -> None:
     run(con, "clv/fit_groups", {"fit_by": config.clv.fit_by})
 
 
-def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows) -> Statistics:
-    """Compressed calibration/holdout and as-of statistics from staging.transactions and clv.customer_rfm, by fit
-    group with clv.fit_by."""
+LINE_DAYS = "_line_days"  # the customer days from staging.transactions (sql/clv/rfm.sql)
+REFIT_DAYS = "_refit_line_days"  # those up to a refit date, staged once for its statements (sql/clv/stage_refit_days.sql)
+
+
+def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, line_days: str = LINE_DAYS) -> Statistics:
+    """Compressed calibration/holdout and as-of statistics from the customer days (`line_days`) and clv.customer_rfm,
+    by fit group with clv.fit_by."""
     run(con, "clv/rfm")
     run(con, "clv/calibration_holdout")
     fit_groups(con, config)
     days_per_unit = clv_models.DAYS_PER_UNIT[config.time_unit]
     calibration = frame(con, "clv/calibration_statistics", {
         "calibration_ends": [end for end, _ in w.origins], "holdout_ends": [holdout_end for _, holdout_end in w.origins],
-        "days_per_unit": days_per_unit, "purchase_day": config.clv.purchase_day})
+        "days_per_unit": days_per_unit, "purchase_day": config.clv.purchase_day, "line_days": line_days})
     return Statistics(calibration=calibration, final=frame(con, "clv/final_statistics", {"as_of": w.as_of}))
 
 
@@ -127,13 +131,24 @@ def refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, cal: Cale
     no forecast origin (calibration periods shorter than clv.min_calibration_days) gets the warm-up fit
     (models.clv.warm_up)."""
     w = cal.windows_at(config, day)
+    run(con, "clv/rfm")
+    run(con, "clv/stage_refit_days", {"as_of": day})
+    try:
+        return _refit(con, config, run_id, w)
+    finally:
+        run(con, "clv/drop_refit_days")
+
+
+def _refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows) -> ModelRun:
+    """refit's choice and fits, from the customer days it staged up to the refit date."""
+    day = w.as_of
     if w.origins:
         try:
-            return fit_models(con, config, run_id, w, statistics(con, config, w))
+            return fit_models(con, config, run_id, w, statistics(con, config, w, REFIT_DAYS), line_days=REFIT_DAYS)
         except clv_models.ModelError as exc:
             raise SegprofError(f"refit on {day}: {exc}") from exc
     settings = config.clv
-    fallback = _mean_purchase_day_value(con, day, settings.purchase_day)
+    fallback = _mean_purchase_day_value(con, day, settings.purchase_day, REFIT_DAYS)
     fit_groups(con, config)
     reason = (f"refit on {day}: a calibration period from {w.first_date} to {w.calibration_end} is shorter than "
               f"clv.min_calibration_days ({settings.min_calibration_days})")
@@ -147,18 +162,19 @@ def refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, cal: Cale
     return _record(con, config, run_id, w, selection, {})
 
 
-def _mean_purchase_day_value(con: duckdb.DuckDBPyConnection, as_of: dt.date, purchase_day: str) -> float:
+def _mean_purchase_day_value(con: duckdb.DuckDBPyConnection, as_of: dt.date, purchase_day: str, line_days: str = LINE_DAYS) -> float:
     run(con, "clv/rfm")  # the customer_days macro: purchase days under the configured policy
-    return query(con, "clv/mean_purchase_day_value", {"as_of": as_of, "purchase_day": purchase_day})[0]["mean_value"] or 0.0
+    return query(con, "clv/mean_purchase_day_value", {"as_of": as_of, "purchase_day": purchase_day,
+                                                      "line_days": line_days})[0]["mean_value"] or 0.0
 
 
 def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows, stats: Statistics,
-               window_warnings: list[str] | None = None) -> ModelRun:
+               window_warnings: list[str] | None = None, line_days: str = LINE_DAYS) -> ModelRun:
     """Backtest every candidate on the holdout, choose, refit the choice and Gamma-Gamma up to the window's as-of
     date (models.clv.selection decides); with clv.fit_by, compare the choice pooled and by group (models.clv.groups)
     and fit it per group when by group wins. Every fit is recorded in clv.model_runs."""
     settings = config.clv
-    fallback = _mean_purchase_day_value(con, w.as_of, settings.purchase_day)
+    fallback = _mean_purchase_day_value(con, w.as_of, settings.purchase_day, line_days)
     pooled = stats.pooled()
     selection = clv_models.select_models(
         pooled.calibration, pooled.final, model=settings.model, candidates=settings.candidates,
@@ -171,7 +187,7 @@ def fit_models(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: W
         _fit_by_group(config, w, stats, selection)
     validation = {"holdout_by_frequency": selection.validation.get("by_frequency"),
                   "holdout_by_decile": selection.validation.get("by_decile"),
-                  "repeat_purchase_tracking": _tracking(con, config, w, selection)}
+                  "repeat_purchase_tracking": _tracking(con, config, w, selection, line_days)}
     return _record(con, config, run_id, w, selection, validation)
 
 
@@ -206,13 +222,14 @@ def _record(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Wind
                     selection.warnings, validation)
 
 
-def _tracking(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, selection: clv_models.Selection) -> pl.DataFrame:
+def _tracking(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, selection: clv_models.Selection,
+              line_days: str = LINE_DAYS) -> pl.DataFrame:
     """Cumulative repeat purchases by week of the customers acquired by the calibration end, actual and under
     each purchase model's calibration fit at forecast origin 0."""
     fits = [r.fit for r in selection.records
             if r.stage == "calibration" and r.metrics.get("origin") == 0 and r.fit.model in clv_models.FITTERS and r.fit.usable]
     params = {"first_date": w.first_date, "calibration_end": w.calibration_end, "holdout_end": w.holdout_end,
-              "purchase_day": config.clv.purchase_day}
+              "purchase_day": config.clv.purchase_day, "line_days": line_days}
     cohort = frame(con, "clv/tracking_acquisitions", params)
     actual = frame(con, "clv/tracking_repeat_purchases", params)
     if not fits or not cohort.height:

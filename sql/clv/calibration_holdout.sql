@@ -5,8 +5,9 @@
 -- them. Two passes over the transactions whatever the number of origins: RFM at every calibration end at once, and
 -- the purchase days up to the last holdout end, each counted in the holdouts it falls in (a day's purchase status
 -- depends on that day's lines only, so the days up to a later date hold those up to an earlier one).
--- Needs the rfm and customer_days macros (sql/clv/rfm.sql).
-create or replace temp macro calibration_holdout(calibration_ends, holdout_ends, days_per_unit, purchase_day := 'net_positive') as table
+-- Needs the rfm and customer_days macros (sql/clv/rfm.sql), which read the customer days from line_days.
+create or replace temp macro calibration_holdout(calibration_ends, holdout_ends, days_per_unit, purchase_day := 'net_positive',
+                                                 line_days := '_line_days') as table
 with origins as (
     select
         unnest(calibration_ends::date[]) as calibration_end,
@@ -15,12 +16,13 @@ with origins as (
 ),
 
 calibration as (
-    select * from rfm(list_distinct(calibration_ends::date[]), days_per_unit::double, purchase_day := purchase_day)
+    select * from rfm(list_distinct(calibration_ends::date[]), days_per_unit::double, purchase_day := purchase_day,
+                      line_days := line_days)
 ),
 
 purchase_days as (
     select customer_id, order_date, day_amount
-    from customer_days((select max(holdout_end) from origins), purchase_day)
+    from customer_days((select max(holdout_end) from origins), purchase_day, line_days := line_days)
     where is_purchase
 ),
 

@@ -11,7 +11,8 @@ select
     count(*)::bigint as n,
     fit_group,
     origin::integer as origin
-from calibration_holdout($calibration_ends::date[], $holdout_ends::date[], $days_per_unit::double, purchase_day := $purchase_day)
+from calibration_holdout($calibration_ends::date[], $holdout_ends::date[], $days_per_unit::double, purchase_day := $purchase_day,
+                         line_days := $line_days)
 left join _fit_groups using (customer_id)
 group by all
 order by origin, frequency, recency, t, monetary_value, frequency_holdout, monetary_value_holdout, n, fit_group

@@ -1,30 +1,36 @@
--- rfm(dates, days_per_unit, purchase_day): per-customer RFM at each date of a list, with lifetimes' definitions
+-- rfm(dates, days_per_unit, purchase_day, line_days): per-customer RFM at each date of a list, with lifetimes' definitions
 -- at day level, from one pass over the customer days. Several orders on one day are one purchase; frequency
 -- counts repeat purchase days; recency and t are days / days_per_unit; monetary_value is the mean value of the
 -- repeat purchase days (0 without repeats). Which days are purchase days, and what they are worth, is the
 -- clv.purchase_day policy (customer_days, defined first; docs/clv.md); sales_value and returned_value sum every line
 -- up to the date, purchase day or not, for the expected return rate.
 
--- customer_days(up_to, purchase_day): one row per customer and day with a line up to a date; is_purchase says
--- whether a day after the customer's first is a repeat purchase (the first day is always their first purchase).
+-- _line_days: one row per customer and day with a line, whatever the policy: the day's net, sales and returned
+-- amounts and its return lines. A view over staging.transactions; a refit stages its rows up to the refit date once
+-- as a table (sql/clv/stage_refit_days.sql) and names it as line_days, so that its statements aggregate the lines once.
+create or replace temp view _line_days as
+select
+    customer_id,
+    order_date,
+    sum(amount) as net_amount,
+    coalesce(sum(amount) filter (where amount >= 0), 0) as sales_amount,
+    coalesce(-sum(amount) filter (where amount < 0), 0) as returned_amount,
+    count(*) filter (where amount < 0) as return_lines
+from staging.transactions
+group by customer_id, order_date;
+
+-- customer_days(up_to, purchase_day, line_days): one row per customer and day with a line up to a date, from the
+-- table or view named line_days (_line_days unless given); is_purchase says whether a day after the customer's first
+-- is a repeat purchase (the first day is always their first purchase).
 --   net_positive: a purchase day is one whose lines net to more than zero, or that has no return line (a day of
 --     zero-amount lines, e.g. CDNOW's free items, is a purchase as in lifetimes); a return-only day, or one whose
 --     returns cancel its sales, is not. A purchase day is worth its sales lines (gross spend); returns are a
 --     separate rate.
 --   any_line: every day with a line is a purchase day worth its net amount, returns included: exactly
 --     lifetimes' summary_data_from_transaction_data.
-create or replace temp macro customer_days(up_to, purchase_day) as table
+create or replace temp macro customer_days(up_to, purchase_day, line_days := '_line_days') as table
 with days as (
-    select
-        customer_id,
-        order_date,
-        sum(amount) as net_amount,
-        coalesce(sum(amount) filter (where amount >= 0), 0) as sales_amount,
-        coalesce(-sum(amount) filter (where amount < 0), 0) as returned_amount,
-        count(*) filter (where amount < 0) as return_lines
-    from staging.transactions
-    where order_date <= up_to::date
-    group by customer_id, order_date
+    select * from query_table(line_days) where order_date <= up_to::date
 ),
 
 final as (
@@ -44,13 +50,13 @@ final as (
 
 select * from final;
 
-create or replace temp macro rfm(dates, days_per_unit, purchase_day := 'net_positive') as table
+create or replace temp macro rfm(dates, days_per_unit, purchase_day := 'net_positive', line_days := '_line_days') as table
 with scoring_dates as (
     select unnest(dates::date[]) as period_end
 ),
 
 days as (
-    select * from customer_days((select max(period_end) from scoring_dates), purchase_day)
+    select * from customer_days((select max(period_end) from scoring_dates), purchase_day, line_days := line_days)
 ),
 
 -- A customer's first day with a line is their first purchase (acquisition), whatever it nets to, as lifetimes

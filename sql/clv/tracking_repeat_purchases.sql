@@ -6,7 +6,7 @@ with days as (
         customer_id,
         order_date,
         is_purchase
-    from customer_days($holdout_end::date, $purchase_day)
+    from customer_days($holdout_end::date, $purchase_day, line_days := $line_days)
 ),
 
 acquired as (

@@ -7,7 +7,9 @@ with periods as (
 ),
 
 -- Each customer's lines per category up to each period end: the category of most of them (ties: the first by name)
--- is the customer's at that period, so that a stored period's split does not move when later data arrives.
+-- is the customer's at that period, so that a stored period's split does not move when later data arrives. Each
+-- line is joined to every period end on or after it: build_for_dates (pipelines/warehouse/profit_tables.py) passes
+-- one date at a time, for which this is a single pass over the lines up to it.
 category_lines as (
     select transactions.customer_id, periods.period_start, transactions.category, count(*) as lines
     from staging.transactions as transactions

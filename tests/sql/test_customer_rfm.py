@@ -175,7 +175,8 @@ def test_tracking_actuals_equal_lifetimes_repeat_transactions_by_week(cdnow_con)
     run(cdnow_con, "clv/rfm")
     ours = dict(cdnow_con.execute(
         read_sql("clv/tracking_repeat_purchases"),
-        {"holdout_end": end, "purchase_day": "any_line", "first_date": first, "calibration_end": cal_end}).fetchall())
+        {"holdout_end": end, "purchase_day": "any_line", "first_date": first, "calibration_end": cal_end,
+         "line_days": "_line_days"}).fetchall())
     tx = cdnow_con.sql("select customer_id, order_date from staging.transactions").df()
     tx["order_date"] = pd.to_datetime(tx["order_date"])
     days = _find_first_transactions(tx, "customer_id", "order_date", observation_period_end=pd.Timestamp(end), freq="D")
