@@ -115,6 +115,8 @@ MUTANTS = [
            " or base_contribution <> segment_base_contribution", "", PROFIT),
     Mutant("dimension check misses a missing dimension", "sql/profit/check_segment_dimension_profit.sql",
            "full outer join expected", "left join expected", PROFIT),
+    Mutant("main category from every line, later ones too", "sql/profit/insert_segment_dimension_profit.sql",
+           "inner join periods on transactions.order_date::date <= periods.period_end", "inner join periods on true", PROFIT),
     Mutant("lost customers include the lapsed", "sql/profit/insert_segment_profitability.sql",
            "where segment = $lapsed and prior_segment <> $lapsed", "where segment = $lapsed", PROFIT),
     Mutant("new customers by period end", "sql/profit/insert_segment_profitability.sql",

@@ -166,7 +166,7 @@ def test_the_contribution_bridge_check_finds_a_cent_out_and_a_wrong_start(hand_w
 
 def test_segment_dimension_profit(hand_warehouse):
     """February: vip is A (acquired on the web, mostly music: 2 of 3 lines); others is C (web, books); the hand data has
-    no region (ingest's default: unknown). Every dimension adds up to the segment P&L; A's returns rate is 20 / 50."""
+    no region (ingest's default: unknown). In January A is vip with one line, books. Every dimension adds up to the segment P&L; A's returns rate is 20 / 50."""
     con, _ = hand_warehouse
     rows = con.execute(
         "select segment, dimension, value, customers, revenue, contribution, profit_after_overhead, returns_rate "
@@ -180,6 +180,10 @@ def test_segment_dimension_profit(hand_warehouse):
         ("vip", "region", "unknown", 1, D("50.00"), D("1.25")),
     ]
     assert rows[3][7] == 0.4
+    # January counts the lines up to its end only: A's one line then is books, though music is A's main category later
+    january = con.execute("select segment, value from profit.segment_dimension_profit "
+                          "where period_start = '2024-01-01' and dimension = 'category' order by 1").fetchall()
+    assert january == [("others", "music"), ("vip", "books")]
     assert query(con, "profit/check_segment_dimension_profit", every_date(con)) == []
     con.execute("update profit.segment_dimension_profit set contribution = contribution + 0.01 "
                 "where segment = 'vip' and dimension = 'region' and period_start = '2024-02-01'")
