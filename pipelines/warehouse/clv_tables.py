@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -127,7 +128,8 @@ def statistics(con: duckdb.DuckDBPyConnection, config: Config, w: Windows, line_
 
 def refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, cal: Calendar, day: dt.date) -> ModelRun:
     """Choose and fit the models on the transactions up to `day` only (its own calibration and holdout inside that
-    window), recorded in clv.model_runs with period_end `day`. A window too short for a holdout of
+    window; the lines aggregated into customer days once, for all of its statements), recorded in clv.model_runs with
+    period_end `day`. A window too short for a holdout of
     no forecast origin (calibration periods shorter than clv.min_calibration_days) gets the warm-up fit
     (models.clv.warm_up)."""
     w = cal.windows_at(config, day)
@@ -136,7 +138,10 @@ def refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, cal: Cale
     try:
         return _refit(con, config, run_id, w)
     finally:
-        run(con, "clv/drop_refit_days")
+        # a temp table: one the connection cannot drop (after a DuckDB failure) goes with the connection, and the
+        # failure that matters is the refit's
+        with contextlib.suppress(duckdb.Error):
+            run(con, "clv/drop_refit_days")
 
 
 def _refit(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, w: Windows) -> ModelRun:
