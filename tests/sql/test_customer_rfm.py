@@ -287,3 +287,19 @@ def test_the_purchase_day_policy_day_by_day(write_config, csv_source):
     assert float(ours.loc["c2", "returned_value"]) == 7.0
     _assert_equal(ours, _lifetimes(con, as_of, "days", _net_positive_days(_transactions(con))))
     _assert_equal(any_line, _lifetimes(con, as_of, "days"))
+
+
+def test_a_refit_s_staged_customer_days_give_what_the_lines_give_up_to_its_date_included(cdnow_con):
+    """A refit reads its customer days from a table staged once up to the refit date (sql/clv/stage_refit_days.sql):
+    the tracking actuals and the fallback spend from it equal those from the lines, the refit date's own purchases
+    included (CDNOW has purchases on its last day, 1998-06-30)."""
+    end = dt.date(1998, 6, 30)
+    run(cdnow_con, "clv/rfm")
+    run(cdnow_con, "clv/stage_refit_days", {"as_of": end})
+    tracking = {"holdout_end": end, "purchase_day": "any_line", "first_date": dt.date(1997, 1, 1),
+                "calibration_end": dt.date(1997, 9, 30)}
+    mean = {"as_of": end, "purchase_day": "any_line"}
+    for name, params in (("clv/tracking_repeat_purchases", tracking), ("clv/mean_purchase_day_value", mean)):
+        staged = cdnow_con.execute(read_sql(name), {**params, "line_days": "_refit_line_days"}).fetchall()
+        assert staged == cdnow_con.execute(read_sql(name), {**params, "line_days": "_line_days"}).fetchall()
+    assert cdnow_con.sql("select count(*) from _refit_line_days where order_date = '1998-06-30'").fetchall()[0][0] > 0
