@@ -12,7 +12,8 @@ fresh process so that peak memory is its own:
   floor    one DuckDB scan of the Parquet files with one GROUP BY customer (the least any RFM costs),
            then segprof's RFM statement at one date over the same files;
   incremental  segprof on every quarter but the last (a full backfill), then the run after the last
-           quarter's transactions arrive as a new file (what a routine run costs).
+           quarter's transactions arrive as a new file (what a routine run costs); `--period month` does the same
+           by month, the default grain (profit.period), into its own table.
 It reports wall and CPU seconds per stage, peak memory, and the ratios, into bench/results.md.
 """
 
@@ -172,29 +173,31 @@ def _print_steps(run: str, steps: list[dict]) -> None:
         print(f"  {x['stage']:<60} {x['wall']:8.1f}", file=sys.stderr, flush=True)
 
 
-def incremental(data: Path) -> list[dict]:
-    """A full run over every quarter but the last, then the run after the last quarter arrives as a new file."""
+def incremental(data: Path, period: str = "quarter") -> list[dict]:
+    """A full run over every period but the last (profit.period: quarter or month), then the run after the last
+    period arrives as a new file."""
     import shutil
 
     import polars as pl
 
-    work = data / "incremental"
+    work = data / ("incremental" if period == "quarter" else f"incremental_{period}")
     shutil.rmtree(work, ignore_errors=True)
     (work / "transactions").mkdir(parents=True)
     rows = pl.scan_parquet(data / "transactions" / "*.parquet")
     last = rows.select(pl.col("order_ts").max()).collect().item()
-    cut = pl.datetime(last.year, 3 * ((last.month - 1) // 3) + 1, 1)
+    months = 3 if period == "quarter" else 1
+    cut = pl.datetime(last.year, months * ((last.month - 1) // months) + 1, 1)
     rows.filter(pl.col("order_ts") < cut).sink_parquet(work / "transactions" / "history.parquet")
-    rows.filter(pl.col("order_ts") >= cut).sink_parquet(work / "last_quarter.parquet")
+    rows.filter(pl.col("order_ts") >= cut).sink_parquet(work / f"last_{period}.parquet")
     shutil.copy(data / "customers.parquet", work / "customers.parquet")
-    (work / "segprof.yaml").write_text((data / "segprof.yaml").read_text())
+    (work / "segprof.yaml").write_text((data / "segprof.yaml").read_text().replace("period: quarter", f"period: {period}"))
     full = segprof(work / "segprof.yaml")
     _print_steps("full backfill", full)
-    stages = [{"stage": "full backfill, every quarter but the last", "wall": sum(x["wall"] for x in full)}]
-    (work / "last_quarter.parquet").rename(work / "transactions" / "last_quarter.parquet")
+    stages = [{"stage": f"full backfill, every {period} but the last", "wall": sum(x["wall"] for x in full)}]
+    (work / f"last_{period}.parquet").rename(work / "transactions" / f"last_{period}.parquet")
     routine = segprof(work / "segprof.yaml")
     _print_steps("routine run", routine)
-    stages.append({"stage": "run after the last quarter arrives", "wall": sum(x["wall"] for x in routine)})
+    stages.append({"stage": f"run after the last {period} arrives", "wall": sum(x["wall"] for x in routine)})
     return stages + [{**x, "stage": f"  {x['stage']}"} for x in routine]
 
 
@@ -227,11 +230,11 @@ def fit_scaling(distinct_triples: int = 20_000, customers: tuple[int, ...] = (10
 # --------------------------------------------------------------------------- the harness
 
 
-def _child(kind: str, target: Path) -> dict:
+def _child(kind: str, target: Path, *args: str) -> dict:
     """Run one workload in a fresh process; its stages, total wall and CPU seconds and peak memory."""
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, "_child", kind, str(target)], stdout=subprocess.PIPE, text=True,
-                            cwd=HERE.parent)
+    proc = subprocess.Popen([sys.executable, __file__, "_child", kind, str(target), *args], stdout=subprocess.PIPE,
+                            text=True, cwd=HERE.parent)
     out, _ = proc.communicate()
     wall = time.perf_counter() - started
     if proc.returncode:
@@ -240,9 +243,9 @@ def _child(kind: str, target: Path) -> dict:
     return {"kind": kind, "wall": wall, **payload}
 
 
-def _measure_child(kind: str, target: Path) -> None:
+def _measure_child(kind: str, target: Path, *args: str) -> None:
     stages = {"plain": plain, "core": core, "floor": floor, "segprof": segprof, "incremental": incremental,
-              "intervals": intervals}[kind](target)
+              "intervals": intervals}[kind](target, *args)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"stages": stages, "cpu": usage.ru_utime + usage.ru_stime, "peak_mib": usage.ru_maxrss / 1024}))
 
@@ -307,17 +310,22 @@ def intervals_section(rows: list[dict]) -> list[str]:
     return lines
 
 
-ROUTINE_HEADING = "## A routine run: one new quarter"
+def routine_heading(period: str = "quarter") -> str:
+    return f"## A routine run: one new {period}"
 
 
-def routine_section(rows: list[dict]) -> list[str]:
-    """The `incremental` workload's table: a full backfill, then the run after one new quarter, and that run's
+ROUTINE_HEADING = routine_heading()
+
+
+def routine_section(rows: list[dict], period: str = "quarter") -> list[str]:
+    """The `incremental` workload's table: a full backfill, then the run after one new period, and that run's
     largest steps."""
-    lines = ["", ROUTINE_HEADING, "",
+    lines = ["", routine_heading(period), "",
              f"Measured on {time.strftime('%Y-%m-%d')}: {machine()}.",
-             "The same data less its last quarter, run from an empty warehouse (a full backfill of every period, with a",
-             "refit at every quarter end), then the run after the last quarter's transactions arrive as a new file:",
-             "it reads that file, computes that quarter and keeps the others (docs/history.md). Each in one process.", "",
+             f"The same data less its last {period}, run from an empty warehouse with profit.period: {period} (a full",
+             f"backfill of every {period} end, with a refit at every quarter end), then the run after the last {period}'s",
+             f"transactions arrive as a new file: it reads that file, computes that {period} and keeps the others",
+             "(docs/history.md). Each in one process.", "",
              "| transactions | full backfill wall s | routine run wall s | routine / full | peak MiB | routine run's largest steps (wall s) |",
              "| --- | --- | --- | --- | --- | --- |"]
     for r in rows:
@@ -331,6 +339,10 @@ def routine_section(rows: list[dict]) -> list[str]:
 def replace_section(text: str, heading: str, lines: list[str]) -> str:
     """`text` (a report) with the section under `heading` replaced by `lines` (which start with a blank line and it).
     The old table's rows for sizes not measured again are kept, in order of size, and marked as earlier figures."""
+    if f"\n{heading}\n" not in text:  # a new section goes after the last routine-run section
+        after = text.find("\n## ", text.rindex("\n## A routine run") + 1)
+        after = after if after >= 0 else len(text)
+        text = text[:after] + f"\n\n{heading}\n" + text[after:]
     start = text.index(f"\n{heading}\n")
     end = text.find("\n## ", start + 1)
     old = text[start:end if end >= 0 else len(text)].splitlines()
@@ -408,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=HERE / "results.md")
     ap.add_argument("--only", choices=["intervals", "incremental"],
                     help="run only this workload at each size and replace its table in --out, keeping the rest")
+    ap.add_argument("--period", choices=["quarter", "month"], default="quarter",
+                    help="the period grain of `--only incremental` (the whole bench measures quarters)")
     args = ap.parse_args(argv)
     if args.only:
         rows = []
@@ -415,10 +429,13 @@ def main(argv: list[str] | None = None) -> int:
             data, _, transactions = prepare(size, args.data)
             print(f"{transactions:,} transactions: {args.only} ...", flush=True)
             customers = json.loads((data / "parameters.json").read_text())["customers"]
-            rows.append({"transactions": transactions, "customers": customers, args.only: _child(args.only, data)})
-        heading, section = {"intervals": (INTERVALS_HEADING, intervals_section),
-                            "incremental": (ROUTINE_HEADING, routine_section)}[args.only]
-        args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), heading, section(rows)), encoding="utf-8")
+            extra = (args.period,) if args.only == "incremental" else ()
+            rows.append({"transactions": transactions, "customers": customers, args.only: _child(args.only, data, *extra)})
+        if args.only == "intervals":
+            heading, section = INTERVALS_HEADING, intervals_section(rows)
+        else:
+            heading, section = routine_heading(args.period), routine_section(rows, args.period)
+        args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), heading, section), encoding="utf-8")
         print(f"wrote {args.out}")
         return 0
     rows = []

@@ -66,3 +66,15 @@ def test_a_table_replaced_for_some_sizes_keeps_the_other_sizes_rows_marked_earli
     assert report.endswith("## Later\n\nkept\n")
     again = bench.replace_section(report, bench.ROUTINE_HEADING, lines)  # marked once, however often it is kept
     assert "| 1,000,337 (earlier) | 78.2 |" in again and "(earlier) (earlier)" not in again
+
+
+def test_the_first_monthly_table_goes_after_the_quarterly_one_and_is_replaced_in_place_after():
+    bench = _bench()
+    month = bench.routine_heading("month")
+    text = f"# segprof benchmark\n\n{bench.ROUTINE_HEADING}\n\n| 10,016,678 | 572.1 |\n\n## Later\n\nkept\n"
+    lines = ["", month, "", "by month", "", "| transactions | full |", "| --- | --- |", "| 10,016,678 | 1,100.0 |"]
+    report = bench.replace_section(text, month, lines)
+    assert report.index(bench.ROUTINE_HEADING) < report.index(month) < report.index("## Later")
+    assert "| 10,016,678 | 572.1 |" in report.split(month)[0]  # the quarterly table untouched
+    assert report.endswith("## Later\n\nkept\n")
+    assert bench.replace_section(report, month, lines) == report  # replaced in place, not added again
