@@ -412,7 +412,7 @@ def report(rows: list[dict], scaling: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_child":
-        _measure_child(argv[1], Path(argv[2]))
+        _measure_child(argv[1], Path(argv[2]), *argv[3:])
         return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])

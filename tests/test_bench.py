@@ -3,6 +3,7 @@
 import importlib.util
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import REPO
@@ -78,3 +79,22 @@ def test_the_first_monthly_table_goes_after_the_quarterly_one_and_is_replaced_in
     assert "| 10,016,678 | 572.1 |" in report.split(month)[0]  # the quarterly table untouched
     assert report.endswith("## Later\n\nkept\n")
     assert bench.replace_section(report, month, lines) == report  # replaced in place, not added again
+
+
+@pytest.mark.slow  # a backfill and a routine run by month, in their own process
+def test_the_monthly_routine_run_computes_months_and_fills_its_own_table(tmp_path):
+    bench = _bench()
+    out = tmp_path / "results.md"
+    out.write_text(f"# segprof benchmark\n\n{bench.ROUTINE_HEADING}\n\n| 10,016,678 | 572.1 |\n\n## Later\n\nkept\n")
+    assert bench.main(["--sizes", "20000", "--data", str(tmp_path / "data"), "--out", str(out),
+                       "--only", "incremental", "--period", "month"]) == 0
+    work = next((tmp_path / "data").glob("*/incremental_month"))
+    assert "period: month" in (work / "segprof.yaml").read_text()
+    with duckdb.connect(str(work / "work" / "published.duckdb"), read_only=True) as snapshot:
+        ends = [r[0] for r in snapshot.sql("select distinct period_end from profit.customer_profit order by 1").fetchall()]
+    assert len(ends) > 30 and all((b - a).days <= 31 for a, b in zip(ends, ends[1:]))  # every month end, not quarters
+    report = out.read_text()
+    (line,) = [x for x in report.split(bench.routine_heading("month"))[1].splitlines() if x.startswith("| 2")]
+    full, one_month = (float(c) for c in line.split("|")[2:4])
+    assert 0 < one_month < full
+    assert "| 10,016,678 | 572.1 |" in report.split(bench.routine_heading("month"))[0]  # the quarterly table kept
