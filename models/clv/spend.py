@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -12,22 +13,49 @@ from scipy.special import digamma, gammaln
 from models.clv.fits import Fit, ModelError, converged, fitter_from_params
 from models.clv.rfm import compress, customers
 
-def _gamma_gamma_objective(log_params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray,
-                           penalizer: float) -> tuple[float, np.ndarray]:
+
+@dataclass(frozen=True)
+class _SpendData:
+    """What the Gamma-Gamma likelihood reads, with what does not depend on the parameters computed once: the distinct
+    frequencies (the terms of frequency alone are evaluated once per value) and log m, log x, x m per row."""
+
+    x: np.ndarray
+    values: np.ndarray
+    index: np.ndarray
+    log_m: np.ndarray
+    log_x: np.ndarray
+    xm: np.ndarray
+    w: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, m: np.ndarray, w: np.ndarray) -> "_SpendData":
+        values, index = np.unique(x, return_inverse=True)
+        return cls(x, values.astype(float), index, np.log(m), np.log(x), x * m, w)
+
+
+def _spend_objective(log_params: np.ndarray, d: _SpendData, penalizer: float) -> tuple[float, np.ndarray]:
     """lifetimes' GammaGammaFitter._negative_log_likelihood (Fader, Hardie & Lee 2005b, eq. 1a) with its gradient."""
     p, q, v = np.exp(log_params)
-    px = p * x
-    log_xm_v = np.log(x * m + v)
-    ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m) + px * np.log(x)
+    px = p * d.x
+    pxv = p * d.values  # the gamma and digamma terms of frequency alone, once per distinct frequency
+    log_xm_v = np.log(d.xm + v)
+    ll = ((gammaln(pxv + q) - gammaln(pxv))[d.index] - gammaln(q) + q * np.log(v) + (px - 1) * d.log_m + px * d.log_x
           - (px + q) * log_xm_v)
-    total = w.sum()
-    value = -(w @ ll) / total + penalizer * (np.exp(log_params) ** 2).sum()
-    psi = digamma(px + q)
-    d_p = x * (psi - digamma(px) + np.log(m) + np.log(x) - log_xm_v)
-    d_q = psi - digamma(q) + np.log(v) - log_xm_v
-    d_v = q / v - (px + q) / (x * m + v)
-    grad = -np.array([w @ d_p, w @ d_q, w @ d_v]) * np.array([p, q, v]) / total + 2 * penalizer * np.exp(log_params) ** 2
+    total = d.w.sum()
+    value = -(d.w @ ll) / total + penalizer * (np.exp(log_params) ** 2).sum()
+    psi = digamma(pxv + q)
+    d_p = d.x * ((psi - digamma(pxv))[d.index] + d.log_m + d.log_x - log_xm_v)
+    d_q = psi[d.index] - digamma(q) + np.log(v) - log_xm_v
+    d_v = q / v - (px + q) / (d.xm + v)
+    grad = -np.array([d.w @ d_p, d.w @ d_q, d.w @ d_v]) * np.array([p, q, v]) / total + 2 * penalizer * np.exp(log_params) ** 2
     return float(value), grad
+
+
+def _gamma_gamma_objective(log_params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray,
+                           penalizer: float) -> tuple[float, np.ndarray]:
+    """The Gamma-Gamma negative log-likelihood (mean over customers, in log parameters) and its gradient at once;
+    a fit or a Hessian, which evaluate it many times, prepares _SpendData once and calls _spend_objective."""
+    return _spend_objective(log_params, _SpendData.of(x, m, w), penalizer)
 
 
 def spend_pairs(rfm: pl.DataFrame) -> pl.DataFrame:
@@ -49,12 +77,13 @@ def fit_spend_model(rfm: pl.DataFrame, penalizer: float = 0.0, min_repeat_custom
     # As lifetimes' GammaGammaFitter.fit: BFGS from log parameters 0.1, tol 1e-7; the analytic gradient
     # replaces autograd's and the Hessian for standard errors is not computed.
     with np.errstate(all="ignore"):
-        out = minimize(_gamma_gamma_objective, x0=0.1 * np.ones(3), args=(f, m, n, penalizer), jac=True, method="BFGS", tol=1e-7)
+        data = _SpendData.of(f, m, n)
+        out = minimize(_spend_objective, x0=0.1 * np.ones(3), args=(data, penalizer), jac=True, method="BFGS", tol=1e-7)
     if not converged(out):
         return Fit("gamma_gamma", {}, float("nan"), False, n_spenders, pairs.height, time.perf_counter() - started,
                    note=f"did not converge: {out.message}")
     params = dict(zip(("p", "q", "v"), (float(v) for v in np.exp(out.x))))
-    ll = -_gamma_gamma_objective(out.x, f, m, n, 0.0)[0] * n.sum()
+    ll = -_spend_objective(out.x, data, 0.0)[0] * n.sum()
     fit = Fit("gamma_gamma", params, ll, True, n_spenders, pairs.height, time.perf_counter() - started,
               fitter=fitter_from_params("gamma_gamma", params))
     if not fit.usable or params["q"] <= 1:
