@@ -47,7 +47,7 @@ import polars as pl
 from scipy.special import expit, hyp2f1, logit, ndtri
 
 from models.clv.fits import Fit
-from models.clv.purchase import _bgnbd_objective, _Codes, log_likelihood
+from models.clv.purchase import _BGData, _bgnbd_likelihood, _Codes, log_likelihood
 from models.clv.rfm import compress
 from models.clv.scoring import LIFETIMES_UNITS_PER_MONTH, marketing_weights, triple_values
 from models.clv.spend import _SpendData, _spend_objective, spend_pairs
@@ -107,7 +107,8 @@ def negative_log_likelihood(fit: Fit, stats: pl.DataFrame) -> Callable[[np.ndarr
         scale = 1.0 / T.max()
         codes = (_Codes.of(x_), _Codes.of(tx * scale), _Codes.of(T * scale))
         shift = np.array([0.0, np.log(scale), 0.0, 0.0])  # log alpha on the scaled time
-        return lambda x: _bgnbd_objective(np.asarray(x) + shift, *codes, w.astype(float), 0.0)[0] * w.sum()
+        data = _BGData.of(*codes, w)
+        return lambda x: _bgnbd_likelihood(np.asarray(x) + shift, data, 0.0)[0] * w.sum()
     return lambda x: -log_likelihood(fit.model, dict(zip(names, np.exp(x))), triples)
 
 

@@ -56,46 +56,74 @@ class _Codes:
         return cls(values.astype(float), index)
 
 
-def _bgnbd_objective(log_params: np.ndarray, x: _Codes, tx: _Codes, T: _Codes, w: np.ndarray,
-                     penalizer: float) -> tuple[float, np.ndarray]:
+@dataclass(frozen=True)
+class _BGData:
+    """What the BG/NBD likelihood reads, prepared once per fit: the codes of frequency, recency and age, the weights,
+    the weight of each distinct frequency (a term of frequency alone enters the sums as value x summed weight), and per
+    row what does not depend on the parameters: the frequency, and b's offset x - 1 (0 for a customer without a repeat
+    purchase, whose second term is zero)."""
+
+    x: _Codes
+    tx: _Codes
+    T: _Codes
+    w: np.ndarray
+    wx: np.ndarray
+    x_row: np.ndarray
+    offset_row: np.ndarray
+
+    @classmethod
+    def of(cls, x: _Codes, tx: _Codes, T: _Codes, w: np.ndarray) -> "_BGData":
+        w = np.asarray(w, dtype=float)
+        x_row = x.values[x.index]
+        return cls(x, tx, T, w, np.bincount(x.index, weights=w, minlength=len(x.values)), x_row,
+                   np.where(x_row > 0, x_row - 1, 0.0))
+
+
+def _bgnbd_likelihood(log_params: np.ndarray, d: _BGData, penalizer: float) -> tuple[float, np.ndarray]:
     """lifetimes' BetaGeoFitter._negative_log_likelihood (mean over customers, in log parameters), with its gradient.
 
     The same expression as lifetimes, in NumPy, with the analytic gradient in place of autograd's:
     LL = A1 + A2 + log(exp(A3) + [x > 0] exp(A4)) (Fader, Hardie & Lee 2005, eq. 6). Each term is a
-    function of one of frequency, recency or age, so it is evaluated once per distinct value.
+    function of one of frequency, recency or age, so it is evaluated once per distinct value; A4 is minus infinity
+    where x = 0, so that its exponential is the indicator's zero.
     """
     r, alpha, a, b = np.exp(log_params)
-    xv = x.values
+    xv = d.x.values
     repeat_v = xv > 0
     xs = np.where(repeat_v, xv, 1)
     # terms of frequency alone
     a12 = gammaln(r + xv) - gammaln(r) + r * np.log(alpha) + gammaln(a + b) + gammaln(b + xv) - gammaln(b) - gammaln(a + b + xv)
-    log_ab = np.log(a) - np.log(b + xs - 1)
+    log_ab = np.where(repeat_v, np.log(a) - np.log(b + xs - 1), -np.inf)
     d_r_x = digamma(r + xv) - digamma(r) + np.log(alpha)
     d_a_x = digamma(a + b) - digamma(a + b + xv)
     d_b_x = digamma(a + b) + digamma(b + xv) - digamma(b) - digamma(a + b + xv)
     # terms of age and of recency alone
-    log_t, inv_t = np.log(alpha + T.values)[T.index], (1 / (alpha + T.values))[T.index]
-    log_tx, inv_tx = np.log(alpha + tx.values)[tx.index], (1 / (alpha + tx.values))[tx.index]
-    i = x.index
-    rx = r + xv[i]
-    repeat = repeat_v[i]
+    log_t, inv_t = np.log(alpha + d.T.values)[d.T.index], (1 / (alpha + d.T.values))[d.T.index]
+    log_tx, inv_tx = np.log(alpha + d.tx.values)[d.tx.index], (1 / (alpha + d.tx.values))[d.tx.index]
+    rx = r + d.x_row
     a3 = -rx * log_t
-    a4 = log_ab[i] - rx * log_tx
-    top = np.where(repeat, np.maximum(a3, a4), a3)
-    e3, e4 = np.exp(a3 - top), np.where(repeat, np.exp(a4 - top), 0.0)
+    a4 = log_ab[d.x.index] - rx * log_tx
+    top = np.maximum(a3, a4)
+    e3, e4 = np.exp(a3 - top), np.exp(a4 - top)
     total_e = e3 + e4
-    ll = a12[i] + np.log(total_e) + top
+    w, total = d.w, d.w.sum()
+    value = -(d.wx @ a12 + w @ (np.log(total_e) + top)) / total + penalizer * (np.exp(log_params) ** 2).sum()
     w3, w4 = e3 / total_e, e4 / total_e
-    total = w.sum()
-    value = -(w * ll).sum() / total + penalizer * (np.exp(log_params) ** 2).sum()
-    d_r = d_r_x[i] - w3 * log_t - w4 * log_tx
-    d_alpha = r / alpha - rx * (w3 * inv_t + w4 * inv_tx)
-    d_a = d_a_x[i] + w4 / a
-    d_b = d_b_x[i] - w4 / (b + xs[i] - 1)
-    grad = np.array([w @ d for d in (d_r, d_alpha, d_a, d_b)])
+    grad = np.array([
+        d.wx @ d_r_x - w @ (w3 * log_t + w4 * log_tx),
+        total * r / alpha - w @ (rx * (w3 * inv_t + w4 * inv_tx)),
+        d.wx @ d_a_x + (w @ w4) / a,
+        d.wx @ d_b_x - w @ (w4 / (b + d.offset_row)),
+    ])
     grad = -grad * np.array([r, alpha, a, b]) / total + 2 * penalizer * np.exp(log_params) ** 2
     return float(value), grad
+
+
+def _bgnbd_objective(log_params: np.ndarray, x: _Codes, tx: _Codes, T: _Codes, w: np.ndarray,
+                     penalizer: float) -> tuple[float, np.ndarray]:
+    """The BG/NBD negative log-likelihood and its gradient at once; a fit or a Hessian, which evaluate it many times,
+    prepares _BGData once and calls _bgnbd_likelihood."""
+    return _bgnbd_likelihood(log_params, _BGData.of(x, tx, T, w), penalizer)
 
 
 def _fit_bgnbd(triples: pl.DataFrame, penalizer: float) -> dict[str, float]:
@@ -105,7 +133,7 @@ def _fit_bgnbd(triples: pl.DataFrame, penalizer: float) -> dict[str, float]:
     x, tx, T, w = (triples[c].to_numpy() for c in ("frequency", "recency", "t", "n"))
     scale = 1.0 / T.max()
     codes = (_Codes.of(x), _Codes.of(tx * scale), _Codes.of(T * scale))
-    out = minimize(_bgnbd_objective, x0=0.1 * np.ones(4), args=(*codes, w.astype(float), penalizer),
+    out = minimize(_bgnbd_likelihood, x0=0.1 * np.ones(4), args=(_BGData.of(*codes, w), penalizer),
                    jac=True, method="BFGS", tol=1e-7)
     if not converged(out):
         raise ConvergenceError(f"BG/NBD: {out.message}")

@@ -377,6 +377,50 @@ class DateFits:
         yield from ((group, purchase, spend, rows.drop("fit_group")) for group, purchase, spend, rows in parts if rows.height)
 
 
+def _score_date(con: duckdb.DuckDBPyConnection, config: Config, as_of: dt.date, refit_date: dt.date, made: list[dt.date],
+                fits: dict[dt.date, DateFits | None], groups: pl.DataFrame | None, wanted: bool,
+                notes: list[str]) -> pl.DataFrame:
+    """One date of score_customers: its customers scored by the refit `refit_date` (or the latest earlier usable one)
+    and staged into _staged_customer_clv; returns the scores, empty when no refit can score the date (noted)."""
+    customers = customers_at(con, config, as_of)
+    if groups is not None:
+        customers = customers.join(groups, on="customer_id", how="left", maintain_order="left")
+    for refit in [refit_date, *(d for d in made if d < refit_date)]:
+        if refit not in fits:
+            fits[refit] = DateFits.read(con, refit) if refit in made else None
+        if fits[refit] is None:
+            continue
+        try:
+            parts = [(group, purchase, spend, _score(config, purchase, spend, fits[refit].fallback, rows))
+                     for group, purchase, spend, rows in fits[refit].parts(customers)]
+        except clv_models.ModelError as exc:
+            notes.append(f"{as_of}: the refit of {refit} cannot score it ({exc})")
+            continue
+        break
+    else:
+        notes.append(f"{as_of}: not scored, no model fitted on the data up to then can score it")
+        return pl.DataFrame()
+    del customers
+    if refit != refit_date:
+        notes.append(f"{as_of}: scored with the refit of {refit}, the latest usable one")
+    scored = pl.concat([
+        with_intervals(rows, purchase, spend, fits[refit].fallback, config, wanted).with_columns(
+            fit_group=pl.lit(group, pl.String), spend_model=pl.lit("gamma_gamma" if spend else "empirical_mean"))
+        for group, purchase, spend, rows in parts], how="diagonal_relaxed")
+    del parts
+    settings = config.clv
+    tiers = clv_models.value_tiers(scored["clv"].to_numpy(), scored["p_alive"].to_numpy(),
+                                   [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
+                                   settings.inactive_below_p_alive)
+    scored = scored.with_columns(value_tier=pl.Series(tiers.tolist(), dtype=pl.String))
+    con.register("_customer_clv", scored.to_arrow())
+    run(con, "clv/stage_customer_clv", {
+        "purchase_model": fits[refit].purchase.model, "horizon_months": settings.horizon_months,
+        "run_id": fits[refit].run_id, "fitted_through": refit, "value_basis": settings.value})
+    con.unregister("_customer_clv")
+    return scored
+
+
 def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calendar, dates: list[dt.date]) -> tuple[pl.DataFrame, list[str]]:
     """Score every customer at each of `dates` with the models refitted on or before it (Calendar.refit_dates, read
     from clv.model_runs); write clv.customer_clv for those dates. A date's scores therefore use no data after it.
@@ -385,54 +429,23 @@ def score_customers(con: duckdb.DuckDBPyConnection, config: Config, cal: Calenda
 
     When that refit has no usable model (too little data) or its scores are not finite, the latest earlier refit
     scores the date; with none, the date is not scored (its P&L is still in profit.customer_profit). One date at a
-    time, so memory holds one date's customers. Returns the last scored date's scores and what fell back.
+    time, so memory holds one date's customers: a date's frames are let go before the next date is read. Returns the
+    last of `dates`' scores (empty when it was not scored) and what fell back.
     """
-    settings = config.clv
     refits = cal.refit_dates(config, dates)
     made = sorted(refits_made(con), reverse=True)
     fits: dict[dt.date, DateFits | None] = {}
     create_tables(con, "clv/customer_clv")
     run(con, "clv/staged_customer_clv")
     groups = None
-    if settings.fit_by:
+    if config.clv.fit_by:
         fit_groups(con, config)
         groups = frame(con, "clv/select_fit_groups")
     scored, notes = pl.DataFrame(), []
     wanted = set(interval_dates(config, cal.scoring_dates))
     for as_of in dates:
-        customers = customers_at(con, config, as_of)
-        if groups is not None:
-            customers = customers.join(groups, on="customer_id", how="left", maintain_order="left")
-        for refit in [refits[as_of], *(d for d in made if d < refits[as_of])]:
-            if refit not in fits:
-                fits[refit] = DateFits.read(con, refit) if refit in made else None
-            if fits[refit] is None:
-                continue
-            try:
-                parts = [(group, purchase, spend, _score(config, purchase, spend, fits[refit].fallback, rows))
-                         for group, purchase, spend, rows in fits[refit].parts(customers)]
-            except clv_models.ModelError as exc:
-                notes.append(f"{as_of}: the refit of {refit} cannot score it ({exc})")
-                continue
-            break
-        else:
-            notes.append(f"{as_of}: not scored, no model fitted on the data up to then can score it")
-            continue
-        if refit != refits[as_of]:
-            notes.append(f"{as_of}: scored with the refit of {refit}, the latest usable one")
-        scored = pl.concat([
-            with_intervals(rows, purchase, spend, fits[refit].fallback, config, as_of in wanted).with_columns(
-                fit_group=pl.lit(group, pl.String), spend_model=pl.lit("gamma_gamma" if spend else "empirical_mean"))
-            for group, purchase, spend, rows in parts], how="diagonal_relaxed")
-        tiers = clv_models.value_tiers(scored["clv"].to_numpy(), scored["p_alive"].to_numpy(),
-                                       [(t.name, t.share) for t in settings.value_tiers], settings.rest_tier,
-                                       settings.inactive_below_p_alive)
-        scored = scored.with_columns(value_tier=pl.Series(tiers.tolist(), dtype=pl.String))
-        con.register("_customer_clv", scored.to_arrow())
-        run(con, "clv/stage_customer_clv", {
-            "purchase_model": fits[refit].purchase.model, "horizon_months": settings.horizon_months,
-            "run_id": fits[refit].run_id, "fitted_through": refit, "value_basis": settings.value})
-        con.unregister("_customer_clv")
+        scored = pl.DataFrame()  # the previous date's scores go before this date's customers are read
+        scored = _score_date(con, config, as_of, refits[as_of], made, fits, groups, as_of in wanted, notes)
     replace_rows(con, "clv.customer_clv", source="_staged_customer_clv",
                  scope=history.replaced(con, "clv.customer_clv", "period_end", dates, cal.scoring_dates))
     # Under interval_dates latest, the as-of date of an earlier run that is now a closed period end loses its intervals:
