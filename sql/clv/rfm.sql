@@ -61,20 +61,14 @@ days as (
 
 -- A customer's first day with a line is their first purchase (acquisition), whatever it nets to, as lifetimes
 -- counts it: every customer with a transaction has RFM. The policy decides which later days are repeat purchases.
-firsts as (
-    select
-        customer_id,
-        min(order_date) as first_purchase,
-        arg_min(is_purchase, order_date) as first_is_purchase,
-        arg_min(day_amount, order_date) as first_day_amount
-    from days
-    group by customer_id
-),
-
+-- The first day is among a customer's days up to any date they have RFM at, so the group by date and customer finds it.
 per_date as (
     select
         scoring_dates.period_end,
         days.customer_id,
+        min(days.order_date) as first_purchase,
+        arg_min(days.is_purchase, days.order_date) as first_is_purchase,
+        arg_min(days.day_amount, days.order_date) as first_day_amount,
         count(*) filter (where days.is_purchase) as purchase_days,
         max(days.order_date) filter (where days.is_purchase) as last_purchase_day,
         sum(days.day_amount) filter (where days.is_purchase) as purchase_amount,
@@ -87,13 +81,11 @@ per_date as (
 
 repeats as (
     select
-        per_date.*,
-        firsts.first_purchase,
-        per_date.purchase_days - firsts.first_is_purchase::integer as frequency,
-        coalesce(per_date.last_purchase_day, firsts.first_purchase) as last_purchase,
-        per_date.purchase_amount - case when firsts.first_is_purchase then firsts.first_day_amount else 0 end as repeat_amount
+        *,
+        purchase_days - first_is_purchase::integer as frequency,
+        coalesce(last_purchase_day, first_purchase) as last_purchase,
+        purchase_amount - case when first_is_purchase then first_day_amount else 0 end as repeat_amount
     from per_date
-    inner join firsts using (customer_id)
 ),
 
 final as (

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from models import clv
+from models.clv import purchase
 from models.clv.purchase import _bgnbd_objective, _Codes
 from models.clv.spend import _gamma_gamma_objective
 
@@ -36,12 +37,16 @@ def test_compressed_fit_equals_plain_lifetimes_fit(cdnow_summary, model):
     _same_to_1e6(fit.params, _plain(model, cdnow_summary))
 
 
-def test_vectorised_bgnbd_equals_lifetimes_on_weighted_generated_data():
-    """segprof's BG/NBD (NumPy likelihood, analytic gradient) against lifetimes' autograd fit, weights included."""
+@pytest.mark.parametrize("block_rows", [1 << 17, 256])
+def test_vectorised_bgnbd_equals_lifetimes_on_weighted_generated_data(monkeypatch, block_rows):
+    """segprof's BG/NBD (NumPy likelihood, analytic gradient) against lifetimes' autograd fit, weights included; the
+    row sums in one block and in several, on threads."""
+    monkeypatch.setattr(purchase, "_BLOCK_ROWS", block_rows)
     rng = np.random.default_rng(4)
     summary = pl.DataFrame({"frequency": rng.poisson(1.2, 3000), "t": rng.uniform(5, 80, 3000).round(1)})
     summary = summary.with_columns(recency=pl.when(pl.col("frequency") > 0).then((pl.col("t") * rng.uniform(0, 1, 3000)).round(1)).otherwise(0.0))
     triples = clv.compress(summary)
+    assert (triples.height > block_rows) == (block_rows == 256)
     ours = clv.fit_purchase_model("bgnbd", triples, penalizer=0.001)
     theirs = lifetimes.BetaGeoFitter(penalizer_coef=0.001).fit(
         triples["frequency"].to_numpy(), triples["recency"].to_numpy(), triples["t"].to_numpy(), weights=triples["n"].to_numpy())
