@@ -8,7 +8,7 @@ fresh process so that peak memory is its own:
   core     segprof's way for exactly the plain way's scope (RFM at one date, BG/NBD, Gamma-Gamma, CLV);
   intervals  the core CLV step, the standard errors (the fit step's) and the CLV / p_alive intervals by the default
            (delta) method, apart; `--only intervals` (or `--only incremental`) runs that workload alone and replaces its
-           table in the report;
+           table in the report, `--only core` runs plain, core and floor and replaces the like-for-like table;
   floor    one DuckDB scan of the Parquet files with one GROUP BY customer (the least any RFM costs),
            then segprof's RFM statement at one date over the same files;
   incremental  segprof on every quarter but the last (a full backfill), then the run after the last
@@ -310,6 +310,29 @@ def intervals_section(rows: list[dict]) -> list[str]:
     return lines
 
 
+LIKE_FOR_LIKE_HEADING = "## Like for like: the plain way's scope done segprof's way"
+
+
+def like_for_like_section(rows: list[dict]) -> list[str]:
+    """The plain way against segprof's core (same scope, same outputs), and the core's stages against the scan floor."""
+    lines = ["", LIKE_FOR_LIKE_HEADING, "",
+             f"Measured on {time.strftime('%Y-%m-%d')}: {machine()}.",
+             "RFM at one date (segprof's SQL over the same Parquet), BG/NBD and Gamma-Gamma on compressed statistics,",
+             "12-month CLV per distinct triple: the same outputs as the plain way, each in a fresh process, alternating",
+             "plain, core and floor. Wall s is the whole process (imports included); core stages s is the sum of its four",
+             "stages, against the floor's one DuckDB scan and GROUP BY customer of the same files.", "",
+             "| transactions | plain wall s | plain peak MiB | segprof core wall s | segprof core peak MiB | plain / core wall | "
+             "plain / core memory | core stages s | floor scan s | core stages / floor |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        p, c = r["plain"], r["core"]
+        stages, scan = sum(x["wall"] for x in c["stages"]), r["floor"]["stages"][0]["wall"]
+        lines.append(f"| {r['transactions']:,} | {p['wall']:.1f} | {p['peak_mib']:,.0f} | {c['wall']:.1f} | {c['peak_mib']:,.0f} | "
+                     f"{p['wall'] / c['wall']:.1f}× | {p['peak_mib'] / c['peak_mib']:.1f}× | {stages:.2f} | {scan:.2f} | "
+                     f"{stages / scan:.2f}× |")
+    return lines
+
+
 def routine_heading(period: str = "quarter") -> str:
     return f"## A routine run: one new {period}"
 
@@ -386,15 +409,7 @@ def report(rows: list[dict], scaling: list[dict]) -> str:
               "BG/NBD on the same distinct (frequency, recency, t) triples carrying more and more customers (weights).", "",
               "| customers | distinct triples | fit s |", "| --- | --- | --- |"]
     lines += [f"| {x['customers']:,} | {x['triples']:,} | {x['seconds']:.2f} |" for x in scaling]
-    lines += ["", "## Like for like: the plain way's scope done segprof's way", "",
-              "RFM at one date (segprof's SQL over the same Parquet), BG/NBD and Gamma-Gamma on compressed statistics,",
-              "12-month CLV per distinct triple: the same outputs as the plain way, each in a fresh process.", "",
-              "| transactions | plain wall s | plain peak MiB | segprof core wall s | segprof core peak MiB | plain / core wall | plain / core memory |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for r in rows:
-        p, c = r["plain"], r["core"]
-        lines.append(f"| {r['transactions']:,} | {p['wall']:.1f} | {p['peak_mib']:,.0f} | {c['wall']:.1f} | {c['peak_mib']:,.0f} | "
-                     f"{p['wall'] / c['wall']:.1f}× | {p['peak_mib'] / c['peak_mib']:.1f}× |")
+    lines += like_for_like_section(rows)
     lines += intervals_section(rows)
     for r in rows:
         lines += ["", f"## {r['transactions']:,} transactions: where the time goes", "",
@@ -418,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--data", type=Path, default=HERE / "data")
     ap.add_argument("--out", type=Path, default=HERE / "results.md")
-    ap.add_argument("--only", choices=["intervals", "incremental"],
+    ap.add_argument("--only", choices=["intervals", "incremental", "core"],
                     help="run only this workload at each size and replace its table in --out, keeping the rest")
     ap.add_argument("--period", choices=["quarter", "month"], default="quarter",
                     help="the period grain of `--only incremental` (the whole bench measures quarters)")
@@ -429,10 +444,17 @@ def main(argv: list[str] | None = None) -> int:
             data, _, transactions = prepare(size, args.data)
             print(f"{transactions:,} transactions: {args.only} ...", flush=True)
             customers = json.loads((data / "parameters.json").read_text())["customers"]
-            extra = (args.period,) if args.only == "incremental" else ()
-            rows.append({"transactions": transactions, "customers": customers, args.only: _child(args.only, data, *extra)})
+            row = {"transactions": transactions, "customers": customers}
+            if args.only == "core":
+                row.update((kind, _child(kind, data)) for kind in ("plain", "core", "floor"))
+            else:
+                extra = (args.period,) if args.only == "incremental" else ()
+                row[args.only] = _child(args.only, data, *extra)
+            rows.append(row)
         if args.only == "intervals":
             heading, section = INTERVALS_HEADING, intervals_section(rows)
+        elif args.only == "core":
+            heading, section = LIKE_FOR_LIKE_HEADING, like_for_like_section(rows)
         else:
             heading, section = routine_heading(args.period), routine_section(rows, args.period)
         args.out.write_text(replace_section(args.out.read_text(encoding="utf-8"), heading, section), encoding="utf-8")

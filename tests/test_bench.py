@@ -54,6 +54,21 @@ def test_only_the_intervals_workload_replaces_its_table_and_keeps_the_rest(tmp_p
     assert cells[5].endswith("×") and float(cells[5][:-1]) > 1  # (clv + intervals) / clv: the standard errors left out
 
 
+def test_only_the_like_for_like_workloads_replace_their_table_with_the_core_against_the_floor(tmp_path):
+    bench = _bench()
+    out = tmp_path / "results.md"
+    out.write_text(f"# segprof benchmark\n\nkept\n\n{bench.LIKE_FOR_LIKE_HEADING}\n\n| old |\n\n## Later\n\nalso kept\n")
+    assert bench.main(["--sizes", "20000", "--data", str(tmp_path / "data"), "--out", str(out), "--only", "core"]) == 0
+    report = out.read_text()
+    assert "kept" in report and "## Later\n\nalso kept" in report and "| old |" not in report
+    (row,) = [line for line in report.split(bench.LIKE_FOR_LIKE_HEADING)[1].splitlines() if line.startswith("| 2")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    plain, core, stages, scan = (float(cells[i].replace(",", "")) for i in (1, 3, 7, 8))
+    assert 0 < stages < core and plain > 0 and scan > 0  # the stages without the process's imports
+    ratio = float(cells[9][:-1])  # core stages / floor, from the unrounded seconds
+    assert (stages - 0.005) / (scan + 0.005) - 0.005 <= ratio <= (stages + 0.005) / max(scan - 0.005, 1e-9) + 0.005
+
+
 def test_a_table_replaced_for_some_sizes_keeps_the_other_sizes_rows_marked_earlier():
     bench = _bench()
     text = (f"# segprof benchmark\n\n{bench.ROUTINE_HEADING}\n\nold words\n\n| transactions | full |\n| --- | --- |\n"
