@@ -47,10 +47,10 @@ import polars as pl
 from scipy.special import expit, hyp2f1, logit, ndtri
 
 from models.clv.fits import Fit
-from models.clv.purchase import _BGData, _bgnbd_likelihood, _Codes, log_likelihood
+from models.clv.purchase import _BGData, _bgnbd_objective, _Codes, log_likelihood
 from models.clv.rfm import compress
 from models.clv.scoring import LIFETIMES_UNITS_PER_MONTH, marketing_weights, triple_values
-from models.clv.spend import _SpendData, _spend_objective, spend_pairs
+from models.clv.spend import _SpendData, _gamma_gamma_objective, spend_pairs
 
 HESSIAN_STEP = 1e-4  # in log parameters: about the fourth root of machine epsilon, for central second differences
 STEP = 1e-6  # the delta method's forward step in the sampled coordinates: relative error of order 1e-6 in the gradient
@@ -100,7 +100,7 @@ def negative_log_likelihood(fit: Fit, stats: pl.DataFrame) -> Callable[[np.ndarr
         pairs = spend_pairs(stats)
         f, m, n = (pairs[c].to_numpy().astype(float) for c in ("frequency", "monetary_value", "n"))
         data = _SpendData.of(f, m, n)
-        return lambda x: _spend_objective(np.asarray(x), data, 0.0)[0] * n.sum()
+        return lambda x: _gamma_gamma_objective(np.asarray(x), data, 0.0)[0] * n.sum()
     triples = compress(stats)
     if fit.model == "bgnbd":  # the vectorised likelihood the fit uses, on time scaled to a maximum age of 1
         x_, tx, T, w = (triples[c].to_numpy() for c in ("frequency", "recency", "t", "n"))
@@ -108,7 +108,7 @@ def negative_log_likelihood(fit: Fit, stats: pl.DataFrame) -> Callable[[np.ndarr
         codes = (_Codes.of(x_), _Codes.of(tx * scale), _Codes.of(T * scale))
         shift = np.array([0.0, np.log(scale), 0.0, 0.0])  # log alpha on the scaled time
         data = _BGData.of(*codes, w)
-        return lambda x: _bgnbd_likelihood(np.asarray(x) + shift, data, 0.0)[0] * w.sum()
+        return lambda x: _bgnbd_objective(np.asarray(x) + shift, data, 0.0)[0] * w.sum()
     return lambda x: -log_likelihood(fit.model, dict(zip(names, np.exp(x))), triples)
 
 

@@ -111,7 +111,7 @@ def _row_sums(r: float, b: float, log_ab: np.ndarray, per_value: tuple[np.ndarra
                      w @ w4, w @ (w4 / (b + d.offset_row[lo:hi]))])
 
 
-def _bgnbd_likelihood(log_params: np.ndarray, d: _BGData, penalizer: float) -> tuple[float, np.ndarray]:
+def _bgnbd_objective(log_params: np.ndarray, d: _BGData, penalizer: float) -> tuple[float, np.ndarray]:
     """lifetimes' BetaGeoFitter._negative_log_likelihood (mean over customers, in log parameters), with its gradient.
 
     The same expression as lifetimes, in NumPy, with the analytic gradient in place of autograd's:
@@ -146,13 +146,6 @@ def _bgnbd_likelihood(log_params: np.ndarray, d: _BGData, penalizer: float) -> t
     return float(value), grad
 
 
-def _bgnbd_objective(log_params: np.ndarray, x: _Codes, tx: _Codes, T: _Codes, w: np.ndarray,
-                     penalizer: float) -> tuple[float, np.ndarray]:
-    """The BG/NBD negative log-likelihood and its gradient at once; a fit or a Hessian, which evaluate it many times,
-    prepares _BGData once and calls _bgnbd_likelihood."""
-    return _bgnbd_likelihood(log_params, _BGData.of(x, tx, T, w), penalizer)
-
-
 def _fit_bgnbd(triples: pl.DataFrame, penalizer: float) -> dict[str, float]:
     """BG/NBD as lifetimes' BetaGeoFitter.fit does it (time scaled to max age 1, BFGS from log params 0.1,
     tol 1e-7), with a vectorised likelihood and analytic gradient, and without the Hessian lifetimes
@@ -160,7 +153,7 @@ def _fit_bgnbd(triples: pl.DataFrame, penalizer: float) -> dict[str, float]:
     x, tx, T, w = (triples[c].to_numpy() for c in ("frequency", "recency", "t", "n"))
     scale = 1.0 / T.max()
     codes = (_Codes.of(x), _Codes.of(tx * scale), _Codes.of(T * scale))
-    out = minimize(_bgnbd_likelihood, x0=0.1 * np.ones(4), args=(_BGData.of(*codes, w), penalizer),
+    out = minimize(_bgnbd_objective, x0=0.1 * np.ones(4), args=(_BGData.of(*codes, w), penalizer),
                    jac=True, method="BFGS", tol=1e-7)
     if not converged(out):
         raise ConvergenceError(f"BG/NBD: {out.message}")

@@ -33,7 +33,7 @@ class _SpendData:
         return cls(x, values.astype(float), index, np.log(m), np.log(x), x * m, w)
 
 
-def _spend_objective(log_params: np.ndarray, d: _SpendData, penalizer: float) -> tuple[float, np.ndarray]:
+def _gamma_gamma_objective(log_params: np.ndarray, d: _SpendData, penalizer: float) -> tuple[float, np.ndarray]:
     """lifetimes' GammaGammaFitter._negative_log_likelihood (Fader, Hardie & Lee 2005b, eq. 1a) with its gradient."""
     p, q, v = np.exp(log_params)
     px = p * d.x
@@ -49,13 +49,6 @@ def _spend_objective(log_params: np.ndarray, d: _SpendData, penalizer: float) ->
     d_v = q / v - (px + q) / (d.xm + v)
     grad = -np.array([d.w @ d_p, d.w @ d_q, d.w @ d_v]) * np.array([p, q, v]) / total + 2 * penalizer * np.exp(log_params) ** 2
     return float(value), grad
-
-
-def _gamma_gamma_objective(log_params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray,
-                           penalizer: float) -> tuple[float, np.ndarray]:
-    """The Gamma-Gamma negative log-likelihood (mean over customers, in log parameters) and its gradient at once;
-    a fit or a Hessian, which evaluate it many times, prepares _SpendData once and calls _spend_objective."""
-    return _spend_objective(log_params, _SpendData.of(x, m, w), penalizer)
 
 
 def spend_pairs(rfm: pl.DataFrame) -> pl.DataFrame:
@@ -78,12 +71,12 @@ def fit_spend_model(rfm: pl.DataFrame, penalizer: float = 0.0, min_repeat_custom
     # replaces autograd's and the Hessian for standard errors is not computed.
     with np.errstate(all="ignore"):
         data = _SpendData.of(f, m, n)
-        out = minimize(_spend_objective, x0=0.1 * np.ones(3), args=(data, penalizer), jac=True, method="BFGS", tol=1e-7)
+        out = minimize(_gamma_gamma_objective, x0=0.1 * np.ones(3), args=(data, penalizer), jac=True, method="BFGS", tol=1e-7)
     if not converged(out):
         return Fit("gamma_gamma", {}, float("nan"), False, n_spenders, pairs.height, time.perf_counter() - started,
                    note=f"did not converge: {out.message}")
     params = dict(zip(("p", "q", "v"), (float(v) for v in np.exp(out.x))))
-    ll = -_spend_objective(out.x, data, 0.0)[0] * n.sum()
+    ll = -_gamma_gamma_objective(out.x, data, 0.0)[0] * n.sum()
     fit = Fit("gamma_gamma", params, ll, True, n_spenders, pairs.height, time.perf_counter() - started,
               fitter=fitter_from_params("gamma_gamma", params))
     if not fit.usable or params["q"] <= 1:

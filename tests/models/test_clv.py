@@ -7,8 +7,8 @@ import pytest
 
 from models import clv
 from models.clv import purchase
-from models.clv.purchase import _bgnbd_objective, _Codes
-from models.clv.spend import _gamma_gamma_objective
+from models.clv.purchase import _BGData, _bgnbd_objective, _Codes
+from models.clv.spend import _gamma_gamma_objective, _SpendData
 
 
 def _plain(model: str, rfm: pl.DataFrame) -> dict:
@@ -53,10 +53,11 @@ def test_vectorised_bgnbd_equals_lifetimes_on_weighted_generated_data(monkeypatc
     np.testing.assert_allclose(list(ours.params.values()), theirs.params_.to_numpy(), rtol=1e-6)
     codes = (_Codes.of(triples["frequency"].to_numpy()), _Codes.of(triples["recency"].to_numpy() / 80),
              _Codes.of(triples["t"].to_numpy() / 80))
-    objective, gradient = _bgnbd_objective(np.log([0.5, 3.0, 0.7, 1.5]), *codes, triples["n"].to_numpy().astype(float), 0.0)
+    data = _BGData.of(*codes, triples["n"].to_numpy())
+    objective, gradient = _bgnbd_objective(np.log([0.5, 3.0, 0.7, 1.5]), data, 0.0)
     step = 1e-6
-    numeric = [(_bgnbd_objective(np.log([0.5, 3.0, 0.7, 1.5]) + e, *codes, triples["n"].to_numpy().astype(float), 0.0)[0]
-                - _bgnbd_objective(np.log([0.5, 3.0, 0.7, 1.5]) - e, *codes, triples["n"].to_numpy().astype(float), 0.0)[0])
+    numeric = [(_bgnbd_objective(np.log([0.5, 3.0, 0.7, 1.5]) + e, data, 0.0)[0]
+                - _bgnbd_objective(np.log([0.5, 3.0, 0.7, 1.5]) - e, data, 0.0)[0])
                / (2 * step) for e in np.eye(4) * step]
     np.testing.assert_allclose(gradient, numeric, rtol=1e-5)
     assert objective == pytest.approx(lifetimes.BetaGeoFitter._negative_log_likelihood(
@@ -83,9 +84,10 @@ def test_compressed_gamma_gamma_equals_plain(cdnow_summary):
     assert fit.log_likelihood == pytest.approx(-plain._negative_log_likelihood_ * repeat.height, rel=1e-9)
     x, m = repeat["frequency"].to_numpy().astype(float), repeat["monetary_value"].to_numpy()
     w, at = np.ones(repeat.height), np.log([3.0, 2.0, 10.0])
-    value, gradient = _gamma_gamma_objective(at, x, m, w, 0.0)
+    data = _SpendData.of(x, m, w)
+    value, gradient = _gamma_gamma_objective(at, data, 0.0)
     assert value == pytest.approx(lifetimes.GammaGammaFitter._negative_log_likelihood(at, x, m, w, 0.0), rel=1e-12)
-    numeric = [(_gamma_gamma_objective(at + e, x, m, w, 0.0)[0] - _gamma_gamma_objective(at - e, x, m, w, 0.0)[0]) / 2e-6
+    numeric = [(_gamma_gamma_objective(at + e, data, 0.0)[0] - _gamma_gamma_objective(at - e, data, 0.0)[0]) / 2e-6
                for e in np.eye(3) * 1e-6]
     np.testing.assert_allclose(gradient, numeric, rtol=1e-5)
 
