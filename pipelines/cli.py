@@ -53,7 +53,10 @@ def _period_range(text: str) -> tuple[str, str | None]:
             raise argparse.ArgumentTypeError(f"{part!r} is not a month (YYYY-MM) or a day (YYYY-MM-DD)") from None
 
     start, _, end = text.partition(":")
-    return day(start, False), day(end, True) if end else None
+    first, last = day(start, False), day(end, True) if end else None
+    if last is not None and last < first:
+        raise argparse.ArgumentTypeError(f"{text!r}: TO ({end}) comes before FROM ({start})")
+    return first, last
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

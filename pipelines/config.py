@@ -612,13 +612,14 @@ class Config(_Strict):
     def source_files(self, source: Source) -> list[Path]:
         """The files a source names, sorted; a source that matches nothing is an error."""
         resolved = self.resolve(source.path)
+        key = f"sources[{self.sources.index(source)}].path" if source in self.sources else "path"
         if glob.has_magic(str(resolved)):
             files = sorted(Path(p) for p in glob.glob(str(resolved), recursive=True) if Path(p).is_file())
             if not files:
-                raise SourceError(f"{resolved}: source '{source.name}': no file matches this pattern" + _generate_hint(resolved))
+                raise SourceError(f"{resolved}: source '{source.name}' ({key}): no file matches this pattern" + _generate_hint(resolved))
             return files
         if not resolved.is_file():
-            raise SourceError(f"{resolved}: source '{source.name}': file not found")
+            raise SourceError(f"{resolved}: source '{source.name}' ({key}): file not found")
         return [resolved]
 
 

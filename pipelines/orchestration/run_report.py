@@ -54,7 +54,8 @@ def run_summary(defs: dg.Definitions, seconds: float, ran: set[str] | None = Non
                 f" ({computed[0]}{' to ' + computed[-1] if len(computed) > 1 else ''}; the others are kept as published)"
                 if computed and len(computed) < len(planned) else "")))
             if restated:
-                rows.append(("restated", ", ".join(restated) + "  (see meta.runs.restated)"))
+                reason = next((r["restatement_reason"] for r in planned if r["restatement_reason"]), None)
+                rows.append(("restated", ", ".join(restated) + f"  ({reason + '; ' if reason else ''}see meta.runs.restated)"))
     rows += [("seconds", f"{seconds:.1f}"), ("warehouse", duckdb.database)]
     if config.published_path.is_file() and built("published_warehouse"):
         rows.append(("published for BI", f"{config.published_path} (read-only snapshot)"))

@@ -253,6 +253,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "currency": currency,
         "assumptions": config.profit.assumptions,
         "restated": _restated(con, config),
+        "provisional": _provisional(as_of, config.profit.period),
         "cost_model": _cost_words(config),
         "kpis": KPIS,
         "pages": pages,
@@ -269,6 +270,8 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "lapsed": config.lapsed_segment,
         "p_alive_threshold": config.clv.inactive_below_p_alive,
         "horizon_months": config.clv.horizon_months,
+        "clv_value": config.clv.value,
+        "margin_rate": config.clv.margin_rate,
         "interval_definition": INTERVAL_DEFINITION.format(level_percent=config.clv.interval_level * 100),
         "recent_days": config.at_risk.recent_days,
         "top_actions": config.scorecards.top_at_risk,
@@ -327,11 +330,24 @@ def _group_comparison(con: duckdb.DuckDBPyConnection) -> dict | None:
     return {"ways": ways, "fits": fits, "reason": next((r["note"] for r in ways if r["note"]), None)}
 
 
-def _restated(con: duckdb.DuckDBPyConnection, config: Config) -> list[str]:
-    """The periods whose published figures this run replaced (docs/history.md)."""
-    if not query(con, "warehouse/table_columns", {"schema": "meta", "table": "period_fingerprints"}):
+def _provisional(as_of: dt.date, period: str) -> dict | None:
+    """The as-of date's period while it is still open (the data stops before its last day); None once it closed."""
+    start, following = calendar.period_start(as_of, period), calendar.next_period_start(as_of, period)
+    if as_of >= following - dt.timedelta(days=1):
+        return None
+    return {"label": calendar.period_label(start, period), "start": start, "through": as_of,
+            "days": (as_of - start).days + 1, "of": (following - start).days}
+
+
+def _restated(con: duckdb.DuckDBPyConnection, config: Config) -> list[dict]:
+    """The restatements of published figures, newest first (meta.runs, written for this run before the pages are
+    rendered; docs/history.md): when, which periods, why, and whether it was this run."""
+    columns = {r["column_name"] for r in query(con, "warehouse/table_columns", {"schema": "meta", "table": "runs"})}
+    if "restatement_reason" not in columns:
         return []
-    return [calendar.period_label(r["period_start"], config.profit.period) for r in query(con, "ingest/planned_periods") if r["restated"]]
+    return [{"on": r["finished_at"].date(), "this_run": r["this_run"], "reason": r["restatement_reason"],
+             "periods": [calendar.period_label(p, config.profit.period) for p in r["restated"]]}
+            for r in query(con, "scorecards/restatements")]
 
 
 def _cost_words(config: Config) -> list[str]:

@@ -41,23 +41,35 @@ def plan(con: duckdb.DuckDBPyConnection, config: Config, restate: tuple[dt.date,
     periods = {row["period_start"]: row for row in query(con, "ingest/history_periods")}
     stored = _stored_dates(con)
 
+    def asked(day: dt.date) -> bool:
+        return restate is not None and restate[0] <= day and calendar.period_start(day, period) <= restate[1]
+
     def keep(day: dt.date) -> bool:
         row = periods.get(calendar.period_start(day, period))
-        asked = restate is not None and restate[0] <= day and calendar.period_start(day, period) <= restate[1]
-        return bool(row and row["closed"] and row["unchanged"] and day in stored and not asked)
+        return bool(row and row["closed"] and row["unchanged"] and day in stored and not asked(day))
 
+    if restate is not None and not any(asked(d) for d in cal.scoring_dates):
+        first, last = (calendar.period_label(calendar.period_start(d, period), period) for d in (cal.scoring_dates[0], cal.scoring_dates[-1]))
+        asked_for = f"{restate[0]} to {restate[1]}" if restate[1] < dt.date.max else f"from {restate[0]}"
+        raise SegprofError(f"--restate {asked_for}: no period of the data falls in it (the periods run from {first} to {last}), "
+                           "so nothing was restated or published.")
     compute = [d for d in cal.scoring_dates if not keep(d)]
     restated = [p for p in (calendar.period_start(d, period) for d in compute) if periods.get(p, {}).get("published_closed")]
-    reasons = []
+    reasons, remedies = [], []
     if any(periods[p]["settings_changed"] for p in restated):
         reasons.append("settings changed")
-    if query(con, "ingest/changed_periods"):
-        reasons.append("inputs changed")
+        remedies.append("restore the settings as they were")
+    changed = [calendar.period_label(r["period_start"], period) for r in query(con, "ingest/changed_periods")]
+    if changed:
+        reasons.append(f"inputs changed in {', '.join(changed)}")
+        remedies.append("restore the source files as they were")
     if restate is not None:
         reasons.append("restatement asked for")
+        remedies.append("run without --restate")
     reason = ", ".join(reasons) or ("stored figures missing" if restated else "")
-    _record(con, config, compute, restated, reason,
-            "Restore the source files and settings as they were, or set history.restatement: allow to restate these periods.")
+    remedy = " or ".join(remedies)
+    _record(con, config, compute, restated, reason, f"{remedy[:1].upper()}{remedy[1:]}, or set history.restatement: allow to "
+            "restate these periods." if remedy else "Set history.restatement: allow to restate these periods.")
     return Plan(cal.scoring_dates, compute, restated, reason)
 
 
@@ -80,7 +92,8 @@ def _record(con: duckdb.DuckDBPyConnection, config: Config, compute: list[dt.dat
         labels = ", ".join(calendar.period_label(p, period) for p in restated)
         raise SegprofError(f"this run would restate closed periods {labels} ({reason}); history.restatement is 'forbid' in "
                            f"{config.file}, so nothing was published. {remedy}")
-    run(con, "ingest/plan_periods", {"recompute": [calendar.period_start(d, period) for d in compute], "restated": restated})
+    run(con, "ingest/plan_periods", {"recompute": [calendar.period_start(d, period) for d in compute], "restated": restated,
+                                     "reason": reason or None})
 
 
 def dates_to_compute(con: duckdb.DuckDBPyConnection, config: Config) -> list[dt.date]:

@@ -64,6 +64,7 @@ final as (
         published.published_history_hash,
         null::boolean as recompute,  -- set by the history plan (sql/ingest/plan_periods.sql)
         null::boolean as restated,
+        null::varchar as restatement_reason,
         $run_id::varchar as run_id,
         $computed_at::timestamp as computed_at
     from fingerprints

@@ -16,6 +16,7 @@ create table if not exists meta.period_fingerprints (
     published_history_hash varchar,
     recompute             boolean,
     restated              boolean,
+    restatement_reason    varchar,
     run_id                varchar,
     computed_at           timestamp      not null
 );
@@ -25,6 +26,7 @@ alter table meta.period_fingerprints add column if not exists history_hash varch
 alter table meta.period_fingerprints add column if not exists published_history_hash varchar;
 alter table meta.period_fingerprints add column if not exists recompute boolean;
 alter table meta.period_fingerprints add column if not exists restated boolean;
+alter table meta.period_fingerprints add column if not exists restatement_reason varchar;
 
 comment on table meta.period_fingerprints is 'One row per period (config profit.period) from the first transaction to the as-of date: a digest of the period''s accepted transactions now and when the last published run recorded it. inputs_changed marks the closed periods whose inputs changed since (late or corrected records).';
 comment on column meta.period_fingerprints.period_start is 'First day of the period.';
@@ -42,3 +44,4 @@ comment on column meta.period_fingerprints.history_hash is 'Digest of the settin
 comment on column meta.period_fingerprints.published_history_hash is 'That digest when the last published run recorded the period.';
 comment on column meta.period_fingerprints.recompute is 'The run computes the period (new, open, its inputs or the settings changed, or a restatement was asked for); the others keep their stored figures.';
 comment on column meta.period_fingerprints.restated is 'The run recomputes figures it had published for the period as closed (meta.runs.restated lists these).';
+comment on column meta.period_fingerprints.restatement_reason is 'Why the run restates the period (inputs changed in which periods, settings changed, a restatement or a backfill asked for); null when it does not.';

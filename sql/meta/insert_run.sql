@@ -16,5 +16,6 @@ select
         having count(published_fingerprint) > 0  -- null when there was nothing to compare with
     ) as inputs_changed,
     (select coalesce(list(period_start order by period_start) filter (where restated), []) from meta.period_fingerprints) as restated,
+    (select max(restatement_reason) from meta.period_fingerprints where restated) as restatement_reason,
     (select coalesce(list(period_start order by period_start) filter (where recompute), []) from meta.period_fingerprints) as periods_computed,
     (select max(run_id) from meta.period_fingerprints) as ingest_run_id  -- the last ingest: it planned this run

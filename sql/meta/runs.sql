@@ -14,6 +14,7 @@ create table if not exists meta.runs (
     segprof_version   varchar   not null,
     inputs_changed    date[],
     restated          date[],
+    restatement_reason varchar,
     periods_computed  date[],
     ingest_run_id     varchar
 );
@@ -23,6 +24,7 @@ alter table meta.runs add column if not exists inputs_changed date[];
 -- Added with point-in-time history.
 alter table meta.runs add column if not exists restated date[];
 alter table meta.runs add column if not exists periods_computed date[];
+alter table meta.runs add column if not exists restatement_reason varchar;
 -- Added with the period partitions (ingest and the rest are two Dagster runs).
 alter table meta.runs add column if not exists ingest_run_id varchar;
 
@@ -40,4 +42,5 @@ comment on column meta.runs.row_counts is 'Rows of every published table, as JSO
 comment on column meta.runs.segprof_version is 'segprof version that ran.';
 comment on column meta.runs.inputs_changed is 'First days of the closed periods whose accepted transactions changed since the previous published run (late or corrected records; meta.period_fingerprints); empty when none, null before the first run that compared.';
 comment on column meta.runs.restated is 'First days of the closed periods whose published figures this run replaced (inputs or settings changed, or a restatement was asked for); empty when none.';
+comment on column meta.runs.restatement_reason is 'Why this run restated them: inputs changed in which periods, settings changed, a restatement or a backfill asked for; null when it restated none.';
 comment on column meta.runs.periods_computed is 'First days of the periods this run computed; the others kept the figures already published.';

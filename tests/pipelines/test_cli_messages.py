@@ -75,7 +75,7 @@ def test_validating_the_synthetic_config_before_its_data_exists_says_how_to_crea
     shutil.copy(REPO / "configs" / "synthetic.yaml", tmp_path / "configs" / "synthetic.yaml")
     assert cli.main(["validate", "--config", str(tmp_path / "configs" / "synthetic.yaml")]) == 1
     first, hint = capsys.readouterr().err.splitlines()
-    assert first.endswith("source 'synthetic': no file matches this pattern")
+    assert first.endswith("source 'synthetic' (sources[0].path): no file matches this pattern")
     assert "`make synthetic`" in hint and "segprof generate --customers 100000 --out " in hint
 
 
@@ -89,3 +89,12 @@ def test_a_run_is_quiet_and_a_partial_run_reports_only_what_ran(small, capsys):
     out = capsys.readouterr().out
     assert out.startswith("materialised: customers\n") and "customers  " in out
     assert "CLV model" not in out and "customer equity" not in out and "published for BI" not in out and "scorecards" not in out
+    assert cli.main(["run", "--config", str(small), "--restate", "2099-01"]) == 1  # past the data: said, not silently nothing
+    assert "--restate from 2099-01-01: no period of the data falls in it (the periods run from " in capsys.readouterr().err
+
+
+def test_a_restate_range_that_ends_before_it_starts_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["run", "--restate", "1998-04:1998-03"])
+    assert stopped.value.code == 2
+    assert "argument --restate: '1998-04:1998-03': TO (1998-03) comes before FROM (1998-04)" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 import os
 import pty
+import re
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,9 @@ def test_runs_are_recorded_in_the_project_instance_with_progress_on_a_terminal(t
     transactions = next(line for line in lines if line.split()[:1] == ["transactions"])
     assert transactions.split()[2] == "s" and "rows" in transactions and transactions.rstrip().endswith("s]")
     assert any(line.strip().startswith("check customer_clv_valid: passed") for line in lines)
+    # one count per table, however many period partitions the step wrote, and the time since `segprof run` started
+    stamps = [float(m.group(1)) for m in (re.search(r"\[\s*([\d.]+) s\]$", line) for line in lines) if m]
+    assert len(stamps) > 10 and stamps == sorted(stamps)
     assert (tmp_path / ".dagster" / "dagster.yaml").read_text().startswith("concurrency:")
 
     with dg.DagsterInstance.from_config(str(tmp_path / ".dagster")) as instance:
@@ -56,6 +60,8 @@ def test_runs_are_recorded_in_the_project_instance_with_progress_on_a_terminal(t
         assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
         assert all(r.dagster_run.tags["segprof/config"] == str(tmp_path / "segprof.yaml") for r in runs)
         periods = instance.get_dynamic_partitions("periods")
+        clv_line = next(line for line in lines if line.split()[:1] == ["customer_clv"])
+        assert re.search(rf"s  [\d,]+ rows, {len(periods)} periods +\[", clv_line), clv_line
         assert runs[0].dagster_run.tags["dagster/asset_partition_range_start"] == periods[0]
         assert runs[0].dagster_run.tags["dagster/asset_partition_range_end"] == periods[-1]
         clv = instance.get_latest_materialization_event(dg.AssetKey("customer_clv"))

@@ -100,7 +100,7 @@ def test_missing_config_file(tmp_path):
 def test_source_path_missing_is_a_source_error(write_config, csv_source):
     path = write_config([csv_source(["1,a,2024-01-01,5"]) | {"path": "gone.csv"}])
     cfg = config.load(path)
-    with pytest.raises(SourceError, match="gone.csv: source 'shop': file not found"):
+    with pytest.raises(SourceError, match=r"gone\.csv: source 'shop' \(sources\[0\]\.path\): file not found"):
         cfg.source_files(cfg.sources[0])
 
 

@@ -48,7 +48,7 @@ def test_missing_file_gives_one_line_and_keeps_the_warehouse(write_config, csv_s
     assert cli.main(["run", "--config", str(path)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"segprof run failed ({path}):"
-    assert err[1] == f"  transactions: {tmp_path / 'orders.csv'}: source 'shop': file not found"
+    assert err[1] == f"  transactions: {tmp_path / 'orders.csv'}: source 'shop' (sources[0].path): file not found"
     assert "Traceback" not in "\n".join(err)
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
         assert con.execute("select count(*) from staging.transactions").fetchone()[0] == 1

@@ -340,7 +340,7 @@ def test_a_run_with_a_new_month_and_a_late_record_equals_a_fresh_run(small, tmp_
     out = _segprof_run(configs["incremental"], capsys)
     assert f"source files       2 read, {len(months) - 1} unchanged" in out
     assert f"inputs changed     {months[-4]}" in out
-    assert f"restated           {', '.join(months[-4:-1])}  (see meta.runs.restated)" in out
+    assert f"restated           {', '.join(months[-4:-1])}  (inputs changed in {months[-4]}; see meta.runs.restated)" in out
     # The periods before the late record's are kept as published.
     assert _tables(tmp_path / "incremental" / "w.duckdb", until=dt.date.fromisoformat(months[-4] + "-01")) == first
     with duckdb.connect(str(tmp_path / "incremental" / "w.duckdb"), read_only=True) as con:
@@ -379,6 +379,7 @@ def test_forbidden_restatement_stops_the_run_and_publishes_nothing(small, tmp_pa
     assert cli.main(["run", "--config", str(small)]) == 1
     err = capsys.readouterr().err
     assert f"this run would restate closed periods {first:%Y-%m}, " in err
-    assert "(inputs changed); history.restatement is 'forbid'" in err
+    assert f"(inputs changed in {first:%Y-%m}); history.restatement is 'forbid'" in err
+    assert "Restore the source files as they were, or set history.restatement: allow" in err
     assert "nothing was published" in err
     assert hashlib.sha256(published.read_bytes()).hexdigest() == before

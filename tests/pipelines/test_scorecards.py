@@ -15,6 +15,7 @@ from pipelines import config
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
 from pipelines.orchestration.scorecard_assets import segment_scorecard
 from pipelines.site import breakdowns, pages
+from pipelines.warehouse.database import create_tables
 
 
 class TextAndAttributes(HTMLParser):
@@ -209,17 +210,43 @@ def test_the_lapsed_page_says_who_they_were_what_they_were_worth_and_who_could_b
 
 
 
-def test_a_restatement_is_announced_on_every_page_that_shows_history(hand_warehouse, tmp_path):
-    """January's published figures recomputed: the index, the segment pages, the print sheets and the lapsed page
-    (whose CLV before lapsing and lifetime contribution come from past periods) say so."""
+def test_a_restatement_is_announced_on_every_page_that_shows_history_and_stays_announced(hand_warehouse, tmp_path):
+    """January's published figures recomputed because a late record arrived: the index, the segment pages, the print
+    sheets and the lapsed page (whose CLV before lapsing and lifetime contribution come from past periods) say so, with
+    the reason; after a later run that restated nothing, the pages still say which run restated January and why."""
     con, cfg = hand_warehouse
-    con.execute("create schema if not exists meta; create or replace table meta.period_fingerprints as select * from (values "
-                "(date '2024-01-01', true, true), (date '2024-02-01', true, false)) t(period_start, recompute, restated)")
+    create_tables(con, "meta/runs")
+    run_row = ("insert into meta.runs (run_id, started_at, finished_at, config_file, config_hash, row_counts, segprof_version, "
+               "restated, restatement_reason) values (?, ?, ?, 'segprof.yaml', 'h', '{}', '0', ?, ?)")
+    con.execute(run_row, ["first", dt.datetime(2024, 3, 1, 9), dt.datetime(2024, 3, 1, 10), [], None])
+    con.execute(run_row, ["late", dt.datetime(2024, 3, 2, 9), dt.datetime(2024, 3, 2, 10), [dt.date(2024, 1, 1)],
+                          "inputs changed in 2024-01"])
     pages.build_scorecard_table(con, cfg)
-    index = pages.render_site(pages.site_data(con, cfg), tmp_path / "site")
-    for name in ("index.html", "segment-vip.html", "print.html", "lapsed.html"):
-        html = (index.parent / name).read_text(encoding="utf-8")
-        assert "<strong>Restated.</strong> This run recomputed 2024-01:" in html, name
+    names = ("index.html", "segment-vip.html", "print.html", "lapsed.html")
+
+    def notice(folder: str) -> dict[str, str]:
+        index = pages.render_site(pages.site_data(con, cfg), tmp_path / folder)
+        return {name: re.search(r'<div class="notice" role="note" data-notice="restated">(.*?)</div>',
+                                (index.parent / name).read_text(encoding="utf-8"), re.S).group(1) for name in names}
+
+    for name, text in notice("site").items():
+        assert "<li>This run restated 2024-01 (inputs changed in 2024-01).</li>" in text, name
+    con.execute(run_row, ["later", dt.datetime(2024, 3, 3, 9), dt.datetime(2024, 3, 3, 10), [], None])
+    for name, text in notice("later").items():
+        assert "<li>The run of 2024-03-02 restated 2024-01 (inputs changed in 2024-01).</li>" in text, name
+        assert "This run" not in text, name
+
+
+def test_pages_say_an_open_period_is_provisional_and_a_closed_one_is_not(site):
+    """The hand warehouse's as-of date is the last day of February: closed, so no provisional note; a period that
+    stops mid-way says how much of it the figures cover."""
+    _, _, _, index = site
+    assert 'data-notice="provisional"' not in index.read_text(encoding="utf-8")
+    assert pages._provisional(dt.date(2024, 2, 29), "month") is None
+    assert pages._provisional(dt.date(1998, 7, 12), "month") == {
+        "label": "1998-07", "start": dt.date(1998, 7, 1), "through": dt.date(1998, 7, 12), "days": 12, "of": 31}
+    assert pages._provisional(dt.date(1998, 8, 31), "quarter")["days"] == 62
+
 
 def test_pages_make_no_external_request_and_have_no_scripts(site):
     _, _, _, index = site

@@ -121,7 +121,7 @@ def test_a_failure_in_every_shard_is_one_line_naming_the_shards(tmp_path, capsys
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     assert cli.main(["run", "--config", str(tmp_path / "c.yaml")]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines[1:] == [f"  transaction_shards: shards 0, 1: {tmp_path / 'missing.csv'}: source 'shop': file not found"]
+    assert lines[1:] == [f"  transaction_shards: shards 0, 1: {tmp_path / 'missing.csv'}: source 'shop' (sources[0].path): file not found"]
 
 
 @pytest.mark.slow  # re-runs the sharded warehouse of the runs above, so it comes last
