@@ -317,6 +317,7 @@ def test_the_readme_connect_recipes_run_as_written(tmp_path):
     """))
     assert cli.main(["run", "--config", str(config)]) == 0
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    (tmp_path / ".venv").symlink_to(BIN.parent)  # the recipes run from a project folder, as the README's paths say
     for kind, code in blocks:
         if kind == "sh":
             done = subprocess.run(["bash", "-euo", "pipefail", "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
