@@ -67,9 +67,8 @@ def plan(con: duckdb.DuckDBPyConnection, config: Config, restate: tuple[dt.date,
         reasons.append("restatement asked for")
         remedies.append("run without --restate")
     reason = ", ".join(reasons) or ("stored figures missing" if restated else "")
-    remedy = " or ".join(remedies)
-    _record(con, config, compute, restated, reason, f"{remedy[:1].upper()}{remedy[1:]}, or set history.restatement: allow to "
-            "restate these periods." if remedy else "Set history.restatement: allow to restate these periods.")
+    remedy = ", or ".join([*remedies, "set history.restatement: allow to restate these periods"])
+    _record(con, config, compute, restated, reason, f"{remedy[0].upper()}{remedy[1:]}.")
     return Plan(cal.scoring_dates, compute, restated, reason)
 
 
