@@ -124,3 +124,14 @@ def test_meta_runs_names_the_config_and_the_data_window(cdnow_demo):
         "from meta.runs order by finished_at desc limit 1").fetchone()
     assert digest == hashlib.sha256(Path(file).read_bytes()).hexdigest()
     assert (first, last, as_of) == ("1997-01-01", "1998-06-30", "1998-06-30")
+
+
+def test_june_1998_is_kept_as_published_and_the_index_links_it(cdnow_demo):
+    """The demo's data ends on the last day of June 1998, so its scorecards keep that month's pages beside the latest
+    ones, and the index links them (pipelines/site/archive.py)."""
+    _, (first, _) = cdnow_demo
+    site = Path(first[-1].split(maxsplit=1)[1]).parent
+    assert [p.name for p in (site / "periods").iterdir()] == ["1998-06"]
+    kept = (site / "periods" / "1998-06" / "segment-vip.html").read_text(encoding="utf-8")
+    assert "<strong>Kept as published.</strong> The scorecards of Jun 1998 as published on" in kept
+    assert 'Months as published: <a href="periods/1998-06/index.html">Jun 1998</a>' in (site / "index.html").read_text(encoding="utf-8")

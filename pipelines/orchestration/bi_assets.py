@@ -1,13 +1,14 @@
 """BI layer: the read-only warehouse snapshot and the scorecards, published together, last and atomically."""
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 
 from pipelines.orchestration.ingest_assets import REJECTED, customers
 from pipelines.orchestration.resources import SegprofConfig, WarehouseResource
 from pipelines.orchestration.scorecard_assets import segment_scorecard
-from pipelines.site import pages
+from pipelines.site import archive, pages
 from pipelines.warehouse import calendar, outputs, publish
 
 
@@ -21,7 +22,12 @@ def published_warehouse(context: dg.AssetExecutionContext, segprof: SegprofConfi
     with duckdb.get_connection() as con:
         counts = publish.record_run(con, config, context.run_id, started.replace(microsecond=0), calendar.read(con, config).as_of)
         data = {**pages.site_data(con, config), "run_id": context.run_id}
-        generation = publish.publish(con, config, context.run_id, lambda folder: pages.render_site(data, folder))
+
+        def render(folder: Path, live: Path | None) -> Path:
+            kept = archive.render_archive(con, config, folder, live, context.run_id)
+            return pages.render_site({**data, "earlier": kept}, folder)
+
+        generation = publish.publish(con, config, context.run_id, render)
         exported = []
         if config.parquet_export_dir:
             exported = publish.export_parquet(con, config.parquet_export_dir, config.file)

@@ -106,17 +106,27 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
-    """Everything the pages show, read back from the warehouse tables (never recomputed here)."""
+def site_data(con: duckdb.DuckDBPyConnection, config: Config, period_end: dt.date | None = None,
+              model_pages: dict | None = None) -> dict:
+    """Everything the pages show, read back from the warehouse tables (never recomputed here).
+
+    By default the pages of the latest date, with the whale curves of the trailing twelve months to it. With
+    `period_end`, the archived pages of that closed period (archive.py): only rows stored for it and the periods
+    before it, and the whale curves of the period itself, so that they depend on that period's frozen figures alone.
+    `model_pages` caches the Model page by refit across calls.
+    """
     currency = config.currency
     cards = pl.DataFrame(query(con, "scorecards/select_scorecard"), infer_schema_length=None)
-    as_of = cards["period_end"].max()
+    as_of = period_end or cards["period_end"].max()
+    cards = cards.filter(pl.col("period_end") <= as_of)
+    window = "period" if period_end else "trailing_12_months"
     managed = [s.name for s in config.segments]
     all_segments = [*managed, config.lapsed_segment]
     migration = query(con, "scorecards/migration_at", {"as_of": as_of})
-    models = query(con, "scorecards/model_summary")
-    whale_points = pl.DataFrame(query(con, "scorecards/whale_points"), infer_schema_length=None)
-    whale_headlines = {r["scope"]: r for r in query(con, "scorecards/whale_headlines")}
+    models = query(con, "scorecards/model_summary", {"as_of": as_of})
+    whale_points = pl.DataFrame(query(con, "scorecards/whale_points", {"window_name": window, "as_of": as_of}),
+                                infer_schema_length=None)
+    whale_headlines = {r["scope"]: r for r in query(con, "scorecards/whale_headlines", {"window_name": window, "as_of": as_of})}
     described = {s.name: s for s in config.segments}
 
     equity_intervals = {r["segment"]: r for r in query(con, "scorecards/equity_intervals") if r["period_end"] == as_of}
@@ -252,7 +262,7 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "period": config.profit.period,
         "currency": currency,
         "assumptions": config.profit.assumptions,
-        "restated": _restated(con, config),
+        "restated": _restated(con, config, as_of if period_end else None),
         "provisional": _provisional(as_of, config.profit.period),
         "cost_model": _cost_words(config),
         "kpis": KPIS,
@@ -265,8 +275,12 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
         "whale_svg": charts.whale("whale-all", all_points["customer_share"].to_list(), all_points["cumulative_share"].to_list())
         if all_points.height else None,
         "whale": whale_headlines.get("all"),
+        "whale_window": breakdowns.period_name(latest["period_start"].min(), config.profit.period) if period_end
+        else "the last twelve months",
+        "archive": None,  # set by archive.py on the pages of a closed period kept as published
+        "earlier": [],    # the archived periods the latest pages link to (archive.py)
         "models": models,
-        "model_page": model_page(con),
+        "model_page": _cached_model_page(con, as_of, model_pages),
         "lapsed": config.lapsed_segment,
         "p_alive_threshold": config.clv.inactive_below_p_alive,
         "horizon_months": config.clv.horizon_months,
@@ -281,9 +295,21 @@ def site_data(con: duckdb.DuckDBPyConnection, config: Config) -> dict:
     }
 
 
-def model_page(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """The Model page: the latest run's selection and its evidence, read from the clv tables (None before a backtest)."""
-    selection = query(con, "scorecards/model_selection")
+def _cached_model_page(con: duckdb.DuckDBPyConnection, as_of: dt.date, cache: dict | None) -> dict | None:
+    """model_page(as_of), once per refit when a cache is given: the dates one refit scored share its page."""
+    if cache is None:
+        return model_page(con, as_of)
+    refit = query(con, "scorecards/refit_of", {"as_of": as_of})[0]["fitted_through"]
+    if refit not in cache:
+        cache[refit] = model_page(con, as_of)
+    return cache[refit]
+
+
+def model_page(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | None:
+    """The Model page: the selection of the refit that scored `as_of` and its evidence, read from the clv tables
+    (None before a backtest)."""
+    params = {"as_of": as_of}
+    selection = query(con, "scorecards/model_selection", params)
     if not selection:
         return None
     for row in selection:
@@ -291,9 +317,9 @@ def model_page(con: duckdb.DuckDBPyConnection) -> dict | None:
         row["baseline"] = row["model"] in BASELINES
     models = [r["model"] for r in selection if not r["baseline"]]
     chosen = next((r["model"] for r in selection if r["chosen"]), models[0] if models else None)
-    by_frequency = pl.DataFrame(query(con, "scorecards/model_by_frequency"), infer_schema_length=None)
-    by_decile = pl.DataFrame(query(con, "scorecards/model_by_decile"), infer_schema_length=None)
-    tracking = pl.DataFrame(query(con, "scorecards/model_tracking"), infer_schema_length=None)
+    by_frequency = pl.DataFrame(query(con, "scorecards/model_by_frequency", params), infer_schema_length=None)
+    by_decile = pl.DataFrame(query(con, "scorecards/model_by_decile", params), infer_schema_length=None)
+    tracking = pl.DataFrame(query(con, "scorecards/model_tracking", params), infer_schema_length=None)
     page = {"selection": selection, "chosen": MODEL_NAMES.get(chosen, chosen), "frequency_rows": [], "decile_rows": [],
             "frequency_svg": None, "decile_svg": None, "tracking_svg": None}
     if by_frequency.height:
@@ -311,16 +337,17 @@ def model_page(con: duckdb.DuckDBPyConnection) -> dict | None:
         page["decile_svg"] = charts.actual_vs_predicted(
             "model-decile", [str(d) for d in deciles["decile"]], deciles["actual"].to_list(),
             {MODEL_NAMES[chosen]: deciles["predicted"].to_list()}, f"decile of predicted purchases under {MODEL_NAMES[chosen]} (1 = highest)")
-    page["groups"] = _group_comparison(con)
+    page["groups"] = _group_comparison(con, as_of)
     if tracking.height:
         named = tracking.with_columns(model=pl.col("model").replace_strict(MODEL_NAMES, default=pl.col("model")))
         page["tracking_svg"] = charts.tracking_svg("model-tracking", named)
     return page
 
 
-def _group_comparison(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """Pooled against by group at the latest refit (config clv.fit_by), and the groups' own fits; None without."""
-    rows = query(con, "scorecards/model_groups")
+def _group_comparison(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | None:
+    """Pooled against by group at the refit that scored `as_of` (config clv.fit_by), and the groups' own fits; None
+    without."""
+    rows = query(con, "scorecards/model_groups", {"as_of": as_of})
     ways = [{**r, "name": {"pooled": "one fit for all customers", "by_group": "one fit per group"}[r["model"]]}
             for r in rows if r["stage"] == "group_comparison"]
     if not ways:
@@ -339,15 +366,18 @@ def _provisional(as_of: dt.date, period: str) -> dict | None:
             "days": (as_of - start).days + 1, "of": (following - start).days}
 
 
-def _restated(con: duckdb.DuckDBPyConnection, config: Config) -> list[dict]:
+def _restated(con: duckdb.DuckDBPyConnection, config: Config, period_end: dt.date | None = None) -> list[dict]:
     """The restatements of published figures, newest first (meta.runs, written for this run before the pages are
-    rendered; docs/history.md): when, which periods, why, and whether it was this run."""
+    rendered; docs/history.md): when, which periods, why, and whether it was this run. With `period_end`, for the
+    archived pages of that period: only the restatements of it, each named by its date."""
     columns = {r["column_name"] for r in query(con, "warehouse/table_columns", {"schema": "meta", "table": "runs"})}
     if "restatement_reason" not in columns:
         return []
-    return [{"on": r["finished_at"].date(), "this_run": r["this_run"], "reason": r["restatement_reason"],
-             "periods": [calendar.period_label(p, config.profit.period) for p in r["restated"]]}
-            for r in query(con, "scorecards/restatements")]
+    period = config.profit.period
+    start = calendar.period_start(period_end, period) if period_end else None
+    return [{"on": r["finished_at"].date(), "this_run": r["this_run"] and not period_end, "reason": r["restatement_reason"],
+             "periods": [calendar.period_label(p, period) for p in r["restated"]]}
+            for r in query(con, "scorecards/restatements") if start is None or start in r["restated"]]
 
 
 def _cost_words(config: Config) -> list[str]:

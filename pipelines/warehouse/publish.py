@@ -113,13 +113,15 @@ def write_snapshot(con: duckdb.DuckDBPyConnection, path: Path, storage_version: 
     return path
 
 
-def publish(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, render_scorecards: Callable[[Path], Path]) -> Path:
+def publish(con: duckdb.DuckDBPyConnection, config: Config, run_id: str,
+            render_scorecards: Callable[[Path, Path | None], Path]) -> Path:
     """Publish this run's snapshot and scorecards together: both switch at once, or neither does.
 
     Each run is built in its own folder of the publication store; the published file and the
     scorecards folder are links through the store's `current` link, so one atomic rename of that
     link switches both. A kill or failure before the rename leaves both on the previous run; the
-    next run removes what it left. Returns the new run's folder.
+    next run removes what it left. `render_scorecards` gets the new scorecards folder and the live one (None before
+    the first publication), whose kept periods it carries forward. Returns the new run's folder.
     """
     pause_point("before_publish")
     published = config.published_path
@@ -140,7 +142,7 @@ def publish(con: duckdb.DuckDBPyConnection, config: Config, run_id: str, render_
         site = generation / "scorecards"
         site.mkdir()
         outputs.mark(site, config.file)
-        render_scorecards(site)
+        render_scorecards(site, live / "scorecards" if live else None)
         _fsync(generation)
     except BaseException:
         shutil.rmtree(generation, ignore_errors=True)  # a kill leaves it to the next run

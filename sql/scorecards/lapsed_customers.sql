@@ -1,6 +1,7 @@
 -- The customers in the lapsed segment at $as_of: the managed segment they were last in, when they lapsed, their CLV
--- then, what they bought and contributed up to $as_of, and their probability alive now. The lapsed page stages these
--- rows as _lapsed_customers and reads its summary and win-back list from them (lapsed_by_segment, lapsed_win_back).
+-- then, what they bought and contributed up to $as_of (their last purchase and purchase days from the RFM at $as_of,
+-- under clv.purchase_day: nothing after $as_of), and their probability alive now. The lapsed page stages these rows as
+-- _lapsed_customers and reads its summary and win-back list from them (lapsed_by_segment, lapsed_win_back).
 with now_lapsed as (
     select customer_id from profit.customer_segments where period_end = $as_of::date and segment = $lapsed
 ),
@@ -49,8 +50,8 @@ final as (
         coalesce(lifetime.lifetime_contribution, 0) as lifetime_contribution,
         now_clv.p_alive,
         now_clv.clv,
-        customers.last_purchase,
-        customers.purchase_days
+        rfm.last_purchase,
+        rfm.frequency + 1 as purchase_days
     from now_lapsed
     left join last_managed using (customer_id)
     left join lapsed_on using (customer_id)
@@ -59,7 +60,7 @@ final as (
     left join clv.customer_clv as now_clv
         on now_clv.customer_id = now_lapsed.customer_id and now_clv.period_end = $as_of::date
     left join lifetime using (customer_id)
-    inner join staging.customers as customers using (customer_id)
+    inner join clv.customer_rfm as rfm on rfm.customer_id = now_lapsed.customer_id and rfm.period_end = $as_of::date
 )
 
 select * from final

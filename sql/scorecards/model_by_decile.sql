@@ -1,9 +1,9 @@
--- The latest refit's clv.holdout_by_decile, every model and baseline.
+-- clv.holdout_by_decile of the refit that scored $as_of, every model and baseline.
 with latest as (
-    -- the refit that scored the latest as-of date (clv.customer_clv.fitted_through; docs/history.md)
+    -- the refit that scored the pages' date $as_of (clv.customer_clv.fitted_through; docs/history.md)
     select any_value(run_id) as run_id, any_value(fitted_through) as period_end
     from clv.customer_clv
-    where period_end = (select max(period_end) from clv.customer_clv)
+    where period_end = $as_of
 )
 
 select holdout_by_decile.*

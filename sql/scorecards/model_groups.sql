@@ -1,10 +1,10 @@
--- The latest refit's comparison of one pooled fit with fits by group (config clv.fit_by), summed over the forecast
--- origins (stage group_comparison), and, when by group won, each group's purchase fit that scores its customers.
+-- In the refit that scored $as_of: one pooled fit compared with fits by group (config clv.fit_by), summed over the
+-- forecast origins (stage group_comparison), and, when by group won, each group's purchase fit that scores its customers.
 with latest as (
-    -- the refit that scored the latest as-of date (clv.customer_clv.fitted_through; docs/history.md)
+    -- the refit that scored the pages' date $as_of (clv.customer_clv.fitted_through; docs/history.md)
     select any_value(run_id) as run_id, any_value(fitted_through) as period_end
     from clv.customer_clv
-    where period_end = (select max(period_end) from clv.customer_clv)
+    where period_end = $as_of
 )
 
 select

@@ -1,10 +1,10 @@
--- The latest refit's model choice: every purchase model and baseline with its criteria summed over the forecast
--- origins (null where a forecast gave an observed count probability 0), and origin 0's other evidence.
+-- The model choice of the refit that scored $as_of: every purchase model and baseline with its criteria summed over
+-- the forecast origins (null where a forecast gave an observed count probability 0), and origin 0's other evidence.
 with latest as (
-    -- the refit that scored the latest as-of date (clv.customer_clv.fitted_through; docs/history.md)
+    -- the refit that scored the pages' date $as_of (clv.customer_clv.fitted_through; docs/history.md)
     select any_value(run_id) as run_id, any_value(fitted_through) as period_end
     from clv.customer_clv
-    where period_end = (select max(period_end) from clv.customer_clv)
+    where period_end = $as_of
 ),
 
 backtests as (

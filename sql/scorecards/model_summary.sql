@@ -1,9 +1,9 @@
--- The models that scored customers in the latest refit, with the purchase model's holdout error.
+-- The models that scored customers at $as_of, with the purchase model's holdout error.
 with latest as (
-    -- the refit that scored the latest as-of date (clv.customer_clv.fitted_through; docs/history.md)
+    -- the refit that scored the pages' date $as_of (clv.customer_clv.fitted_through; docs/history.md)
     select any_value(run_id) as run_id, any_value(fitted_through) as period_end
     from clv.customer_clv
-    where period_end = (select max(period_end) from clv.customer_clv)
+    where period_end = $as_of
 )
 
 select

@@ -1,9 +1,9 @@
--- The latest refit's clv.repeat_purchase_tracking, every purchase model.
+-- clv.repeat_purchase_tracking of the refit that scored $as_of, every purchase model.
 with latest as (
-    -- the refit that scored the latest as-of date (clv.customer_clv.fitted_through; docs/history.md)
+    -- the refit that scored the pages' date $as_of (clv.customer_clv.fitted_through; docs/history.md)
     select any_value(run_id) as run_id, any_value(fitted_through) as period_end
     from clv.customer_clv
-    where period_end = (select max(period_end) from clv.customer_clv)
+    where period_end = $as_of
 )
 
 select repeat_purchase_tracking.*

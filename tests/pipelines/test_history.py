@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import re
 from pathlib import Path
 
 import dagster as dg
@@ -14,6 +15,8 @@ import pytest
 import yaml
 
 from pipelines import cli
+from pipelines.config import load
+from pipelines.site import pages
 from tests.conftest import REPO
 
 CDNOW = Path(__import__("lifetimes").__file__).parent / "datasets" / "CDNOW_master.txt"
@@ -82,6 +85,9 @@ def test_a_period_is_the_same_whatever_data_came_later_and_new_data_is_computed_
         assert before[table] == _rows(full, table, cut, intervals=False), table
     assert len(before["clv.customer_clv"]) == 23_570 * 10 + 7_846 + 16_322  # Jan and Feb 1997: customers so far
 
+    kept = tmp_path / "scorecards" / "periods"  # the pages of the closed period 1997-12, as published
+    published = {page.name: page.read_bytes() for page in (kept / "1997-12").iterdir()}
+
     (tmp_path / "cdnow-1998.txt").write_text(part[1998])  # six more months arrive
     out = _run(config)
     assert "periods computed   6 of 18 (1998-01 to 1998-06; the others are kept as published)" in out
@@ -93,6 +99,24 @@ def test_a_period_is_the_same_whatever_data_came_later_and_new_data_is_computed_
             assert _rows(grown, table, dt.date(1998, 6, 30)) == _rows(full, table, dt.date(1998, 6, 30)), table
         (computed,) = grown.execute("select periods_computed from meta.runs order by finished_at desc limit 1").fetchone()
     assert computed == [dt.date(1998, m, 1) for m in range(1, 7)]
+    # The pages of 1997-12 are the same after later months arrived, and are what the full run's figures give for it
+    # (bar the equity intervals, which only the as-of date has, and the footer naming the run).
+    assert {page.name: page.read_bytes() for page in (kept / "1997-12").iterdir()} == published
+    assert sorted(p.name for p in kept.iterdir()) == ["1997-12", "1998-06"]
+    assert ('Months as published: <a href="periods/1998-06/index.html">Jun 1998</a>, '
+            '<a href="periods/1997-12/index.html">Dec 1997</a>') in (tmp_path / "scorecards" / "index.html").read_text()
+    demo = Path(full.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0])
+    data = pages.site_data(full, load(demo.parent / "segprof.yaml"), cut)
+    data["archive"] = {"name": "Dec 1997", "latest": "../../index.html", "published": data["generated"].date()}
+    pages.render_site(data, tmp_path / "from-full")
+
+    def shown(page: bytes) -> list[str]:
+        text = re.sub(r'(<br>)?<(p|span) [^>]*data-(interval="[^"]*"|definition="equity-interval")[^>]*>[^<]*</\2>', "",
+                      page.decode())
+        return [line for line in text.splitlines() if line.strip() and "<footer>" not in line]
+
+    for name in ("index.html", "segment-vip.html", "lapsed.html", "model.html"):
+        assert shown(published[name]) == shown((tmp_path / "from-full" / name).read_bytes()), name
     # In Dagster: the partitions follow the data, and the second run materialised the new months' alone.
     with dg.DagsterInstance.get() as instance:
         assert list(instance.get_dynamic_partitions("periods")) == [f"{y}-{m:02}" for y in (1997, 1998) for m in range(1, 13)][:18]
