@@ -23,8 +23,10 @@ def published_warehouse(context: dg.AssetExecutionContext, segprof: SegprofConfi
         counts = publish.record_run(con, config, context.run_id, started.replace(microsecond=0), calendar.read(con, config).as_of)
         data = {**pages.site_data(con, config), "run_id": context.run_id}
 
+        kept: list[dict] = []
+
         def render(folder: Path, live: Path | None) -> Path:
-            kept = archive.render_archive(con, config, folder, live, context.run_id)
+            kept.extend(archive.render_archive(con, config, folder, live, context.run_id))
             return pages.render_site({**data, "earlier": kept}, folder)
 
         generation = publish.publish(con, config, context.run_id, render)
@@ -39,4 +41,5 @@ def published_warehouse(context: dg.AssetExecutionContext, segprof: SegprofConfi
         "tables": len(counts),
         "row_counts": counts,
         "parquet_export": ", ".join(exported) or "off",
+        "kept_pages": ", ".join(k["label"] for k in kept) or "none yet",  # scorecards/periods/ (pipelines/site/archive.py)
     })
