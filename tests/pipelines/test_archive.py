@@ -76,6 +76,8 @@ def test_a_period_the_run_restates_is_rendered_again_with_its_restatement(demo_c
     may = (tmp_path / "new" / "periods" / "1998-05" / "index.html").read_text(encoding="utf-8")
     assert "kept earlier" not in may and "As of <strong>1998-05-31</strong>" in may
     assert f"The run of {dt.date.today()} restated 1998-05, 1998-06 (inputs changed in 1998-05)." in may
+    assert f"The scorecards of May 1998 as restated on {dt.date.today()}; later periods do not change them, and the " \
+           "restatement is noted below." in may
     assert (tmp_path / "new" / "periods" / "1998-04" / "index.html").read_text(encoding="utf-8") == "<p>April, kept earlier</p>"
 
 
