@@ -299,7 +299,7 @@ def _cached_model_page(con: duckdb.DuckDBPyConnection, as_of: dt.date, cache: di
     """model_page(as_of), once per refit when a cache is given: the dates one refit scored share its page."""
     if cache is None:
         return model_page(con, as_of)
-    refit = query(con, "scorecards/refit_of", {"as_of": as_of})[0]["fitted_through"]
+    refit = tuple(query(con, "scorecards/refit_of", {"as_of": as_of})[0].values())
     if refit not in cache:
         cache[refit] = model_page(con, as_of)
     return cache[refit]

@@ -102,12 +102,12 @@ def test_a_period_is_the_same_whatever_data_came_later_and_new_data_is_computed_
     # The pages of 1997-12 are the same after later months arrived, and are what the full run's figures give for it
     # (bar the equity intervals, which only the as-of date has, and the footer naming the run).
     assert {page.name: page.read_bytes() for page in (kept / "1997-12").iterdir()} == published
-    assert sorted(p.name for p in kept.iterdir()) == ["1997-12", "1998-06"]
+    assert sorted(p.name for p in kept.iterdir()) == ["1997-12", *(f"1998-{m:02}" for m in range(1, 7))]  # those closed since
     assert ('Months as published: <a href="periods/1998-06/index.html">Jun 1998</a>, '
-            '<a href="periods/1997-12/index.html">Dec 1997</a>') in (tmp_path / "scorecards" / "index.html").read_text()
+            '<a href="periods/1998-05/index.html">May 1998</a>') in (tmp_path / "scorecards" / "index.html").read_text()
     demo = Path(full.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0])
     data = pages.site_data(full, load(demo.parent / "segprof.yaml"), cut)
-    data["archive"] = {"name": "Dec 1997", "latest": "../../index.html", "published": data["generated"].date()}
+    data["archive"] = {"name": "Dec 1997", "latest": "../../index.html", "published": data["generated"].date(), "redrawn": False}
     pages.render_site(data, tmp_path / "from-full")
 
     def shown(page: bytes) -> list[str]:
