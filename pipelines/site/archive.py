@@ -57,15 +57,14 @@ def render_archive(con: duckdb.DuckDBPyConnection, config: Config, site: Path, p
         pages.render_site(data, folder)
         (folder / MANIFEST).write_text(json.dumps({"period": label, "inputs": inputs[label], "run_id": run_id}) + "\n",
                                        encoding="utf-8")
-    kept = sorted((p for p in (site / FOLDER).iterdir()), key=lambda p: p.name, reverse=True) if (site / FOLDER).is_dir() else []
+    kept = sorted((site / FOLDER).iterdir(), reverse=True) if (site / FOLDER).is_dir() else []
     return [{"label": p.name, "name": _name(p.name, period) or p.name, "href": f"{FOLDER}/{p.name}/index.html"} for p in kept]
 
 
 def _closed_period_ends(con: duckdb.DuckDBPyConnection, config: Config) -> list[dt.date]:
     """The scoring dates that end a period (an as-of date inside a period is not one)."""
     period = config.profit.period
-    return [d for d in calendar.read(con, config).scoring_dates
-            if d == calendar.next_period_start(d, period) - dt.timedelta(days=1)]
+    return [d for d in calendar.read(con, config).scoring_dates if calendar.is_period_end(d, period)]
 
 
 def _inputs(con: duckdb.DuckDBPyConnection, ends: dict[str, dt.date]) -> dict[str, str]:

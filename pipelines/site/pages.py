@@ -360,7 +360,7 @@ def _group_comparison(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict | 
 def _provisional(as_of: dt.date, period: str) -> dict | None:
     """The as-of date's period while it is still open (the data stops before its last day); None once it closed."""
     start, following = calendar.period_start(as_of, period), calendar.next_period_start(as_of, period)
-    if as_of >= following - dt.timedelta(days=1):
+    if calendar.is_period_end(as_of, period):
         return None
     return {"label": calendar.period_label(start, period), "start": start, "through": as_of,
             "days": (as_of - start).days + 1, "of": (following - start).days}

@@ -57,6 +57,11 @@ def trailing_year_start(as_of: dt.date) -> dt.date:
     return dt.date(year, month + 1, 1)
 
 
+def is_period_end(day: dt.date, period: str) -> bool:
+    """True on the last day of a period: a scoring date there closes the period, elsewhere it is an open period's."""
+    return day == next_period_start(day, period) - dt.timedelta(days=1)
+
+
 def period_ends(first: dt.date, as_of: dt.date, period: str) -> list[dt.date]:
     """Every period end from the first day's period up to (not including) the as-of date, then the as-of date."""
     dates, day = [], first
